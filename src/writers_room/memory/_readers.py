@@ -1,0 +1,164 @@
+"""Streaming readers for the input files: CSV or JSONL, optionally gzipped.
+
+Rows come out one at a time with their 1-based line number, so a file of any size is
+read in constant memory and every error can name its line.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from writers_room.errors import InputError
+
+__all__ = ["detect_format", "file_sha256", "iter_rows", "open_text"]
+
+Format = Literal["csv", "jsonl"]
+
+_SUFFIXES: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def detect_format(path: Path) -> tuple[Format, bool]:
+    """Return (format, gzipped) from the file name, or raise a helpful InputError."""
+    suffixes = [s.lower() for s in path.suffixes]
+    gzipped = bool(suffixes) and suffixes[-1] == ".gz"
+    core = suffixes[-2] if gzipped and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
+    if core not in _SUFFIXES:
+        raise InputError(
+            f"{path}: unsupported file type {''.join(path.suffixes) or '(none)'}; "
+            "expected .csv, .jsonl, .csv.gz or .jsonl.gz",
+            file=str(path),
+        )
+    if not path.is_file():
+        raise InputError(f"{path}: no such file", file=str(path))
+    return _SUFFIXES[core], gzipped
+
+
+def open_text(path: Path, gzipped: bool) -> IO[str]:
+    if gzipped:
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")  # noqa: SIM115 - caller closes
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def iter_rows(path: Path, *, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, row)`` for each data row of ``path``.
+
+    CSV headers are checked for ``required`` columns up front (an error names line 1);
+    JSONL rows are objects whose missing keys the caller's validation reports per line.
+    """
+    fmt, gzipped = detect_format(path)
+    try:
+        with open_text(path, gzipped) as handle:
+            if fmt == "csv":
+                yield from _iter_csv(path, handle, required)
+            else:
+                yield from _iter_jsonl(path, handle)
+    except (gzip.BadGzipFile, EOFError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read ({exc})", file=str(path)) from None
+
+
+def _iter_csv(
+    path: Path, handle: IO[str], required: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    reader = csv.reader(handle, strict=True)
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        raise InputError(f"{path}: the file is empty", file=str(path), line=1) from None
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise InputError(
+            f"{path}:1: missing required column(s) {', '.join(missing)}; "
+            f"the header has {', '.join(header)}",
+            file=str(path),
+            line=1,
+            field=missing[0],
+        )
+    width = len(header)
+    try:
+        for record in reader:
+            line = reader.line_num
+            if not record:
+                continue
+            if len(record) != width:
+                raise InputError(
+                    f"{path}:{line}: expected {width} columns, found {len(record)}",
+                    file=str(path),
+                    line=line,
+                )
+            yield line, dict(zip(header, record, strict=True))
+    except csv.Error as exc:
+        raise InputError(
+            f"{path}:{reader.line_num}: malformed CSV ({exc})", file=str(path), line=reader.line_num
+        ) from None
+
+
+def _iter_jsonl(path: Path, handle: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for line, text in enumerate(handle, start=1):
+        if not text.strip():
+            continue
+        try:
+            row = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{path}:{line}: not valid JSON ({exc.msg} at column {exc.colno})",
+                file=str(path),
+                line=line,
+            ) from None
+        if not isinstance(row, dict):
+            raise InputError(
+                f"{path}:{line}: expected a JSON object, found {type(row).__name__}",
+                file=str(path),
+                line=line,
+            )
+        yield line, row
+
+
+def validate_row(
+    model: type[Any],
+    path: Path,
+    line: int,
+    row: dict[str, Any],
+    *,
+    private: tuple[str, ...] = (),
+) -> Any:
+    """Validate one row with a pydantic model; errors name file, line, field and value.
+
+    Values of ``private`` fields (comment text, author ids) are never echoed: error
+    messages end up in terminals and logs, where personal data must not.
+    """
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(row)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(part) for part in err["loc"]) or "(row)"
+        value = row.get(field, None) if err["type"] != "missing" else None
+        if err["type"] == "missing":
+            shown = "missing"
+        elif field in private:
+            shown, value = "value withheld: may hold personal data", None
+        else:
+            shown = f"value {value!r}"
+        raise InputError(
+            f"{path}:{line}: field {field!r}: {err['msg']} ({shown})",
+            file=str(path),
+            line=line,
+            field=field,
+            value=value,
+        ) from None

@@ -1,0 +1,265 @@
+"""Comment ingest: validate, redact, embed, index, store — streamed, all-or-nothing.
+
+A comments file can hold millions of rows, so it is read three times as a stream and
+never held in memory:
+
+1. validate every row (errors name file, line and field; nothing is stored on failure);
+2. redact PII and pseudonymise authors, skip ids already stored, embed the new texts
+   in batches and write them to the Chroma index, spooling the redacted rows to a
+   temporary file;
+3. insert the spooled rows into SQL in one transaction.
+
+If step 3 fails, the vectors written in step 2 are deleted again, so SQL (the source of
+truth) and the index stay reconciled. Raw text and raw author ids never leave step 2.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from writers_room.config import Settings
+from writers_room.errors import InputError
+from writers_room.memory._readers import file_sha256, iter_rows, validate_row
+from writers_room.memory.db import audit, get_engine, session_scope
+from writers_room.memory.embedding import get_embedder
+from writers_room.memory.index import CommentIndex
+from writers_room.memory.models import Comment, Episode, IngestRun
+from writers_room.memory.redact import pseudonymise, redact
+
+__all__ = ["CommentRow", "CommentsIngestResult", "ingest_comments"]
+
+REQUIRED = ("comment_id", "series_id", "episode_id", "author_id", "text", "ts", "likes")
+PRIVATE = ("text", "author_id")
+BATCH = 1024
+
+Progress = Callable[[str, int, int], None]
+
+
+class CommentRow(BaseModel):
+    """One validated comment, before redaction."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    comment_id: str = Field(min_length=1, max_length=200)
+    series_id: str = Field(min_length=1)
+    episode_id: str = Field(min_length=1)
+    author_id: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=10_000)
+    ts: datetime
+    likes: int = Field(ge=0)
+    parent_id: str | None = None
+    platform: str | None = None
+
+    @field_validator("comment_id", "series_id", "episode_id", "author_id", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("parent_id", "platform", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return str(value)
+
+    @field_validator("ts", mode="before")
+    @classmethod
+    def _parse_time(cls, value: Any) -> Any:
+        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+            return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+        return value
+
+    @field_validator("ts")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class CommentsIngestResult:
+    rows: int
+    inserted: int
+    redactions: int
+    duration_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.duration_s if self.duration_s else 0.0
+
+
+def _validated(path: Path, known: set[tuple[str, str]]) -> Iterator[tuple[int, CommentRow]]:
+    for line, raw in iter_rows(path, required=REQUIRED):
+        row: CommentRow = validate_row(CommentRow, path, line, raw, private=PRIVATE)
+        if (row.series_id, row.episode_id) not in known:
+            raise InputError(
+                f"{path}:{line}: field 'episode_id': series {row.series_id!r} episode "
+                f"{row.episode_id!r} is not registered (run `writers-room series add` first); "
+                "nothing from this file was stored",
+                file=str(path),
+                line=line,
+                field="episode_id",
+                value=row.episode_id,
+            )
+        yield line, row
+
+
+def _existing_ids(session: Session, ids: list[str]) -> set[str]:
+    found = session.exec(select(Comment.comment_id).where(col(Comment.comment_id).in_(ids)))
+    return set(found)
+
+
+def ingest_comments(
+    settings: Settings, path: Path, *, progress: Progress | None = None
+) -> CommentsIngestResult:
+    """Ingest a comments file (CSV/JSONL, optionally gzipped).
+
+    Raises:
+        InputError: a row is invalid; the message names file, line and field, and nothing
+            from the file is stored.
+    """
+    path = Path(path)
+    started = time.perf_counter()
+    report = progress or (lambda _stage, _done, _total: None)
+    with session_scope(settings) as session:
+        known = {(e.series_id, e.episode_id) for e in session.exec(select(Episode))}
+
+    total = 0
+    for _line, _row in _validated(path, known):
+        total += 1
+        if total % 5000 == 0:
+            report("validate", total, 0)
+    report("validate", total, total)
+
+    key = settings.author_key
+    index = CommentIndex(settings)
+    embedder = get_embedder(settings.device)
+    new_ids: list[str] = []
+    seen: set[str] = set()
+    redactions = 0
+    done = 0
+    engine = get_engine(settings)
+    with (
+        tempfile.NamedTemporaryFile("w+", suffix=".jsonl", dir=settings.home) as spool,
+        index.writing(),
+    ):
+        batch: list[CommentRow] = []
+
+        def flush() -> None:
+            nonlocal redactions, done
+            ids = [r.comment_id for r in batch]
+            with Session(engine) as read:
+                stored = _existing_ids(read, ids)
+            fresh: list[Comment] = []
+            for r in batch:
+                if r.comment_id in stored or r.comment_id in seen:
+                    continue
+                seen.add(r.comment_id)
+                clean = redact(r.text)
+                redactions += clean.count
+                fresh.append(
+                    Comment(
+                        comment_id=r.comment_id,
+                        series_id=r.series_id,
+                        episode_id=r.episode_id,
+                        author_hash=pseudonymise(r.author_id, key),
+                        text=clean.text,
+                        ts=r.ts,
+                        likes=r.likes,
+                        parent_id=r.parent_id,
+                        platform=r.platform,
+                        redactions=clean.count,
+                    )
+                )
+            if fresh:
+                vectors = embedder.encode(
+                    [c.text for c in fresh], batch_size=settings.embed_batch_size
+                )
+                index.upsert(fresh, vectors)
+                new_ids.extend(c.comment_id for c in fresh)
+                for c in fresh:
+                    spool.write(json.dumps(c.model_dump(mode="json")) + "\n")
+            done += len(batch)
+            report("embed", done, total)
+            batch.clear()
+
+        try:
+            for _line, row in _validated(path, known):
+                batch.append(row)
+                if len(batch) >= BATCH:
+                    flush()
+            if batch:
+                flush()
+            spool.flush()
+            spool.seek(0)
+            report("store", 0, len(new_ids))
+            with session_scope(settings) as session:
+                stored_count = _insert_spooled(session, spool, report, len(new_ids))
+                session.add(
+                    IngestRun(
+                        kind="comments",
+                        file=str(path),
+                        sha256=file_sha256(path),
+                        rows=total,
+                        inserted=stored_count,
+                        duration_s=time.perf_counter() - started,
+                    )
+                )
+                audit(
+                    session,
+                    actor="ingest",
+                    action="ingest.comments",
+                    subject=str(path),
+                    detail={"rows": total, "inserted": stored_count, "redactions": redactions},
+                )
+        except BaseException:
+            index.delete(new_ids)
+            raise
+    return CommentsIngestResult(
+        rows=total,
+        inserted=len(new_ids),
+        redactions=redactions,
+        duration_s=time.perf_counter() - started,
+    )
+
+
+def _insert_spooled(session: Session, spool: Any, report: Progress, total: int) -> int:
+    dialect = session.get_bind().dialect.name
+    table = Comment.__table__  # type: ignore[attr-defined]
+    stored = 0
+    chunk: list[dict[str, Any]] = []
+
+    def write() -> None:
+        nonlocal stored
+        if dialect == "sqlite":
+            stmt: Any = sqlite_insert(table).on_conflict_do_nothing(index_elements=["comment_id"])
+        elif dialect == "postgresql":
+            stmt = pg_insert(table).on_conflict_do_nothing(index_elements=["comment_id"])
+        else:
+            stmt = insert(table)
+        session.execute(stmt, chunk)
+        stored += len(chunk)
+        report("store", stored, total)
+        chunk.clear()
+
+    for text in spool:
+        values = json.loads(text)
+        values["ts"] = datetime.fromisoformat(values["ts"])
+        chunk.append(values)
+        if len(chunk) >= 5000:
+            write()
+    if chunk:
+        write()
+    return stored

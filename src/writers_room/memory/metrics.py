@@ -1,0 +1,205 @@
+"""Pre-aggregated metric rows (platform exports): one row per episode × variant × window."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import select
+
+from writers_room.config import Settings
+from writers_room.errors import InputError
+from writers_room.memory._readers import file_sha256, iter_rows, validate_row
+from writers_room.memory.db import audit, session_scope
+from writers_room.memory.models import Episode, IngestRun, MetricWindow, Variant
+from writers_room.memory.series import variant_kind
+
+__all__ = ["MetricRow", "MetricsIngestResult", "ingest_metrics"]
+
+REQUIRED = (
+    "series_id",
+    "episode_id",
+    "variant_id",
+    "window_start",
+    "window_hours",
+    "impressions",
+    "clicks",
+    "views",
+    "completions",
+    "shares",
+    "saves",
+    "comments",
+    "follows",
+    "conversions",
+    "revenue",
+    "avg_view_s",
+    "retention",
+)
+COUNTS = (
+    "impressions",
+    "clicks",
+    "views",
+    "completions",
+    "shares",
+    "saves",
+    "comments",
+    "follows",
+    "conversions",
+)
+
+
+class MetricRow(BaseModel):
+    """One validated row of a metrics export."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    series_id: str = Field(min_length=1)
+    episode_id: str = Field(min_length=1)
+    variant_id: str = Field(min_length=1)
+    window_start: datetime
+    window_hours: int = Field(gt=0, le=24 * 31)
+    impressions: int = Field(ge=0)
+    clicks: int = Field(ge=0)
+    views: int = Field(ge=0)
+    completions: int = Field(ge=0)
+    shares: int = Field(ge=0)
+    saves: int = Field(ge=0)
+    comments: int = Field(ge=0)
+    follows: int = Field(ge=0)
+    conversions: int = Field(ge=0)
+    revenue: float = Field(ge=0)
+    avg_view_s: float = Field(ge=0)
+    retention: list[float]
+
+    @field_validator("window_start", mode="before")
+    @classmethod
+    def _parse_time(cls, value: Any) -> Any:
+        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+            return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+        return value
+
+    @field_validator("window_start")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    @field_validator("retention", mode="before")
+    @classmethod
+    def _parse_retention(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError("must be a JSON array of percentages") from None
+        return value
+
+    @field_validator("retention")
+    @classmethod
+    def _check_retention(cls, value: list[float]) -> list[float]:
+        if not value:
+            raise ValueError("must have at least one value (index 0 = 100)")
+        if abs(value[0] - 100.0) > 0.5:
+            raise ValueError(f"index 0 must be 100 (percent of starters), got {value[0]}")
+        for second, pct in enumerate(value):
+            if not 0 <= pct <= 100:
+                raise ValueError(f"second {second}: {pct} is outside 0..100")
+        return value
+
+
+@dataclass(frozen=True)
+class MetricsIngestResult:
+    rows: int
+    inserted: int
+    updated: int
+
+
+def ingest_metrics(
+    settings: Settings, path: Path, *, progress: Callable[[int], None] | None = None
+) -> MetricsIngestResult:
+    """Validate a whole metrics file, then upsert its rows in one transaction."""
+    path = Path(path)
+    started = time.perf_counter()
+    with session_scope(settings) as session:
+        known = {(e.series_id, e.episode_id) for e in session.exec(select(Episode))}
+    rows: list[MetricRow] = []
+    for line, raw in iter_rows(path, required=REQUIRED):
+        row = validate_row(MetricRow, path, line, raw)
+        if (row.series_id, row.episode_id) not in known:
+            raise InputError(
+                f"{path}:{line}: field 'episode_id': series {row.series_id!r} episode "
+                f"{row.episode_id!r} is not registered (run `writers-room series add` first); "
+                "nothing from this file was stored",
+                file=str(path),
+                line=line,
+                field="episode_id",
+                value=row.episode_id,
+            )
+        rows.append(row)
+        if progress:
+            progress(1)
+    inserted = updated = 0
+    with session_scope(settings) as session:
+        for row in rows:
+            existing = session.exec(
+                select(MetricWindow).where(
+                    MetricWindow.series_id == row.series_id,
+                    MetricWindow.episode_id == row.episode_id,
+                    MetricWindow.variant_id == row.variant_id,
+                    MetricWindow.window_start == row.window_start,
+                    MetricWindow.window_hours == row.window_hours,
+                    MetricWindow.source == "metrics",
+                )
+            ).first()
+            values = row.model_dump(exclude={"series_id", "episode_id", "variant_id"})
+            if existing is None:
+                existing = MetricWindow(
+                    series_id=row.series_id,
+                    episode_id=row.episode_id,
+                    variant_id=row.variant_id,
+                    source="metrics",
+                    **values,
+                )
+                inserted += 1
+            else:
+                changed = any(getattr(existing, k) != v for k, v in values.items())
+                if not changed:
+                    continue
+                for key, value in values.items():
+                    setattr(existing, key, value)
+                existing.updated_at = datetime.now(UTC)
+                updated += 1
+            session.add(existing)
+            if session.get(Variant, (row.series_id, row.episode_id, row.variant_id)) is None:
+                session.add(
+                    Variant(
+                        series_id=row.series_id,
+                        episode_id=row.episode_id,
+                        variant_id=row.variant_id,
+                        kind=variant_kind(row.variant_id),
+                    )
+                )
+                session.flush()
+        session.add(
+            IngestRun(
+                kind="metrics",
+                file=str(path),
+                sha256=file_sha256(path),
+                rows=len(rows),
+                inserted=inserted,
+                duration_s=time.perf_counter() - started,
+            )
+        )
+        audit(
+            session,
+            actor="ingest",
+            action="ingest.metrics",
+            subject=str(path),
+            detail={"rows": len(rows), "inserted": inserted, "updated": updated},
+        )
+    return MetricsIngestResult(rows=len(rows), inserted=inserted, updated=updated)
