@@ -14,9 +14,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -28,13 +29,20 @@ __all__ = ["Settings", "get_settings"]
 CommaList = Annotated[list[str], NoDecode]
 
 
-def _env(name: str, *more: str) -> AliasChoices:
-    return AliasChoices(name, *more)
+class _ContractEnvironment(EnvSettingsSource):
+    """Reads only the contract's environment names, never bare field names."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self.config = {**self.config, "populate_by_name": False, "validate_by_name": False}
 
 
 class Settings(BaseSettings):
     """Configuration of one room: where its data lives and which external systems it uses."""
 
+    # Each field reads exactly the environment name of the contract; field names work as
+    # keyword arguments and TOML keys (populate_by_name), never as environment names —
+    # otherwise $HOME would become the room's home.
     model_config = SettingsConfigDict(
         extra="ignore",
         populate_by_name=True,
@@ -43,87 +51,75 @@ class Settings(BaseSettings):
 
     home: Path = Field(
         default=Path("./room-data"),
-        validation_alias=_env("WRITERS_ROOM_HOME", "home"),
+        validation_alias="WRITERS_ROOM_HOME",
         description="Folder holding everything the room writes.",
     )
     database_url: str | None = Field(
         default=None,
-        validation_alias=_env("WRITERS_ROOM_DATABASE_URL", "database_url"),
+        validation_alias="WRITERS_ROOM_DATABASE_URL",
         description="SQLAlchemy URL; unset means SQLite at <home>/room.db.",
     )
     chroma_url: str | None = Field(
         default=None,
-        validation_alias=_env("WRITERS_ROOM_CHROMA_URL", "chroma_url"),
+        validation_alias="WRITERS_ROOM_CHROMA_URL",
         description="http://host:port of a Chroma server; unset means embedded Chroma.",
     )
     llm: Literal["offline", "openai"] = Field(
-        default="offline", validation_alias=_env("WRITERS_ROOM_LLM", "llm")
+        default="offline", validation_alias="WRITERS_ROOM_LLM"
     )
-    openai_api_key: str | None = Field(
-        default=None, validation_alias=_env("OPENAI_API_KEY", "openai_api_key"), repr=False
-    )
-    openai_base_url: str | None = Field(
-        default=None, validation_alias=_env("OPENAI_BASE_URL", "openai_base_url")
-    )
-    llm_model: str = Field(
-        default="gpt-4o-mini", validation_alias=_env("WRITERS_ROOM_LLM_MODEL", "llm_model")
-    )
+    openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY", repr=False)
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    llm_model: str = Field(default="gpt-4o-mini", validation_alias="WRITERS_ROOM_LLM_MODEL")
     diffusion_model: str | None = Field(
         default=None,
-        validation_alias=_env("WRITERS_ROOM_DIFFUSION_MODEL", "diffusion_model"),
+        validation_alias="WRITERS_ROOM_DIFFUSION_MODEL",
         description="Local path or hub id of a diffusers pipeline; unset = storyboard renderer.",
     )
     device: Literal["auto", "cpu", "cuda"] = Field(
-        default="auto", validation_alias=_env("WRITERS_ROOM_DEVICE", "device")
+        default="auto", validation_alias="WRITERS_ROOM_DEVICE"
     )
     render_backend: Literal["local", "ray"] = Field(
-        default="local", validation_alias=_env("WRITERS_ROOM_RENDER_BACKEND", "render_backend")
+        default="local", validation_alias="WRITERS_ROOM_RENDER_BACKEND"
     )
-    ray_address: str | None = Field(
-        default=None, validation_alias=_env("WRITERS_ROOM_RAY_ADDRESS", "ray_address")
-    )
+    ray_address: str | None = Field(default=None, validation_alias="WRITERS_ROOM_RAY_ADDRESS")
     slack_bot_token: str | None = Field(
-        default=None, validation_alias=_env("SLACK_BOT_TOKEN", "slack_bot_token"), repr=False
+        default=None, validation_alias="SLACK_BOT_TOKEN", repr=False
     )
     slack_signing_secret: str | None = Field(
         default=None,
-        validation_alias=_env("SLACK_SIGNING_SECRET", "slack_signing_secret"),
+        validation_alias="SLACK_SIGNING_SECRET",
         repr=False,
     )
     slack_app_token: str | None = Field(
-        default=None, validation_alias=_env("SLACK_APP_TOKEN", "slack_app_token"), repr=False
+        default=None, validation_alias="SLACK_APP_TOKEN", repr=False
     )
     slack_api_url: str = Field(
         default="https://slack.com/api/",
-        validation_alias=_env("SLACK_API_URL", "slack_api_url"),
+        validation_alias="SLACK_API_URL",
     )
     approvers: CommaList = Field(
         default_factory=list,
-        validation_alias=_env("WRITERS_ROOM_APPROVERS", "approvers"),
+        validation_alias="WRITERS_ROOM_APPROVERS",
         description="Slack user ids (or CLI names) allowed to approve; empty denies everyone.",
     )
     showrunners: CommaList = Field(
-        default_factory=list, validation_alias=_env("WRITERS_ROOM_SHOWRUNNERS", "showrunners")
+        default_factory=list, validation_alias="WRITERS_ROOM_SHOWRUNNERS"
     )
-    channel: str | None = Field(
-        default=None, validation_alias=_env("WRITERS_ROOM_CHANNEL", "channel")
-    )
+    channel: str | None = Field(default=None, validation_alias="WRITERS_ROOM_CHANNEL")
     window_hour: int = Field(
         default=0,
         ge=0,
         le=23,
-        validation_alias=_env("WRITERS_ROOM_WINDOW_HOUR", "window_hour"),
+        validation_alias="WRITERS_ROOM_WINDOW_HOUR",
         description="UTC hour at which each 24-hour metric window closes.",
     )
     pii_key: str | None = Field(
         default=None,
-        validation_alias=_env("WRITERS_ROOM_PII_KEY", "pii_key"),
+        validation_alias="WRITERS_ROOM_PII_KEY",
         repr=False,
         description="Key for pseudonymising author ids; unset = a random key kept in the home.",
     )
-    embed_batch_size: int = Field(
-        default=256, ge=1, validation_alias=_env("WRITERS_ROOM_EMBED_BATCH", "embed_batch_size")
-    )
+    embed_batch_size: int = Field(default=256, ge=1, validation_alias="WRITERS_ROOM_EMBED_BATCH")
 
     @field_validator("approvers", "showrunners", mode="before")
     @classmethod
@@ -142,7 +138,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml_path = Path(os.environ.get("WRITERS_ROOM_CONFIG", "writers-room.toml"))
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, _ContractEnvironment(cls)]
         if toml_path.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
