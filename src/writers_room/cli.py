@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -25,11 +26,28 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from typer.core import TyperGroup
 
 from writers_room.config import Settings
 from writers_room.errors import NotBuiltError, RoomError
 
+out = Console()
+err = Console(stderr=True)
+
+
+class _RoomGroup(TyperGroup):
+    """Maps the room's errors to the contract's exit statuses for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RoomError as exc:
+            err.print("[red]error:[/]", escape(str(exc)), highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
 app = typer.Typer(
+    cls=_RoomGroup,
     name="writers-room",
     help="A data-driven writers' room for microdramas.",
     no_args_is_help=True,
@@ -43,8 +61,6 @@ app.add_typer(series_app, name="series")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(index_app, name="index")
 
-out = Console()
-err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -488,12 +504,5 @@ def serve(
 
 
 def main() -> None:
-    """Console-script entry point: map room errors to exit statuses."""
-    try:
-        app()
-    except RoomError as exc:
-        err.print("[red]error:[/]", escape(str(exc)), highlight=False)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+    """Console-script entry point."""
+    app()

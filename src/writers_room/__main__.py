@@ -1,0 +1,5 @@
+"""``python -m writers_room`` runs the command line."""
+
+from writers_room.cli import main
+
+main()

@@ -1,0 +1,139 @@
+"""The command line: exit statuses, messages and --json output of the contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from writers_room.cli import app
+
+runner = CliRunner()
+
+EVENTS = (
+    "ts,series_id,episode_id,variant_id,viewer_id,type,position_s\n"
+    "2026-11-16T08:00:00Z,tiny,ep1,v1-thumb,a,impression,\n"
+    "2026-11-16T08:00:01Z,tiny,ep1,v1-thumb,a,play,\n"
+    "2026-11-16T08:00:09Z,tiny,ep1,v1-thumb,a,progress,8\n"
+)
+
+
+def invoke(home: Path, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["--home", str(home), *args])
+    return result.exit_code, result.output
+
+
+def test_series_add_ingest_and_status_json(tmp_path: Path, tiny_series: Path) -> None:
+    home = tmp_path / "home"
+    code, output = invoke(home, "series", "add", str(tiny_series))
+    assert code == 0 and "tiny" in output
+    events = tmp_path / "events.csv"
+    events.write_text(EVENTS)
+    code, output = invoke(home, "ingest", "events", str(events), "--json")
+    assert code == 0, output
+    assert json.loads(output)["rows"] == 3
+    code, output = invoke(home, "status", "--json")
+    assert code == 0
+    status = json.loads(output)
+    assert status == {
+        "series": [
+            {
+                "series_id": "tiny",
+                "episodes": 2,
+                "variants": 2,
+                "events": 3,
+                "metric_windows": 1,
+                "comments": 0,
+                "proposals": {},
+                "brief_versions": {"ep1": 1, "ep2": 1},
+                "blind_iterations": {"ep1": 0, "ep2": 0},
+                "render_jobs": {},
+            }
+        ]
+    }
+
+
+def test_bad_input_exits_2_naming_file_line_and_field(tmp_path: Path, tiny_series: Path) -> None:
+    home = tmp_path / "home"
+    invoke(home, "series", "add", str(tiny_series))
+    bad = tmp_path / "bad.csv"
+    bad.write_text(EVENTS + "2026-11-16T08:00:10Z,tiny,ep1,v1-thumb,a,teleport,\n")
+    code, output = invoke(home, "ingest", "events", str(bad))
+    assert code == 2
+    assert "bad.csv:5: field 'type'" in output and "teleport" in output
+    code, output = invoke(home, "status", "--json")
+    assert json.loads(output)["series"][0]["events"] == 0
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    code, _ = invoke(tmp_path, "ingest", "events")
+    assert code == 2
+    code, _ = invoke(tmp_path, "review")
+    assert code == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["review", "--series", "tiny"],
+        ["proposals"],
+        ["approve", "p1", "--as", "ana"],
+        ["reject", "p1", "--as", "ana", "--reason", "no"],
+        ["note", "--series", "tiny", "--episode", "ep1", "--as", "ana", "more fire"],
+        ["chat"],
+        ["serve", "--http"],
+    ],
+)
+def test_unbuilt_commands_say_so(tmp_path: Path, args: list[str]) -> None:
+    code, output = invoke(tmp_path, *args)
+    assert code == 1
+    assert "not built yet" in output
+
+
+def test_every_contract_command_has_help() -> None:
+    for command in [
+        [],
+        ["demo"],
+        ["series", "add"],
+        ["series", "list"],
+        ["status"],
+        ["ingest", "events"],
+        ["ingest", "metrics"],
+        ["ingest", "comments"],
+        ["review"],
+        ["proposals"],
+        ["approve"],
+        ["reject"],
+        ["note"],
+        ["render"],
+        ["chat"],
+        ["serve"],
+        ["sample"],
+        ["index", "rebuild"],
+    ]:
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, (command, result.output)
+
+
+def test_console_script_maps_errors_to_exit_status(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "writers_room",
+            "--home",
+            str(tmp_path),
+            "series",
+            "add",
+            "nope.yaml",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "nope.yaml: no such file" in result.stderr
