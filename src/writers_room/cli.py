@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -38,7 +37,7 @@ err = Console(stderr=True)
 class _RoomGroup(TyperGroup):
     """Maps the room's errors to the contract's exit statuses for every command."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except RoomError as exc:
