@@ -119,6 +119,16 @@ class Settings(BaseSettings):
         repr=False,
         description="Key for pseudonymising author ids; unset = a random key kept in the home.",
     )
+    cache_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "writers-room",
+        validation_alias="WRITERS_ROOM_CACHE",
+        description="Machine-wide cache (the int8 embedding model built on first use).",
+    )
+    embed_backend: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        validation_alias="WRITERS_ROOM_EMBED_BACKEND",
+        description="auto = int8 ONNX Runtime on CPU, fp16 torch on CUDA.",
+    )
     embed_batch_size: int = Field(default=256, ge=1, validation_alias="WRITERS_ROOM_EMBED_BATCH")
 
     @field_validator("approvers", "showrunners", mode="before")

@@ -145,7 +145,7 @@ def ingest_comments(
 
     key = settings.author_key
     index = CommentIndex(settings)
-    embedder = get_embedder(settings.device)
+    embedder = get_embedder(settings)
     new_ids: list[str] = []
     seen: set[str] = set()
     redactions = 0

@@ -122,7 +122,7 @@ class CommentIndex:
         self, text: str, *, k: int = 10, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
         """The ``k`` comments nearest to ``text`` as (comment_id, cosine distance)."""
-        vector = get_embedder(self.settings.device).encode([text])
+        vector = get_embedder(self.settings).encode([text])
         found = self.collection.query(query_embeddings=vector, n_results=k, where=where)
         return list(zip(found["ids"][0], found["distances"][0], strict=True))
 
@@ -138,7 +138,7 @@ def rebuild_index(
 ) -> RebuildResult:
     """Drop the comment index and recreate it from the SQL comments."""
     index = CommentIndex(settings)
-    embedder = get_embedder(settings.device)
+    embedder = get_embedder(settings)
     with session_scope(settings) as session:
         total = session.exec(select(func.count()).select_from(Comment)).one()
     done = 0
