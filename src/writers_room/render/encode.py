@@ -1,0 +1,272 @@
+"""The encode ladder, HLS/CMAF packaging and the MP4 master.
+
+All renditions come out of one ffmpeg pass: the composed episode is ``split`` and scaled
+to each rung, each rung is encoded with x264 (High profile, capped VBR) plus AAC, and the
+HLS muxer writes fMP4 segments and a master playlist with BANDWIDTH, RESOLUTION and
+CODECS. Keyframes fall every ``segment_s`` seconds exactly (``-g`` = fps x segment,
+scene-cut detection off, forced keyframes on the segment grid), so every segment starts
+with an IDR frame and is independently decodable.
+
+The MP4 master is the top rung's fMP4 segments joined and remuxed (stream copy) with
+``+faststart`` and the synthetic-content tags; encoding the top rung twice would cost the
+most expensive encode again for the same pictures.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+
+from writers_room.render._ffmpeg import compile_args, ffmpeg_exe, run_ffmpeg
+
+__all__ = [
+    "LADDER",
+    "PREVIEW_RUNG",
+    "SYNTHETIC_TAGS",
+    "Rung",
+    "audio_source",
+    "encode_hls",
+    "ladder_for",
+    "remux_master",
+]
+
+HLS_DIR = "hls"
+MASTER_PLAYLIST = "master.m3u8"
+VARIANT_PLAYLIST = "index.m3u8"
+INIT_SEGMENT = "init.mp4"
+
+# Tags written into every MP4 master; platforms and C2PA-less pipelines read these.
+SYNTHETIC_TAGS = {
+    "comment": "synthetic: AI-generated",
+    "description": "synthetic: AI-generated content (writers-room render pipeline)",
+}
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One rendition of the ladder."""
+
+    name: str
+    width: int
+    height: int
+    video_kbps: int
+    audio_kbps: int
+
+    @property
+    def maxrate_kbps(self) -> int:
+        """Peak video rate: 10 % over target keeps quality steady on hard shots."""
+        return round(self.video_kbps * 1.1)
+
+    @property
+    def bufsize_kbps(self) -> int:
+        """VBV buffer of two seconds at target rate: one segment's worth of slack."""
+        return self.video_kbps * 2
+
+
+LADDER: tuple[Rung, ...] = (
+    Rung("1080p", 1080, 1920, 3500, 128),
+    Rung("720p", 720, 1280, 1500, 96),
+    Rung("360p", 360, 640, 600, 64),
+)
+PREVIEW_RUNG = Rung("360p", 360, 640, 600, 64)
+
+
+def ladder_for(width: int, height: int, *, preview: bool = False) -> list[Rung]:
+    """The rungs for a master of ``width`` x ``height``: the master size, then smaller.
+
+    A master size that is not a standard rung gets a rung of its own with a bitrate scaled
+    by pixel count from the 1080x1920 rung.
+    """
+    if preview:
+        return [PREVIEW_RUNG]
+    top = next((r for r in LADDER if (r.width, r.height) == (width, height)), None)
+    if top is None:
+        scale = (width * height) / (1080 * 1920)
+        top = Rung(
+            f"{height}p",
+            width,
+            height,
+            max(300, round(3500 * scale)),
+            128 if height >= 1280 else 96,
+        )
+    return [top, *(r for r in LADDER if r.height < height)]
+
+
+def audio_source(runtime_s: float, music: Path | None = None) -> Any:
+    """The episode's audio: a silent stereo track, or a music bed normalised to -16 LUFS.
+
+    The music bed is loudness-normalised with ``loudnorm`` (streaming platforms target
+    about -14 to -16 LUFS), padded or cut to the runtime, and faded out over the last
+    second.
+
+    Args:
+        runtime_s: Episode length in seconds.
+        music: An audio file, or ``None`` for silence.
+
+    Returns:
+        An ffmpeg-python audio stream.
+    """
+    duration = f"{runtime_s:.6f}"
+    if music is None:
+        return ffmpeg.input("anullsrc=r=48000:cl=stereo", f="lavfi", t=duration).audio
+    # The file: prefix stops ffmpeg from reading a name like "concat:..." as a protocol.
+    bed = ffmpeg.input(f"file:{music.resolve()}").audio
+    fade = min(1.0, runtime_s)
+    return (
+        bed.filter("loudnorm", I=-16, TP=-1.5, LRA=11)
+        .filter("aformat", sample_rates=48000, channel_layouts="stereo")
+        .filter("apad")
+        .filter("atrim", duration=duration)
+        .filter("afade", t="out", st=f"{runtime_s - fade:.6f}", d=f"{fade:.6f}")
+    )
+
+
+def encode_hls(
+    video: Any,
+    audio: Any,
+    rungs: Sequence[Rung],
+    *,
+    size: tuple[int, int],
+    fps: int,
+    segment_s: int,
+    preset: str,
+    cwd: Path,
+    total_frames: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[str]:
+    """Encode every rung in one ffmpeg pass into ``<cwd>/hls``.
+
+    Args:
+        video: The composed episode (ffmpeg-python stream) at ``size``.
+        audio: The audio stream (see :func:`audio_source`).
+        rungs: The renditions, largest first.
+        size: Size of ``video``.
+        fps: Frame rate.
+        segment_s: Segment length; keyframes are placed on this grid.
+        preset: x264 preset.
+        cwd: The render folder; every path ffmpeg sees is relative to it.
+        total_frames: Frames in the episode, for progress.
+        progress: Called with (frames encoded, total frames).
+
+    Returns:
+        The argument list that ran (for provenance and debugging).
+    """
+    count = len(rungs)
+    videos = video.filter_multi_output("split", count) if count > 1 else None
+    audios = audio.filter_multi_output("asplit", count) if count > 1 else None
+    streams: list[Any] = []
+    for index, rung in enumerate(rungs):
+        stream = videos.stream(index) if videos is not None else video
+        if (rung.width, rung.height) != tuple(size):
+            stream = stream.filter("scale", rung.width, rung.height, flags="bicubic")
+        streams.append(stream)
+    for index in range(count):
+        streams.append(audios.stream(index) if audios is not None else audio)
+    gop = fps * segment_s
+    options: dict[str, Any] = {
+        "c:v": "libx264",
+        "profile:v": "high",
+        "preset": preset,
+        "pix_fmt": "yuv420p",
+        "g": gop,
+        "keyint_min": gop,
+        "sc_threshold": 0,
+        "force_key_frames": f"expr:gte(t,n_forced*{segment_s})",
+        "c:a": "aac",
+        "ar": 48000,
+        "ac": 2,
+        "f": "hls",
+        "hls_time": segment_s,
+        "hls_playlist_type": "vod",
+        "hls_segment_type": "fmp4",
+        "hls_flags": "independent_segments",
+        "hls_fmp4_init_filename": INIT_SEGMENT,
+        "hls_segment_filename": f"{HLS_DIR}/%v/seg_%05d.m4s",
+        "master_pl_name": MASTER_PLAYLIST,
+        "var_stream_map": " ".join(f"v:{i},a:{i},name:{rung.name}" for i, rung in enumerate(rungs)),
+    }
+    for index, rung in enumerate(rungs):
+        options[f"b:v:{index}"] = f"{rung.video_kbps}k"
+        options[f"maxrate:v:{index}"] = f"{rung.maxrate_kbps}k"
+        options[f"bufsize:v:{index}"] = f"{rung.bufsize_kbps}k"
+        options[f"b:a:{index}"] = f"{rung.audio_kbps}k"
+    (cwd / HLS_DIR).mkdir(parents=True, exist_ok=True)
+    node = ffmpeg.output(*streams, f"{HLS_DIR}/%v/{VARIANT_PLAYLIST}", **options)
+    args = compile_args(node.global_args("-hide_banner", "-nostdin", "-loglevel", "error", "-y"))
+    run_ffmpeg(
+        args,
+        cwd=cwd,
+        progress=(lambda frame: progress(min(frame, total_frames), total_frames))
+        if progress is not None
+        else None,
+    )
+    return args
+
+
+def variant_files(variant_dir: Path) -> tuple[Path, list[Path]]:
+    """The init segment and media segments a variant playlist lists, in order."""
+    text = (variant_dir / VARIANT_PLAYLIST).read_text(encoding="utf-8")
+    init = re.search(r'#EXT-X-MAP:URI="([^"]+)"', text)
+    if init is None:
+        raise RuntimeError(f"{variant_dir / VARIANT_PLAYLIST} has no EXT-X-MAP init segment")
+    segments = [line for line in text.splitlines() if line and not line.startswith("#")]
+    return variant_dir / init.group(1), [variant_dir / name for name in segments]
+
+
+def remux_master(
+    variant_dir: Path,
+    target: Path,
+    *,
+    cwd: Path,
+    metadata: dict[str, str],
+) -> list[str]:
+    """Join a variant's fMP4 segments and remux them into a progressive MP4 master.
+
+    Args:
+        variant_dir: The HLS variant folder (top rung).
+        target: The MP4 to write.
+        cwd: Working directory for ffmpeg (and the scratch file).
+        metadata: Container tags, e.g. :data:`SYNTHETIC_TAGS` plus a title.
+
+    Returns:
+        The argument list that ran.
+    """
+    init, segments = variant_files(variant_dir)
+    joined = cwd / ".joined.mp4"
+    try:
+        # CMAF segments are byte-concatenable: init + segments is one fragmented MP4.
+        with joined.open("wb") as out:
+            for part in (init, *segments):
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, out, length=1 << 20)
+        tags: list[str] = []
+        for key, value in metadata.items():
+            tags += ["-metadata", f"{key}={value}"]
+        args = [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            f"file:{joined.name}",
+            "-map",
+            "0",
+            "-c",
+            "copy",
+            "-movflags",
+            "+faststart",
+            *tags,
+            f"file:{target.relative_to(cwd).as_posix()}",
+        ]
+        run_ffmpeg(args, cwd=cwd)
+    finally:
+        joined.unlink(missing_ok=True)
+    return args

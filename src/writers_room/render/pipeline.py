@@ -1,0 +1,396 @@
+"""The render pipeline: shot manifest in, a complete render folder out.
+
+:func:`render_manifest` is the one entry point. It validates the manifest, renders (or
+fetches from the cache) one keyframe per shot, draws the caption plates and the WebVTT
+sidecar, composes motion and cross-fades and encodes every rendition of the ladder into
+HLS in one ffmpeg pass, remuxes the MP4 master with synthetic-content tags, makes the
+thumbnail variants (in parallel with the encode) and writes ``provenance.json``.
+
+The folder appears atomically: everything is written into a hidden sibling folder that
+is renamed into place at the end, so a reader never sees half a render and a failed
+render leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from writers_room.errors import InputError
+from writers_room.render.captions import write_caption_overlays, write_vtt
+from writers_room.render.encode import (
+    HLS_DIR,
+    MASTER_PLAYLIST,
+    SYNTHETIC_TAGS,
+    VARIANT_PLAYLIST,
+    Rung,
+    audio_source,
+    encode_hls,
+    ladder_for,
+    remux_master,
+)
+from writers_room.render.keyframes import (
+    KeyframeCache,
+    KeyframeRenderer,
+    get_renderer,
+    render_keyframes,
+)
+from writers_room.render.manifest import ShotManifest
+from writers_room.render.motion import build_video, crossfade_half_frames, plan_move
+from writers_room.render.provenance import (
+    StageClock,
+    library_versions,
+    runtime_platform,
+    sha256_file,
+)
+from writers_room.render.thumbnails import THUMBNAIL_SIZES, make_thumbnails
+from writers_room.render.validate import check_manifest, safe_name, timeline
+
+if TYPE_CHECKING:
+    from writers_room.config import Settings
+
+__all__ = ["PREVIEW_SIZE", "Progress", "RenderOptions", "RenderResult", "render_manifest"]
+
+Progress = Callable[[str, int, int], None]
+"""Progress callback: ``(stage, done, total)``; stages are ``keyframes``, ``encode``,
+``master``, ``thumbnails``, ``provenance`` and ``done``."""
+
+PREVIEW_SIZE = (360, 640)
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Knobs of one render; the defaults make the contract's outputs.
+
+    Attributes:
+        crossfade_s: Cross-fade length centred on each cut (0 = hard cuts).
+        supersample: Still upscaling before ``zoompan`` for smooth moves (full renders;
+            previews use 1).
+        preset: x264 preset; default ``veryfast`` (full) or ``ultrafast`` (preview).
+        segment_s: HLS segment and GOP length in seconds.
+        music: A music bed to loudness-normalise under the episode; default silence.
+        headline: Thumbnail headline; default each shot's caption.
+        thumbnail_variants: How many thumbnail variants (at least 3 by contract).
+        use_cache: Read and write the content-addressed keyframe cache.
+        characters: Character name → prompt fragment, for the diffusion renderer.
+        diffusion: Extra :class:`~writers_room.render.diffusion.DiffusionRenderer`
+            arguments (``steps``, ``guidance_scale``, ``batch_size``, ``dtype``,
+            ``compile``, ``gen_size``).
+    """
+
+    crossfade_s: float = 0.25
+    supersample: float = 2.0
+    preset: str | None = None
+    segment_s: int = 2
+    music: Path | None = None
+    headline: str | None = None
+    thumbnail_variants: int = 3
+    use_cache: bool = True
+    characters: Mapping[str, str] = field(default_factory=dict)
+    diffusion: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """Where a finished render's files are, and what it cost."""
+
+    out_dir: Path
+    preview: bool
+    renderer: str
+    manifest_path: Path
+    episode_path: Path
+    hls_master_path: Path
+    variant_playlists: tuple[Path, ...]
+    captions_path: Path
+    keyframe_paths: tuple[Path, ...]
+    thumbnail_paths: tuple[Path, ...]
+    provenance_path: Path
+    rungs: tuple[Rung, ...]
+    timings: dict[str, float]
+    cpu_seconds: float
+    gpu_seconds: float
+    cache_hits: tuple[str, ...]
+    rendered_shots: tuple[str, ...]
+
+    def artifacts(self, root: Path) -> dict[str, Any]:
+        """The output paths relative to ``root`` (e.g. the room's home), as JSON data."""
+
+        def rel(path: Path) -> str:
+            try:
+                return path.resolve().relative_to(root.resolve()).as_posix()
+            except ValueError:
+                return str(path)
+
+        return {
+            "dir": rel(self.out_dir),
+            "manifest": rel(self.manifest_path),
+            "episode": rel(self.episode_path),
+            "hls_master": rel(self.hls_master_path),
+            "hls_variants": [rel(p) for p in self.variant_playlists],
+            "captions": rel(self.captions_path),
+            "keyframes": [rel(p) for p in self.keyframe_paths],
+            "thumbnails": [rel(p) for p in self.thumbnail_paths],
+            "provenance": rel(self.provenance_path),
+        }
+
+
+def _emit(progress: Progress | None, stage: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(stage, done, total)
+
+
+def render_manifest(
+    settings: Settings,
+    manifest: ShotManifest,
+    out_dir: Path,
+    *,
+    preview: bool = False,
+    renderer: KeyframeRenderer | None = None,
+    progress: Progress | None = None,
+    options: RenderOptions | None = None,
+    provenance: Mapping[str, Any] | None = None,
+) -> RenderResult:
+    """Render ``manifest`` into ``out_dir`` (which must not exist yet, or be empty).
+
+    Args:
+        settings: Room settings: the keyframe cache lives under ``settings.renders_path``
+            and the renderer follows ``settings.diffusion_model`` / ``settings.device``.
+        manifest: The shot manifest.
+        out_dir: The render folder, e.g. ``<home>/renders/<series>/<episode>/<render_id>``.
+        preview: Render a fast 360x640 single-rendition preview instead of the ladder.
+        renderer: Keyframe renderer to use instead of the one the settings name.
+        progress: Called as ``(stage, done, total)`` while rendering.
+        options: Render knobs (see :class:`RenderOptions`).
+        provenance: Extra facts for ``provenance.json`` (render id, proposal id,
+            approval, idempotency key).
+
+    Returns:
+        The paths of everything written, timings and cache statistics.
+
+    Raises:
+        InputError: the manifest cannot be rendered, the music file is missing, or
+            ``out_dir`` already holds files.
+        FFmpegError: ffmpeg failed (nothing is left behind).
+    """
+    options = options or RenderOptions()
+    clock = StageClock()
+    out_dir = Path(out_dir)
+    with clock.stage("validate"):
+        check_manifest(manifest)
+        if options.music is not None and not Path(options.music).is_file():
+            raise InputError(
+                f"music bed {options.music} is not a file", field="music", value=options.music
+            )
+        if options.segment_s < 1:
+            raise InputError(
+                f"segment_s is {options.segment_s}; use 1 or 2 seconds",
+                field="segment_s",
+                value=options.segment_s,
+            )
+        if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+            raise InputError(
+                f"{out_dir} already exists and is not empty; a render never overwrites "
+                "another — give it a new render folder",
+                field="out_dir",
+                value=str(out_dir),
+            )
+    if renderer is None:
+        renderer = get_renderer(
+            settings, characters=dict(options.characters), **dict(options.diffusion)
+        )
+    frames = timeline(manifest)
+    size = PREVIEW_SIZE if preview else (manifest.width, manifest.height)
+    rungs = ladder_for(manifest.width, manifest.height, preview=preview)
+    preset = options.preset or ("ultrafast" if preview else "veryfast")
+    supersample = 1.0 if preview else options.supersample
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    partial = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
+    partial.mkdir()
+    try:
+        (partial / "manifest.json").write_text(manifest.model_dump_json(indent=2), "utf-8")
+        work = partial / ".work"
+        keyframe_names = [
+            f"keyframes/{index:02d}_{safe_name(shot.shot_id)}.png"
+            for index, shot in enumerate(manifest.shots)
+        ]
+        with clock.stage("keyframes"):
+            records = render_keyframes(
+                renderer,
+                manifest.shots,
+                size,
+                cache=KeyframeCache.for_settings(settings) if options.use_cache else None,
+                targets=[partial / name for name in keyframe_names],
+                progress=lambda done, total: _emit(progress, "keyframes", done, total),
+            )
+        with clock.stage("captions"):
+            write_vtt(manifest, frames, partial / "captions.vtt")
+            overlays = [
+                dataclasses.replace(o, path=o.path.relative_to(partial)) if o else None
+                for o in write_caption_overlays(manifest, size, work)
+            ]
+        moves = [plan_move(shot.camera, index) for index, shot in enumerate(manifest.shots)]
+        thumb_sizes = [PREVIEW_SIZE] if preview else list(THUMBNAIL_SIZES)
+
+        def thumbnails() -> list[Any]:
+            with clock.stage("thumbnails"):
+                return make_thumbnails(
+                    [record.path for record in records],
+                    manifest.shots,
+                    partial / "thumbnails",
+                    headline=options.headline,
+                    sizes=thumb_sizes,
+                    variants=max(3, options.thumbnail_variants),
+                )
+
+        # Thumbnails are Pillow work; they overlap the ffmpeg encode instead of following it.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="thumbnails") as pool:
+            thumbs_future = pool.submit(thumbnails)
+            with clock.stage("encode"):
+                video = build_video(
+                    keyframe_names,
+                    overlays,
+                    moves,
+                    frames,
+                    size,
+                    crossfade_s=options.crossfade_s,
+                    supersample=supersample,
+                )
+                encode_hls(
+                    video,
+                    audio_source(manifest.runtime_s, options.music),
+                    rungs,
+                    size=size,
+                    fps=manifest.fps,
+                    segment_s=options.segment_s,
+                    preset=preset,
+                    cwd=partial,
+                    total_frames=frames.total_frames,
+                    progress=lambda done, total: _emit(progress, "encode", done, total),
+                )
+            thumbs = thumbs_future.result()
+        _emit(progress, "thumbnails", 1, 1)
+        with clock.stage("master"):
+            remux_master(
+                partial / HLS_DIR / rungs[0].name,
+                partial / "episode.mp4",
+                cwd=partial,
+                metadata={
+                    "title": f"{manifest.series_id} {manifest.episode_id} "
+                    f"v{manifest.brief_version}",
+                    **SYNTHETIC_TAGS,
+                },
+            )
+        _emit(progress, "master", 1, 1)
+        shutil.rmtree(work, ignore_errors=True)
+
+        gpu_seconds = float(getattr(renderer, "gpu_seconds", 0.0) or 0.0)
+        half = crossfade_half_frames(frames, options.crossfade_s)
+        with clock.stage("provenance"):
+            outputs = {
+                path.relative_to(partial).as_posix(): sha256_file(path)
+                for path in sorted(partial.rglob("*"))
+                if path.is_file() and path.name != "provenance.json"
+            }
+            document = {
+                "schema": 1,
+                "synthetic": True,
+                "synthetic_label": "AI-generated",
+                "render_id": out_dir.name,
+                **dict(provenance or {}),
+                "series_id": manifest.series_id,
+                "episode_id": manifest.episode_id,
+                "brief_version": manifest.brief_version,
+                "preview": preview,
+                "created_at": datetime.now(UTC).isoformat(),
+                "renderer": renderer.info(),
+                "libraries": library_versions(),
+                "host": runtime_platform(),
+                "shots": [
+                    {
+                        "shot_id": shot.shot_id,
+                        "start_frame": frames.starts[index],
+                        "frames": frames.frames[index],
+                        "start_s": shot.start_s,
+                        "duration_s": shot.duration_s,
+                        **records[index].inputs,
+                        "move": moves[index].kind,
+                        "keyframe": keyframe_names[index],
+                        "cache_key": records[index].cache_key,
+                        "cache_hit": records[index].cache_hit,
+                    }
+                    for index, shot in enumerate(manifest.shots)
+                ],
+                "encode": {
+                    "size": list(size),
+                    "fps": manifest.fps,
+                    "total_frames": frames.total_frames,
+                    "segment_s": options.segment_s,
+                    "preset": preset,
+                    "crossfade_frames": 2 * half,
+                    "supersample": supersample,
+                    "ladder": [dataclasses.asdict(rung) for rung in rungs],
+                    "audio": "silence"
+                    if options.music is None
+                    else {
+                        "music": Path(options.music).name,
+                        "sha256": sha256_file(Path(options.music)),
+                        "loudnorm": "I=-16:TP=-1.5:LRA=11",
+                    },
+                    "container_tags": SYNTHETIC_TAGS,
+                },
+                "thumbnails": [
+                    {"file": t.path.relative_to(partial).as_posix(), "shot_id": t.shot_id}
+                    | {"variant": t.variant, "style": t.style, "size": list(t.size)}
+                    for t in thumbs
+                ],
+                "timings_s": {**clock.stages, "total": clock.total_s},
+                "cpu_seconds": clock.cpu_s,
+                "gpu_seconds": round(gpu_seconds, 3),
+                "outputs": outputs,
+            }
+        # The final total includes the provenance stage itself.
+        document["timings_s"] = {**clock.stages, "total": clock.total_s}
+        (partial / "provenance.json").write_text(
+            json.dumps(document, indent=2, ensure_ascii=False, default=str), "utf-8"
+        )
+        _emit(progress, "provenance", 1, 1)
+        if out_dir.exists():
+            out_dir.rmdir()
+        partial.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+
+    def moved(path: Path) -> Path:
+        return out_dir / path.relative_to(partial)
+
+    _emit(progress, "done", 1, 1)
+    hls = out_dir / HLS_DIR
+    return RenderResult(
+        out_dir=out_dir,
+        preview=preview,
+        renderer=renderer.name,
+        manifest_path=out_dir / "manifest.json",
+        episode_path=out_dir / "episode.mp4",
+        hls_master_path=hls / MASTER_PLAYLIST,
+        variant_playlists=tuple(hls / rung.name / VARIANT_PLAYLIST for rung in rungs),
+        captions_path=out_dir / "captions.vtt",
+        keyframe_paths=tuple(out_dir / name for name in keyframe_names),
+        thumbnail_paths=tuple(moved(t.path) for t in thumbs),
+        provenance_path=out_dir / "provenance.json",
+        rungs=tuple(rungs),
+        timings=dict(document["timings_s"]),
+        cpu_seconds=clock.cpu_s,
+        gpu_seconds=round(gpu_seconds, 3),
+        cache_hits=tuple(r.shot_id for r in records if r.cache_hit),
+        rendered_shots=tuple(r.shot_id for r in records if not r.cache_hit),
+    )

@@ -1,0 +1,293 @@
+"""The render job API the producer calls: submit a manifest, get a ``RenderJob`` row.
+
+``submit_render`` is idempotent: the same manifest, preview flag and proposal (or the same
+explicit ``idempotency_key``) always maps to one job, so a retried graph step or two
+racing callers never render twice. The row moves ``queued → running → done | failed``;
+its ``artifacts`` hold paths relative to the room's home, and every outcome is written to
+the append-only audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from writers_room.config import Settings
+from writers_room.memory.db import audit, session_scope
+from writers_room.memory.models import Decision, RenderJob
+from writers_room.render.executors import RenderExecutor, RenderTask, get_executor
+from writers_room.render.manifest import ShotManifest
+from writers_room.render.pipeline import Progress, RenderOptions
+from writers_room.render.validate import check_manifest
+
+__all__ = ["default_idempotency_key", "get_render_job", "render_dir", "submit_render"]
+
+log = logging.getLogger(__name__)
+
+ACTOR = "render"
+_ERROR_CHARS = 2000
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def manifest_hash(manifest: ShotManifest) -> str:
+    """SHA-256 of the manifest's canonical JSON (the content hash in the audit log)."""
+    blob = json.dumps(manifest.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def default_idempotency_key(
+    manifest: ShotManifest, *, preview: bool = False, proposal_id: str | None = None
+) -> str:
+    """The key a submission gets when none is given: hash of manifest, preview, proposal."""
+    blob = json.dumps(
+        {
+            "manifest": manifest.model_dump(mode="json"),
+            "preview": preview,
+            "proposal_id": proposal_id,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def render_dir(settings: Settings, job: RenderJob) -> Path:
+    """The folder of a job: ``<home>/renders/<series_id>/<episode_id>/<render_id>``."""
+    return settings.renders_path / job.series_id / job.episode_id / job.render_id
+
+
+def get_render_job(settings: Settings, render_id: str) -> RenderJob | None:
+    """The job row with ``render_id``, or ``None``."""
+    with session_scope(settings) as session:
+        return session.get(RenderJob, render_id)
+
+
+def _approval(settings: Settings, proposal_id: str | None) -> dict[str, Any] | None:
+    if not proposal_id:
+        return None
+    with session_scope(settings) as session:
+        decision = session.exec(select(Decision).where(Decision.proposal_id == proposal_id)).first()
+        if decision is None:
+            return None
+        return {
+            "decision_id": decision.id,
+            "decision": decision.decision,
+            "decided_by": decision.decided_by,
+            "content_hash": decision.content_hash,
+            "decided_at": decision.decided_at.isoformat() if decision.decided_at else None,
+        }
+
+
+def _claim(
+    settings: Settings,
+    manifest: ShotManifest,
+    *,
+    key: str,
+    proposal_id: str | None,
+    preview: bool,
+    backend: str,
+) -> tuple[RenderJob, bool]:
+    """Create the job row, or find the one this key already has.
+
+    Returns:
+        The job and whether this call owns running it.
+    """
+    try:
+        return _claim_once(
+            settings, manifest, key=key, proposal_id=proposal_id, preview=preview, backend=backend
+        )
+    except IntegrityError:
+        # Another process inserted the same key between our read and our insert.
+        with session_scope(settings) as session:
+            winner = session.exec(select(RenderJob).where(RenderJob.idempotency_key == key)).one()
+            return winner, False
+
+
+def _claim_once(
+    settings: Settings,
+    manifest: ShotManifest,
+    *,
+    key: str,
+    proposal_id: str | None,
+    preview: bool,
+    backend: str,
+) -> tuple[RenderJob, bool]:
+    with session_scope(settings) as session:
+        existing = session.exec(select(RenderJob).where(RenderJob.idempotency_key == key)).first()
+        if existing is not None:
+            if existing.status != "failed":
+                return existing, False
+            # A failed job may be retried, by exactly one caller: the conditional update
+            # succeeds for one of several racing retries only.
+            claimed = session.execute(
+                update(RenderJob)
+                .where(
+                    col(RenderJob.render_id) == existing.render_id,
+                    col(RenderJob.status) == "failed",
+                )
+                .values(status="queued", error=None, started_at=None, finished_at=None)
+            )
+            session.refresh(existing)
+            return existing, claimed.rowcount == 1  # type: ignore[attr-defined]
+        now = _utcnow()
+        job = RenderJob(
+            render_id=f"{now:%Y%m%dT%H%M%SZ}-{key[:10]}",
+            idempotency_key=key,
+            series_id=manifest.series_id,
+            episode_id=manifest.episode_id,
+            brief_version=manifest.brief_version,
+            proposal_id=proposal_id,
+            preview=preview,
+            backend=backend,
+            status="queued",
+            created_at=now,
+        )
+        session.add(job)
+        audit(
+            session,
+            actor=ACTOR,
+            action="render.queued",
+            subject=f"{manifest.series_id}/{manifest.episode_id}/{job.render_id}",
+            content_hash=manifest_hash(manifest),
+            detail={"render_id": job.render_id, "preview": preview, "proposal_id": proposal_id},
+        )
+    return job, True
+
+
+def _finish(
+    settings: Settings,
+    render_id: str,
+    *,
+    manifest: ShotManifest,
+    status: str,
+    artifacts: dict[str, Any] | None = None,
+    error: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> RenderJob:
+    with session_scope(settings) as session:
+        job = session.get(RenderJob, render_id)
+        assert job is not None, render_id
+        job.status = status
+        job.finished_at = _utcnow()
+        if artifacts is not None:
+            job.artifacts = artifacts
+        job.error = error
+        session.add(job)
+        audit(
+            session,
+            actor=ACTOR,
+            action=f"render.{status}",
+            subject=f"{job.series_id}/{job.episode_id}/{job.render_id}",
+            content_hash=manifest_hash(manifest),
+            detail={"render_id": render_id, **(detail or {})},
+        )
+        return job
+
+
+def submit_render(
+    settings: Settings,
+    manifest: ShotManifest,
+    *,
+    proposal_id: str | None = None,
+    preview: bool = False,
+    idempotency_key: str | None = None,
+    progress: Progress | None = None,
+    options: RenderOptions | None = None,
+    executor: RenderExecutor | None = None,
+) -> RenderJob:
+    """Render ``manifest`` once per idempotency key and return its job row.
+
+    The manifest is checked first (nothing is recorded for an invalid one). A key seen
+    before returns that job as it stands, without rendering again, unless it failed, in
+    which case exactly one caller retries it. Otherwise a job row is created
+    (``queued``), marked ``running``, rendered on the executor, and marked ``done`` with
+    its artifacts or ``failed`` with the error. Every transition is audited.
+
+    Args:
+        settings: Room settings (database, home, render backend).
+        manifest: The shot manifest to render.
+        proposal_id: The approved proposal this render implements (provenance, audit).
+        preview: A fast 360x640 preview instead of the full ladder.
+        idempotency_key: The job's key; default :func:`default_idempotency_key`.
+        progress: Called as ``(stage, done, total)`` while rendering.
+        options: Render knobs (see :class:`~writers_room.render.pipeline.RenderOptions`).
+        executor: Executor to run on; default the one ``settings.render_backend`` names.
+
+    Returns:
+        The job row: ``done`` with ``artifacts`` (paths relative to ``settings.home``),
+        or ``failed`` with ``error``; for an existing key, the job as it stands.
+
+    Raises:
+        InputError: the manifest cannot be rendered (no job is recorded).
+        BackendUnavailable: the ``ray`` backend is configured but Ray is not installed.
+    """
+    check_manifest(manifest)
+    key = idempotency_key or default_idempotency_key(
+        manifest, preview=preview, proposal_id=proposal_id
+    )
+    executor = executor or get_executor(settings)
+    job, owned = _claim(
+        settings,
+        manifest,
+        key=key,
+        proposal_id=proposal_id,
+        preview=preview,
+        backend=executor.name,
+    )
+    if not owned:
+        return job
+    out_dir = render_dir(settings, job)
+    if out_dir.exists():
+        # Only a retried job can find its own folder (a crash after publishing it).
+        shutil.rmtree(out_dir)
+    with session_scope(settings) as session:
+        row = session.get(RenderJob, job.render_id)
+        assert row is not None
+        row.status = "running"
+        row.started_at = _utcnow()
+        row.backend = executor.name
+        session.add(row)
+    task = RenderTask(
+        manifest=manifest,
+        out_dir=out_dir,
+        preview=preview,
+        options=options,
+        provenance={
+            "render_id": job.render_id,
+            "idempotency_key": key,
+            "proposal_id": proposal_id,
+            "approval": _approval(settings, proposal_id),
+            "backend": executor.name,
+        },
+    )
+    try:
+        result = executor.run(task, progress=progress)
+    except Exception as exc:  # any failure is recorded on the job row
+        log.exception("render %s failed", job.render_id)
+        message = f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
+        return _finish(settings, job.render_id, manifest=manifest, status="failed", error=message)
+    return _finish(
+        settings,
+        job.render_id,
+        manifest=manifest,
+        status="done",
+        artifacts=result.artifacts(Path(settings.home)),
+        detail={
+            "renderer": result.renderer,
+            "timings_s": result.timings,
+            "cache_hits": list(result.cache_hits),
+            "rendered_shots": list(result.rendered_shots),
+        },
+    )
