@@ -109,6 +109,7 @@ def test_metrics_ingest_and_idempotency(
     ("line", "field"),
     [
         (metric_line([90, 80]), "retention"),
+        (metric_line([]), "retention"),
         (metric_line([100, 180]), "retention"),
         (metric_line([100, 80], impressions=-1), "impressions"),
         (metric_line([100], episode="ep7"), "episode_id"),

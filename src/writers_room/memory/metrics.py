@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlmodel import select
 
 from writers_room.config import Settings
@@ -101,9 +101,15 @@ class MetricRow(BaseModel):
 
     @field_validator("retention")
     @classmethod
-    def _check_retention(cls, value: list[float]) -> list[float]:
+    def _check_retention(cls, value: list[float], info: ValidationInfo) -> list[float]:
         if not value:
-            raise ValueError("must have at least one value (index 0 = 100)")
+            views = info.data.get("views", 0)
+            if views:
+                raise ValueError(
+                    f"is empty but views is {views}; give the percent of starters still "
+                    "watching at each second (index 0 = 100)"
+                )
+            return value  # no starters, no curve
         if abs(value[0] - 100.0) > 0.5:
             raise ValueError(f"index 0 must be 100 (percent of starters), got {value[0]}")
         for second, pct in enumerate(value):

