@@ -66,7 +66,9 @@ def caption_overlay(text: str, frame_size: tuple[int, int]) -> tuple[Image.Image
     draw_text_block(draw, lines, face, origin=(0, pad_y), box_width=plate_w)
     x = left + (right - left - plate_w) // 2
     y = bottom - plate_h - round(height * 0.01)
-    return plate, x, y
+    # overlay on yuv420p snaps to even coordinates (chroma is subsampled 2x2); choosing
+    # even ones here keeps the plate exactly where the safe-area maths put it.
+    return plate, x - x % 2, y - y % 2
 
 
 def write_caption_overlays(

@@ -123,6 +123,16 @@ def _use_sdpa(pipe: Any) -> None:
             component.set_attn_processor(AttnProcessor2_0())
 
 
+def _dtype_keyword() -> str:
+    # diffusers renamed from_pretrained's torch_dtype to dtype (and warns on the old name);
+    # older releases silently ignore an unknown "dtype", so ask which one this one takes.
+    try:
+        from diffusers.utils.deprecation_utils import _resolve_dtype  # noqa: F401
+    except ImportError:
+        return "torch_dtype"
+    return "dtype"
+
+
 def load_pipeline(
     model_id: str, *, device: str, dtype: str | None = None, compile: bool = False
 ) -> Any:
@@ -146,7 +156,9 @@ def load_pipeline(
         import torch
         from diffusers import DiffusionPipeline
 
-        pipe = DiffusionPipeline.from_pretrained(model_id, torch_dtype=getattr(torch, dtype_name))
+        pipe = DiffusionPipeline.from_pretrained(
+            model_id, **{_dtype_keyword(): getattr(torch, dtype_name)}
+        )
         pipe = pipe.to(device)
         pipe.set_progress_bar_config(disable=True)
         if device == "cuda":

@@ -74,7 +74,8 @@ class RenderOptions:
         crossfade_s: Cross-fade length centred on each cut (0 = hard cuts).
         supersample: Still upscaling before ``zoompan`` for smooth moves (full renders;
             previews use 1).
-        preset: x264 preset; default ``veryfast`` (full) or ``ultrafast`` (preview).
+        preset: x264 preset; default ``veryfast`` (full) or ``superfast`` (preview, the
+            fastest that keeps CABAC and 8x8 transforms, i.e. High profile).
         segment_s: HLS segment and GOP length in seconds.
         music: A music bed to loudness-normalise under the episode; default silence.
         headline: Thumbnail headline; default each shot's caption.
@@ -209,7 +210,7 @@ def render_manifest(
     frames = timeline(manifest)
     size = PREVIEW_SIZE if preview else (manifest.width, manifest.height)
     rungs = ladder_for(manifest.width, manifest.height, preview=preview)
-    preset = options.preset or ("ultrafast" if preview else "veryfast")
+    preset = options.preset or ("superfast" if preview else "veryfast")
     supersample = 1.0 if preview else options.supersample
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)

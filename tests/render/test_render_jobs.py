@@ -1,0 +1,151 @@
+"""The render job API: idempotent submissions, job states, audit rows, executors."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from render_helpers import make_manifest
+from sqlmodel import select
+
+from writers_room.config import Settings
+from writers_room.errors import InputError
+from writers_room.memory.db import session_scope
+from writers_room.memory.models import AuditLog, RenderJob
+from writers_room.render.executors import (
+    BackendUnavailable,
+    LocalExecutor,
+    RenderTask,
+    get_executor,
+)
+from writers_room.render.pipeline import Progress, RenderResult
+from writers_room.tools.render import get_render_job, render_dir, submit_render
+
+HAVE_RAY = importlib.util.find_spec("ray") is not None
+
+
+class CountingExecutor(LocalExecutor):
+    """The local executor, counting runs (the seam tests swap)."""
+
+    def __init__(self, settings: Settings, *, fail: bool = False) -> None:
+        super().__init__(settings)
+        self.runs = 0
+        self.fail = fail
+
+    def run(self, task: RenderTask, *, progress: Progress | None = None) -> RenderResult:
+        self.runs += 1
+        if self.fail:
+            raise RuntimeError("GPU fell off the bus")
+        return super().run(task, progress=progress)
+
+
+def _audit_actions(settings: Settings) -> list[str]:
+    with session_scope(settings) as session:
+        rows = session.exec(select(AuditLog).where(AuditLog.actor == "render")).all()
+        return [row.action for row in rows]
+
+
+def test_submitting_twice_renders_once(settings: Settings) -> None:
+    executor = CountingExecutor(settings)
+    manifest = make_manifest(2, 1.0, fps=12)
+    job = submit_render(settings, manifest, preview=True, proposal_id="p1", executor=executor)
+    assert job.status == "done" and job.error is None
+    assert job.preview and job.proposal_id == "p1" and job.backend == "local"
+    assert job.started_at is not None and job.finished_at is not None
+    home = Path(settings.home)
+    assert job.artifacts["dir"] == f"renders/tiny/ep1/{job.render_id}"
+    assert (home / job.artifacts["episode"]).is_file()
+    assert (home / job.artifacts["hls_master"]).is_file()
+    assert render_dir(settings, job) == home / job.artifacts["dir"]
+
+    again = submit_render(settings, manifest, preview=True, proposal_id="p1", executor=executor)
+    assert again.render_id == job.render_id
+    assert executor.runs == 1
+    stored = get_render_job(settings, job.render_id)
+    assert stored is not None and stored.status == "done"
+    assert _audit_actions(settings) == ["render.queued", "render.done"]
+
+    # Another proposal (or the full render) is another job.
+    other = submit_render(settings, manifest, preview=True, proposal_id="p2", executor=executor)
+    assert other.render_id != job.render_id and executor.runs == 2
+
+
+def test_an_explicit_key_wins_over_content(sqlite_settings: Settings) -> None:
+    executor = CountingExecutor(sqlite_settings)
+    first = submit_render(
+        sqlite_settings,
+        make_manifest(2, 1.0, fps=12),
+        preview=True,
+        idempotency_key="window-42/ep1",
+        executor=executor,
+    )
+    second = submit_render(
+        sqlite_settings,
+        make_manifest(3, 1.0, fps=12),
+        preview=True,
+        idempotency_key="window-42/ep1",
+        executor=executor,
+    )
+    assert second.render_id == first.render_id and executor.runs == 1
+
+
+def test_a_failed_render_is_recorded_and_can_be_retried(sqlite_settings: Settings) -> None:
+    manifest = make_manifest(2, 1.0, fps=12)
+    failing = CountingExecutor(sqlite_settings, fail=True)
+    job = submit_render(sqlite_settings, manifest, preview=True, executor=failing)
+    assert job.status == "failed"
+    assert job.error == "RuntimeError: GPU fell off the bus"
+    assert job.artifacts == {}
+
+    working = CountingExecutor(sqlite_settings)
+    retried = submit_render(sqlite_settings, manifest, preview=True, executor=working)
+    assert retried.render_id == job.render_id
+    assert retried.status == "done" and retried.error is None and working.runs == 1
+    assert _audit_actions(sqlite_settings) == [
+        "render.queued",
+        "render.failed",
+        "render.done",
+    ]
+
+
+def test_an_invalid_manifest_records_nothing(sqlite_settings: Settings) -> None:
+    bad = make_manifest(2, 1.0, width=1080, height=1350)
+    with pytest.raises(InputError, match="9:16"):
+        submit_render(sqlite_settings, bad, executor=CountingExecutor(sqlite_settings))
+    with session_scope(sqlite_settings) as session:
+        assert session.exec(select(RenderJob)).all() == []
+
+
+def test_the_default_executor_is_local(sqlite_settings: Settings) -> None:
+    assert get_executor(sqlite_settings).name == "local"
+
+
+@pytest.mark.skipif(HAVE_RAY, reason="Ray is installed; the missing-Ray message cannot show")
+def test_the_ray_backend_without_ray_says_how_to_install_it(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", render_backend="ray")
+    with pytest.raises(BackendUnavailable, match=r"pip install 'writers-room\[ray\]'"):
+        get_executor(settings)
+
+
+@pytest.mark.skipif(
+    not HAVE_RAY, reason="Ray is not installed: pip install 'writers-room[ray]' to run this test"
+)
+def test_the_ray_executor_renders_on_an_actor(tmp_path: Path) -> None:
+    import ray
+
+    from writers_room.render.executors import RayExecutor
+
+    ray.init(num_cpus=2, include_dashboard=False, ignore_reinit_error=True)
+    try:
+        settings = Settings(home=tmp_path / "home", render_backend="ray")
+        executor = RayExecutor(settings)
+        assert executor.actor_count >= 1
+        job = submit_render(
+            settings, make_manifest(2, 1.0, fps=12), preview=True, executor=executor
+        )
+        assert job.status == "done", job.error
+        assert job.backend == "ray"
+        assert (Path(settings.home) / job.artifacts["episode"]).is_file()
+    finally:
+        ray.shutdown()
