@@ -30,7 +30,8 @@ from typer.core import TyperGroup
 from writers_room.config import Settings
 from writers_room.errors import NotBuiltError, RoomError
 
-out = Console()
+# Piped output keeps whole table rows on one line instead of wrapping at 80 columns.
+out = Console() if sys.stdout.isatty() else Console(width=160)
 err = Console(stderr=True)
 
 
