@@ -1,0 +1,152 @@
+"""What the ideator returns: field-level changes to an episode's brief and shot manifest.
+
+A proposal is a value, not an action. It only becomes a new brief version after an
+authorised human approved exactly this content (see ``guardrails/approval.py``).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "PROPOSAL_KINDS",
+    "BriefChangeProposal",
+    "Evidence",
+    "FieldChange",
+    "apply_changes",
+    "content_hash",
+]
+
+ProposalKind = Literal[
+    "hook_rewrite", "packaging", "pacing_cut", "participation", "sequel", "note_followup"
+]
+PROPOSAL_KINDS: tuple[str, ...] = ProposalKind.__args__  # type: ignore[attr-defined]
+
+# "brief.hook", "brief.beats[2]", "manifest.shots[3].duration_s", "manifest.shots[+]"
+_PATH = re.compile(r"^(brief|manifest)(\.[A-Za-z_][A-Za-z0-9_]*|\[(\d+|\+)\])+$")
+_TOKEN = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+|\+)\]")
+
+
+class FieldChange(BaseModel):
+    """One field of the brief or shot manifest, before and after."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(
+        pattern=_PATH.pattern,
+        description="Dotted path, e.g. 'brief.hook' or 'manifest.shots[2].duration_s'; "
+        "'[+]' appends to a list.",
+    )
+    before: Any = Field(default=None, description="Value in the brief version the diff is on.")
+    after: Any = Field(description="Proposed value.")
+
+
+class Evidence(BaseModel):
+    """Why: the report numbers and the comments behind a proposal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metrics: dict[str, float] = Field(
+        default_factory=dict, description="Report numbers that motivate the change."
+    )
+    comment_ids: list[str] = Field(default_factory=list, description="Comments quoted.")
+    quotes: list[str] = Field(default_factory=list, description="Redacted comment excerpts.")
+    findings: list[str] = Field(default_factory=list, description="Diagnosis kinds addressed.")
+
+
+class BriefChangeProposal(BaseModel):
+    """A concrete, reviewable change to one episode's brief (and shot manifest)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    episode_id: str = Field(min_length=1)
+    kind: ProposalKind = Field(description="What sort of change this is.")
+    summary: str = Field(min_length=10, max_length=600, description="One paragraph for humans.")
+    target: str = Field(
+        min_length=3, description="The metric gap it targets, e.g. 'retention_10s 19% vs 53%'."
+    )
+    expected_effect: str = Field(min_length=3, description="What should move, and how much.")
+    changes: list[FieldChange] = Field(min_length=1)
+    evidence: Evidence = Field(default_factory=Evidence)
+    assets: list[str] = Field(
+        default_factory=list,
+        description="Assets to produce: thumbnails, headlines, alternate cuts.",
+    )
+    rationale: str = Field(default="", description="The rule or reasoning behind it.")
+
+
+def content_hash(
+    *, episode_id: str, kind: str, summary: str, changes: list[dict[str, Any]], base_version: int
+) -> str:
+    """SHA-256 of exactly what a human approves: the summary and the field-level diff."""
+    blob = json.dumps(
+        {
+            "episode_id": episode_id,
+            "kind": kind,
+            "summary": summary,
+            "changes": changes,
+            "base_version": base_version,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def apply_changes(
+    brief: dict[str, Any], manifest: dict[str, Any], changes: list[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return new (brief, manifest) with ``changes`` applied; inputs are not modified.
+
+    Shot start times are recomputed afterwards so the manifest stays contiguous whatever
+    durations changed.
+
+    Raises:
+        ValueError: a path does not exist or does not fit the document.
+    """
+    docs = {"brief": copy.deepcopy(brief), "manifest": copy.deepcopy(manifest)}
+    for change in changes:
+        path = change["path"]
+        if not _PATH.match(path):
+            raise ValueError(f"change path {path!r} is not a brief/manifest path")
+        root = "brief" if path.startswith("brief") else "manifest"
+        tokens = [(m.group(1), m.group(2)) for m in _TOKEN.finditer(path[len(root) :])]
+        target: Any = docs[root]
+        for index, (key, item) in enumerate(tokens):
+            last = index == len(tokens) - 1
+            if key is not None:
+                if not isinstance(target, dict):
+                    raise ValueError(f"{path}: {key!r} is not a field here")
+                if last:
+                    target[key] = change["after"]
+                else:
+                    target = target.setdefault(key, {} if tokens[index + 1][0] else [])
+            else:
+                if not isinstance(target, list):
+                    raise ValueError(f"{path}: [{item}] used on something that is not a list")
+                if item == "+":
+                    if not last:
+                        raise ValueError(f"{path}: '[+]' must end the path")
+                    target.append(change["after"])
+                else:
+                    position = int(item)
+                    if position >= len(target):
+                        raise ValueError(f"{path}: index {position} is past the end")
+                    if last:
+                        target[position] = change["after"]
+                    else:
+                        target = target[position]
+    shots = docs["manifest"].get("shots")
+    if isinstance(shots, list):
+        start = 0.0
+        for shot in shots:
+            shot["start_s"] = round(start, 3)
+            start += float(shot["duration_s"])
+    return docs["brief"], docs["manifest"]

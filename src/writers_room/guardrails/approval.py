@@ -1,0 +1,362 @@
+"""The approval gate: no brief changes without an authorised human's decision on exactly
+the content they saw.
+
+The database, not graph state, is the authority:
+
+* proposals are stored ``pending`` with a content hash of their summary and diff;
+* a decision is one conditional update (``pending → approved | rejected``, only if the
+  hash still matches) plus a unique decision row, in one transaction — which works on
+  SQLite (no row locks) and PostgreSQL alike, so twenty concurrent clicks make one
+  decision;
+* the approver must be in ``WRITERS_ROOM_APPROVERS`` or the series' own list; an empty
+  list denies everyone;
+* applying needs an approved decision row bound to the proposal's current hash, and moves
+  ``approved → applied`` exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from writers_room.agents.proposals import BriefChangeProposal, apply_changes, content_hash
+from writers_room.config import Settings
+from writers_room.errors import GuardrailRefusal, InputError
+from writers_room.memory.db import audit, session_scope
+from writers_room.memory.models import BriefVersion, Decision, Episode, Note, Proposal, Series
+from writers_room.memory.series import current_brief
+from writers_room.render.manifest import ShotManifest
+
+__all__ = [
+    "AlreadyDecided",
+    "NotAnApprover",
+    "apply_proposal",
+    "decide",
+    "is_approver",
+    "store_pending",
+]
+
+
+class NotAnApprover(GuardrailRefusal):
+    """The person is not allowed to decide proposals of this series."""
+
+
+class AlreadyDecided(GuardrailRefusal):
+    """The proposal was decided before; carries who and when."""
+
+    def __init__(self, message: str, *, decided_by: str | None, decided_at: datetime | None):
+        super().__init__(message)
+        self.decided_by = decided_by
+        self.decided_at = decided_at
+
+
+def _proposal_id(series_id: str, window_end: datetime | None, digest: str) -> str:
+    stamp = window_end.isoformat() if window_end else "adhoc"
+    return "p-" + hashlib.sha256(f"{series_id}|{stamp}|{digest}".encode()).hexdigest()[:12]
+
+
+def store_pending(
+    session: Session,
+    *,
+    series_id: str,
+    window_end: datetime | None,
+    proposals: list[BriefChangeProposal],
+    thread_id: str | None = None,
+    iteration: int = 0,
+) -> list[Proposal]:
+    """Store proposals as ``pending`` (idempotent: same content, same id, one row)."""
+    rows = []
+    for proposal in proposals:
+        brief = current_brief(session, series_id, proposal.episode_id)
+        if brief is None:
+            raise InputError(f"series {series_id!r} has no episode {proposal.episode_id!r}")
+        changes = [c.model_dump(mode="json") for c in proposal.changes]
+        digest = content_hash(
+            episode_id=proposal.episode_id,
+            kind=proposal.kind,
+            summary=proposal.summary,
+            changes=changes,
+            base_version=brief.version,
+        )
+        proposal_id = _proposal_id(series_id, window_end, digest)
+        row = session.get(Proposal, proposal_id)
+        if row is None:
+            row = Proposal(
+                proposal_id=proposal_id,
+                series_id=series_id,
+                episode_id=proposal.episode_id,
+                window_end=window_end,
+                status="pending",
+                kind=proposal.kind,
+                summary=proposal.summary,
+                changes={"items": changes},
+                evidence={
+                    **proposal.evidence.model_dump(mode="json"),
+                    "target": proposal.target,
+                    "expected_effect": proposal.expected_effect,
+                    "rationale": proposal.rationale,
+                },
+                assets=list(proposal.assets),
+                content_hash=digest,
+                base_version=brief.version,
+                iteration=iteration,
+                thread_id=thread_id,
+            )
+            session.add(row)
+            audit(
+                session,
+                actor="room",
+                action="proposal.created",
+                subject=proposal_id,
+                content_hash=digest,
+                detail={"series_id": series_id, "episode_id": proposal.episode_id},
+            )
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def is_approver(settings: Settings, session: Session, series_id: str, who: str) -> bool:
+    """True when ``who`` may decide proposals of ``series_id`` (empty lists deny all)."""
+    series = session.get(Series, series_id)
+    allowed = settings.approver_set(series.approvers if series else [])
+    return bool(who) and who in allowed
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    decision: Decision
+    proposal: Proposal
+
+
+def decide(
+    settings: Settings,
+    proposal_id: str,
+    *,
+    actor: str,
+    approve: bool,
+    note: str = "",
+    shown_hash: str | None = None,
+    edited_changes: list[dict[str, Any]] | None = None,
+) -> DecisionOutcome:
+    """Record the one human decision on a proposal.
+
+    Args:
+        actor: who decides (Slack user id or CLI name); must be an approver.
+        approve: approve (True) or reject (False).
+        note: the approver's note or rejection reason.
+        shown_hash: the content hash the human was shown; a mismatch is refused.
+        edited_changes: the human's edit of the diff; it replaces the proposal's changes
+            (a new content hash) and counts as fresh human creative input.
+
+    Raises:
+        NotAnApprover: ``actor`` may not decide for this series (nothing changes).
+        AlreadyDecided: someone decided before (nothing changes).
+        GuardrailRefusal: the content changed since it was shown.
+        InputError: no such proposal, or an edit that does not apply.
+    """
+    verdict = "approved" if approve else "rejected"
+    with session_scope(settings) as session:
+        proposal = session.get(Proposal, proposal_id)
+        if proposal is None:
+            raise InputError(f"no proposal {proposal_id!r}; see `writers-room proposals`")
+        if not is_approver(settings, session, proposal.series_id, actor):
+            raise NotAnApprover(
+                f"{actor or 'an unknown user'} is not an approver for series "
+                f"{proposal.series_id!r}: ask a showrunner, or add them to "
+                "WRITERS_ROOM_APPROVERS or the series' approvers"
+            )
+        if proposal.status != "pending":
+            raise _already(proposal)
+        if shown_hash is not None and shown_hash != proposal.content_hash:
+            raise GuardrailRefusal(
+                f"proposal {proposal_id} changed after it was shown to {actor}; "
+                "nothing was decided — review the current version and decide again"
+            )
+        expected_hash = proposal.content_hash
+        changes = proposal.changes.get("items", [])
+        if edited_changes is not None:
+            changes = edited_changes
+            _check_edit(session, proposal, changes)
+            expected_hash = content_hash(
+                episode_id=proposal.episode_id,
+                kind=proposal.kind,
+                summary=proposal.summary,
+                changes=changes,
+                base_version=proposal.base_version,
+            )
+        now = datetime.now(UTC)
+        values: dict[str, Any] = {"status": verdict, "decided_by": actor, "decided_at": now}
+        if edited_changes is not None:
+            values.update(changes={"items": changes}, content_hash=expected_hash)
+        result = session.execute(
+            update(Proposal)
+            .where(
+                col(Proposal.proposal_id) == proposal_id,
+                col(Proposal.status) == "pending",
+                col(Proposal.content_hash) == proposal.content_hash,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            with session_scope(settings) as fresh:
+                current = fresh.get(Proposal, proposal_id)
+                assert current is not None
+                raise _already(current)
+        decision = Decision(
+            proposal_id=proposal_id,
+            decision=verdict,
+            decided_by=actor,
+            content_hash=expected_hash,
+            note=note,
+            edited=edited_changes is not None,
+            decided_at=now,
+        )
+        session.add(decision)
+        if edited_changes is not None:
+            from writers_room.guardrails.iteration_limit import record_human_input
+
+            record_human_input(
+                session,
+                series_id=proposal.series_id,
+                episode_id=proposal.episode_id,
+                author=actor,
+                text=note or f"edited proposal {proposal_id}",
+                kind="edit",
+            )
+        audit(
+            session,
+            actor=actor,
+            action=f"decision.{verdict}",
+            subject=proposal_id,
+            content_hash=expected_hash,
+            detail={"note": note, "edited": edited_changes is not None},
+        )
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            with session_scope(settings) as fresh:
+                current = fresh.get(Proposal, proposal_id)
+                assert current is not None
+                raise _already(current) from None
+        session.refresh(proposal)
+        return DecisionOutcome(decision=decision, proposal=proposal)
+
+
+def _already(proposal: Proposal) -> AlreadyDecided:
+    when = proposal.decided_at.strftime("%Y-%m-%d %H:%M UTC") if proposal.decided_at else "?"
+    return AlreadyDecided(
+        f"proposal {proposal.proposal_id} was already {proposal.status} by "
+        f"{proposal.decided_by} at {when}; nothing changed",
+        decided_by=proposal.decided_by,
+        decided_at=proposal.decided_at,
+    )
+
+
+def _check_edit(session: Session, proposal: Proposal, changes: list[dict[str, Any]]) -> None:
+    base = session.exec(
+        select(BriefVersion).where(
+            BriefVersion.series_id == proposal.series_id,
+            BriefVersion.episode_id == proposal.episode_id,
+            BriefVersion.version == proposal.base_version,
+        )
+    ).one()
+    try:
+        _, manifest = apply_changes(base.brief, base.manifest, changes)
+        ShotManifest.model_validate(manifest)
+    except ValueError as exc:
+        raise InputError(f"the edited proposal does not apply: {exc}") from None
+
+
+def apply_proposal(settings: Settings, proposal_id: str, *, actor: str = "room") -> BriefVersion:
+    """Write the new brief version of an approved proposal (exactly once).
+
+    Raises:
+        GuardrailRefusal: there is no approved decision bound to the proposal's content,
+            or the proposal was already applied, or the brief moved on since (nothing
+            changes in any of these cases).
+    """
+    with session_scope(settings) as session:
+        proposal = session.get(Proposal, proposal_id)
+        if proposal is None:
+            raise InputError(f"no proposal {proposal_id!r}")
+        decision = session.exec(select(Decision).where(Decision.proposal_id == proposal_id)).first()
+        if decision is None or decision.decision != "approved":
+            raise GuardrailRefusal(
+                f"proposal {proposal_id} has no approval by an authorised human; "
+                "the brief was not changed"
+            )
+        if decision.content_hash != proposal.content_hash:
+            raise GuardrailRefusal(
+                f"proposal {proposal_id} changed after it was approved; the brief was not changed"
+            )
+        if proposal.status == "applied":
+            raise GuardrailRefusal(f"proposal {proposal_id} was already applied")
+        episode = session.get(Episode, (proposal.series_id, proposal.episode_id))
+        assert episode is not None
+        if episode.current_version != proposal.base_version:
+            raise GuardrailRefusal(
+                f"proposal {proposal_id} was written for brief version {proposal.base_version} "
+                f"but {proposal.episode_id} is at version {episode.current_version} now"
+            )
+        result = session.execute(
+            update(Proposal)
+            .where(col(Proposal.proposal_id) == proposal_id, col(Proposal.status) == "approved")
+            .values(status="applied")
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise GuardrailRefusal(f"proposal {proposal_id} is not in the approved state")
+        base = current_brief(session, proposal.series_id, proposal.episode_id)
+        assert base is not None
+        brief, manifest = apply_changes(base.brief, base.manifest, proposal.changes["items"])
+        version = base.version + 1
+        manifest["brief_version"] = version
+        ShotManifest.model_validate(manifest)
+        row = BriefVersion(
+            series_id=proposal.series_id,
+            episode_id=proposal.episode_id,
+            version=version,
+            brief=brief,
+            manifest=manifest,
+            source=f"proposal:{proposal_id}",
+            created_by=decision.decided_by,
+        )
+        session.add(row)
+        episode.current_version = version
+        session.add(episode)
+        audit(
+            session,
+            actor=actor,
+            action="proposal.applied",
+            subject=proposal_id,
+            content_hash=proposal.content_hash,
+            detail={"version": version, "approved_by": decision.decided_by},
+        )
+        session.flush()
+        return row
+
+
+def add_note(
+    settings: Settings, *, series_id: str, episode_id: str, author: str, text: str
+) -> Note:
+    """Fresh human creative input about an episode (resets its blind-iteration count)."""
+    from writers_room.guardrails.iteration_limit import record_human_input
+
+    if not text.strip():
+        raise InputError("a note needs some text")
+    with session_scope(settings) as session:
+        if session.get(Episode, (series_id, episode_id)) is None:
+            raise InputError(f"series {series_id!r} has no episode {episode_id!r}")
+        return record_human_input(
+            session, series_id=series_id, episode_id=episode_id, author=author, text=text
+        )
