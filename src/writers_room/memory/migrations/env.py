@@ -7,6 +7,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import writers_room.memory.models  # noqa: F401  (registers the tables)
+from writers_room.graphs._checkpoint import not_a_checkpoint_table
 
 target_metadata = SQLModel.metadata
 
@@ -26,6 +27,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=not_a_checkpoint_table,
         )
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":

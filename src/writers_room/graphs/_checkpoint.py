@@ -1,0 +1,65 @@
+"""LangGraph checkpointers in the room's own database.
+
+SQLite rooms keep checkpoints in ``room.db`` (WAL, busy timeout, like the rest of the
+room); PostgreSQL rooms in the same database as the tables. The graphs run with
+``durability="sync"``: a step's checkpoint is written before the next step starts, so a
+``kill -9`` at an approval gate loses nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from sqlalchemy.engine import make_url
+
+from writers_room.config import Settings
+from writers_room.memory.db import SQLITE_BUSY_TIMEOUT_MS
+
+__all__ = ["CHECKPOINT_TABLES", "checkpointer", "not_a_checkpoint_table"]
+
+# Tables the savers create; Alembic leaves them alone.
+CHECKPOINT_TABLES = frozenset(
+    {"checkpoints", "writes", "checkpoint_blobs", "checkpoint_writes", "checkpoint_migrations"}
+)
+
+
+def not_a_checkpoint_table(name: str | None, type_: str, _parent: object) -> bool:
+    """Alembic ``include_name`` hook: leave the checkpoint tables to their own setup()."""
+    return not (type_ == "table" and name in CHECKPOINT_TABLES)
+
+
+@contextmanager
+def checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[str]]:
+    """A checkpointer on the room's database, set up and closed around the block."""
+    url = make_url(settings.sqlalchemy_url)
+    if url.get_backend_name() == "sqlite":
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        path = url.database or ":memory:"
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            saver = SqliteSaver(conn)
+            saver.setup()
+            yield saver
+        finally:
+            conn.close()
+        return
+    import psycopg
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg.rows import dict_row
+
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.Connection.connect(
+        conninfo, autocommit=True, prepare_threshold=0, row_factory=dict_row
+    ) as conn:
+        saver_pg = PostgresSaver(conn)
+        saver_pg.setup()
+        yield saver_pg
