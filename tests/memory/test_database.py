@@ -28,15 +28,20 @@ def test_migrations_match_the_models(settings: Settings) -> None:
     assert diffs == []
     migrate(engine)  # a second upgrade is a no-op
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
 
 
 def test_an_existing_database_survives_upgrade(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'room.db'}"
     engine = create_room_engine(url)
-    migrate(engine)
-    with session_scope(engine) as session:
-        session.add(Note(series_id="s", episode_id="e", author="ana", text="keep me"))
+    migrate(engine, "0001")  # a room.db made by the first release
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO note (series_id, episode_id, author, text, kind, created_at) "
+                "VALUES ('s', 'e', 'ana', 'keep me', 'note', '2026-11-01 10:00:00')"
+            )
+        )
     engine.dispose()
     again = create_room_engine(url)
     migrate(again)

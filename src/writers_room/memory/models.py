@@ -245,7 +245,7 @@ class WindowRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     series_id: str
     window_end: datetime = _ts()
-    thread_id: str
+    thread_id: str = Field(unique=True, description="LangGraph thread of this review.")
     status: str = Field(default="running", description="running, waiting, done, failed.")
     owner: str = ""
     lease_until: datetime | None = _ts(default=None)
