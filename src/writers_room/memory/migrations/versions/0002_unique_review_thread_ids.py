@@ -7,10 +7,7 @@ Create Date: 2026-11-21 21:16:56.575526
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
 
 revision = "0002"
 down_revision = "0001"
