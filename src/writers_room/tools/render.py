@@ -22,14 +22,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from writers_room.config import Settings
+from writers_room.errors import InputError
 from writers_room.memory.db import audit, session_scope
-from writers_room.memory.models import Decision, RenderJob
+from writers_room.memory.models import BriefVersion, Decision, RenderJob
 from writers_room.render.executors import RenderExecutor, RenderTask, get_executor
 from writers_room.render.manifest import ShotManifest
 from writers_room.render.pipeline import Progress, RenderOptions
 from writers_room.render.validate import check_manifest
 
-__all__ = ["default_idempotency_key", "get_render_job", "render_dir", "submit_render"]
+__all__ = [
+    "default_idempotency_key",
+    "get_render_job",
+    "queue_render",
+    "render_dir",
+    "run_render",
+    "submit_render",
+]
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +204,136 @@ def _finish(
         return job
 
 
+def queue_render(
+    settings: Settings,
+    series_id: str,
+    episode_id: str,
+    brief_version: int,
+    *,
+    proposal_id: str | None = None,
+    preview: bool = False,
+    idempotency_key: str | None = None,
+) -> RenderJob:
+    """Record a render of a stored brief version (``queued``) without rendering it.
+
+    Idempotent on the key. The producer calls this inside the review graph so approving
+    stays fast; a worker (``writers-room approve``/``render``/``serve``) runs the job
+    with :func:`run_render`.
+
+    Raises:
+        InputError: no such brief version, or its manifest cannot be rendered.
+    """
+    with session_scope(settings) as session:
+        manifest = _brief_manifest(session, series_id, episode_id, brief_version)
+    check_manifest(manifest)
+    key = idempotency_key or default_idempotency_key(
+        manifest, preview=preview, proposal_id=proposal_id
+    )
+    job, _owned = _claim(
+        settings,
+        manifest,
+        key=key,
+        proposal_id=proposal_id,
+        preview=preview,
+        backend=settings.render_backend,
+    )
+    return job
+
+
+def _start(settings: Settings, render_id: str, backend: str) -> bool:
+    """Move a queued job to ``running``; only one caller wins."""
+    with session_scope(settings) as session:
+        started = session.execute(
+            update(RenderJob)
+            .where(col(RenderJob.render_id) == render_id, col(RenderJob.status) == "queued")
+            .values(status="running", started_at=_utcnow(), backend=backend)
+        )
+        return started.rowcount == 1  # type: ignore[attr-defined]
+
+
+def run_render(
+    settings: Settings,
+    render_id: str,
+    *,
+    progress: Progress | None = None,
+    options: RenderOptions | None = None,
+    executor: RenderExecutor | None = None,
+) -> RenderJob:
+    """Render a queued job (exactly one caller does; others get the job as it stands)."""
+    job = get_render_job(settings, render_id)
+    if job is None:
+        raise InputError(f"no render job {render_id!r}")
+    executor = executor or get_executor(settings)
+    with session_scope(settings) as session:
+        manifest = _brief_manifest(session, job.series_id, job.episode_id, job.brief_version)
+    if not _start(settings, render_id, executor.name):
+        return job
+    return _execute(settings, job, manifest, progress=progress, options=options, executor=executor)
+
+
+def _execute(
+    settings: Settings,
+    job: RenderJob,
+    manifest: ShotManifest,
+    *,
+    progress: Progress | None,
+    options: RenderOptions | None,
+    executor: RenderExecutor,
+) -> RenderJob:
+    """Render a job already marked ``running`` and record how it ended."""
+    out_dir = render_dir(settings, job)
+    if out_dir.exists():
+        # Only a retried job can find its own folder (a crash after publishing it).
+        shutil.rmtree(out_dir)
+    task = RenderTask(
+        manifest=manifest,
+        out_dir=out_dir,
+        preview=job.preview,
+        options=options,
+        provenance={
+            "render_id": job.render_id,
+            "idempotency_key": job.idempotency_key,
+            "proposal_id": job.proposal_id,
+            "approval": _approval(settings, job.proposal_id),
+            "backend": executor.name,
+        },
+    )
+    try:
+        result = executor.run(task, progress=progress)
+    except Exception as exc:  # any failure is recorded on the job row
+        log.exception("render %s failed", job.render_id)
+        message = f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
+        return _finish(settings, job.render_id, manifest=manifest, status="failed", error=message)
+    return _finish(
+        settings,
+        job.render_id,
+        manifest=manifest,
+        status="done",
+        artifacts=result.artifacts(Path(settings.home)),
+        detail={
+            "renderer": result.renderer,
+            "timings_s": result.timings,
+            "cache_hits": list(result.cache_hits),
+            "rendered_shots": list(result.rendered_shots),
+        },
+    )
+
+
+def _brief_manifest(
+    session: Any, series_id: str, episode_id: str, brief_version: int
+) -> ShotManifest:
+    brief = session.exec(
+        select(BriefVersion).where(
+            BriefVersion.series_id == series_id,
+            BriefVersion.episode_id == episode_id,
+            BriefVersion.version == brief_version,
+        )
+    ).first()
+    if brief is None:
+        raise InputError(f"{series_id}/{episode_id} has no brief version {brief_version}")
+    return ShotManifest.model_validate(brief.manifest)
+
+
 def submit_render(
     settings: Settings,
     manifest: ShotManifest,
@@ -246,48 +384,6 @@ def submit_render(
         preview=preview,
         backend=executor.name,
     )
-    if not owned:
+    if not owned or not _start(settings, job.render_id, executor.name):
         return job
-    out_dir = render_dir(settings, job)
-    if out_dir.exists():
-        # Only a retried job can find its own folder (a crash after publishing it).
-        shutil.rmtree(out_dir)
-    with session_scope(settings) as session:
-        row = session.get(RenderJob, job.render_id)
-        assert row is not None
-        row.status = "running"
-        row.started_at = _utcnow()
-        row.backend = executor.name
-        session.add(row)
-    task = RenderTask(
-        manifest=manifest,
-        out_dir=out_dir,
-        preview=preview,
-        options=options,
-        provenance={
-            "render_id": job.render_id,
-            "idempotency_key": key,
-            "proposal_id": proposal_id,
-            "approval": _approval(settings, proposal_id),
-            "backend": executor.name,
-        },
-    )
-    try:
-        result = executor.run(task, progress=progress)
-    except Exception as exc:  # any failure is recorded on the job row
-        log.exception("render %s failed", job.render_id)
-        message = f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
-        return _finish(settings, job.render_id, manifest=manifest, status="failed", error=message)
-    return _finish(
-        settings,
-        job.render_id,
-        manifest=manifest,
-        status="done",
-        artifacts=result.artifacts(Path(settings.home)),
-        detail={
-            "renderer": result.renderer,
-            "timings_s": result.timings,
-            "cache_hits": list(result.cache_hits),
-            "rendered_shots": list(result.rendered_shots),
-        },
-    )
+    return _execute(settings, job, manifest, progress=progress, options=options, executor=executor)
