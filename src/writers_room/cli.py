@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +29,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from writers_room.config import Settings
-from writers_room.errors import NotBuiltError, RoomError
+from writers_room.errors import InputError, NotBuiltError, RoomError
 
 # Piped output keeps whole table rows on one line instead of wrapping at 80 columns.
 out = Console() if sys.stdout.isatty() else Console(width=160)
@@ -422,46 +423,164 @@ def demo(
 # ---------------------------------------------------------------- the rest of the contract
 
 
+def _parse_time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{option}: {value!r} is not an ISO 8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _print_proposals(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        out.print("No proposals.")
+        return
+    table = Table("proposal", "episode", "kind", "status", "summary", "decided by")
+    for p in rows:
+        table.add_row(
+            p["proposal_id"],
+            p["episode_id"],
+            p["kind"],
+            p["status"],
+            p["summary"],
+            p["decided_by"] or "—",
+        )
+    out.print(table)
+
+
 @app.command()
 def review(
     series: Annotated[str, typer.Option("--series", help="Series id.")],
-    window_end: Annotated[str | None, typer.Option("--window-end", help="ISO time.")] = None,
+    window_end: Annotated[
+        str | None, typer.Option("--window-end", help="End of the window (ISO 8601).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run the window review for the last closed 24h window."""
-    _not_built("review", "issue #3 analyst, #4 window-review graph")
+    """Review the last closed 24h window: report, proposals, then stop at the approval gate."""
+    from writers_room.agents.analyst import render_report_text
+    from writers_room.agents.report import AnalystReport
+    from writers_room.graphs.window_review.run import start_review
+    from writers_room.memory.proposals import get_proposal
+
+    s = settings()
+    outcome = start_review(s, series, window_end=_parse_time(window_end, "--window-end"))
+    if as_json:
+        _emit_json(outcome.report)
+        return
+    if not outcome.created:
+        err.print(
+            f"[yellow]![/] window ending {outcome.window_end:%Y-%m-%d %H:%M} UTC was already "
+            f"reviewed ({outcome.status}); showing where it stands."
+        )
+    if outcome.report:
+        out.print(render_report_text(AnalystReport.model_validate(outcome.report)))
+    for episode_id, reason in outcome.blocked.items():
+        out.print(f"[yellow]escalated[/] {episode_id}: {reason}")
+    for item in outcome.dropped:
+        out.print(
+            f"[red]dropped[/] a proposal for {item['episode_id']}: " + "; ".join(item["reasons"])
+        )
+    pending = [get_proposal(s, pid) for pid in outcome.pending]
+    _print_proposals(pending)
+    if pending:
+        out.print(
+            "\nDecide with [bold]writers-room approve ID --as NAME[/] or "
+            "[bold]writers-room reject ID --as NAME --reason TEXT[/]."
+        )
 
 
 @app.command()
 def proposals(
-    status_: Annotated[str | None, typer.Option("--status", help="Filter by status.")] = None,
+    status_: Annotated[
+        str | None, typer.Option("--status", help="pending, approved, rejected, applied, dropped.")
+    ] = None,
     series: Annotated[str | None, typer.Option("--series", help="Series id.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List proposals."""
-    _not_built("proposals", "issue #4")
+    from writers_room.memory.proposals import list_proposals
+
+    rows = list_proposals(settings(), status=status_, series_id=series)
+    if as_json:
+        _emit_json(rows)
+    else:
+        _print_proposals(rows)
+
+
+def _run_renders(s: Settings, render_ids: list[str], *, show: bool) -> list[Any]:
+    from writers_room.tools.render import get_render_job, run_render
+
+    jobs = []
+    for render_id in render_ids:
+        job = get_render_job(s, render_id)
+        if job is not None and job.status == "queued":
+            with _progress(show) as bar:
+                job = run_render(s, render_id, progress=_stage_reporter(bar, "render"))
+        jobs.append(job)
+    return jobs
+
+
+def _decision_report(s: Settings, result: Any, jobs: list[Any], as_json: bool) -> None:
+    from writers_room.memory.proposals import get_proposal
+
+    if as_json:
+        _emit_json(
+            {
+                "proposal": get_proposal(s, result.proposal_id),
+                "decision": result.decision,
+                "applied_version": result.applied_version,
+                "renders": [
+                    {"render_id": j.render_id, "status": j.status, "artifacts": j.artifacts}
+                    for j in jobs
+                ],
+            }
+        )
+        return
+    out.print(f"[green]✓[/] {result.proposal_id} {result.decision}")
+    if result.applied_version:
+        out.print(f"  brief version {result.applied_version} written")
+    for job in jobs:
+        where = s.home / "renders" / job.series_id / job.episode_id / job.render_id
+        if job.status == "done":
+            out.print(f"  render {job.render_id} done: {where}")
+        else:
+            out.print(f"  render {job.render_id} {job.status}: {job.error or ''}")
 
 
 @app.command()
 def approve(
     proposal_id: Annotated[str, typer.Argument(help="Proposal id.")],
-    as_: Annotated[str, typer.Option("--as", help="Who approves.")],
-    note: Annotated[str | None, typer.Option("--note", help="A note.")] = None,
+    as_: Annotated[str, typer.Option("--as", help="Who approves (must be an approver).")],
+    note: Annotated[str, typer.Option("--note", help="A note for the record.")] = "",
+    no_render: Annotated[
+        bool, typer.Option("--no-render", help="Queue the render but do not run it now.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Approve a proposal (resumes the graph: apply → render)."""
-    _not_built("approve", "issue #4")
+    """Approve a proposal: resumes the review (apply → render)."""
+    from writers_room.graphs.window_review.run import decide_and_resume
+
+    s = settings()
+    result = decide_and_resume(s, proposal_id, actor=as_, approve=True, note=note)
+    jobs = [] if no_render else _run_renders(s, result.render_ids, show=_interactive(as_json))
+    _decision_report(s, result, jobs, as_json)
 
 
 @app.command()
 def reject(
     proposal_id: Annotated[str, typer.Argument(help="Proposal id.")],
-    as_: Annotated[str, typer.Option("--as", help="Who rejects.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why.")],
+    as_: Annotated[str, typer.Option("--as", help="Who rejects (must be an approver).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (the ideator learns from it).")],
     as_json: JsonOpt = False,
 ) -> None:
     """Reject a proposal."""
-    _not_built("reject", "issue #4")
+    from writers_room.graphs.window_review.run import decide_and_resume
+
+    s = settings()
+    result = decide_and_resume(s, proposal_id, actor=as_, approve=False, note=reason)
+    _decision_report(s, result, [], as_json)
 
 
 @app.command()
@@ -473,7 +592,13 @@ def note(
     as_json: JsonOpt = False,
 ) -> None:
     """Add fresh human creative input (resets the blind-iteration count)."""
-    _not_built("note", "issue #4")
+    from writers_room.guardrails.approval import add_note
+
+    row = add_note(settings(), series_id=series, episode_id=episode, author=as_, text=text)
+    if as_json:
+        _emit_json(row.model_dump(mode="json"))
+    else:
+        out.print(f"[green]✓[/] note saved for {series}/{episode}; blind-iteration count reset")
 
 
 @app.command()
@@ -483,8 +608,35 @@ def render(
     preview: Annotated[bool, typer.Option("--preview", help="360x640 only, fast.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Render the current approved brief of an episode."""
-    _not_built("render", "issue #6")
+    """Render the episode's current (approved) brief version."""
+    from writers_room.memory.db import session_scope
+    from writers_room.memory.series import current_brief
+    from writers_room.tools.render import queue_render
+
+    s = settings()
+    with session_scope(s) as session:
+        brief = current_brief(session, series, episode)
+        if brief is None:
+            raise InputError(f"series {series!r} has no episode {episode!r}")
+        version = brief.version
+    kind = "preview" if preview else "full"
+    job = queue_render(
+        s,
+        series,
+        episode,
+        version,
+        preview=preview,
+        idempotency_key=f"manual:{series}:{episode}:v{version}:{kind}",
+    )
+    (job,) = _run_renders(s, [job.render_id], show=_interactive(as_json))
+    if as_json:
+        _emit_json({"render_id": job.render_id, "status": job.status, "artifacts": job.artifacts})
+        return
+    where = s.home / "renders" / series / episode / job.render_id
+    if job.status == "done":
+        out.print(f"[green]✓[/] {series}/{episode} v{version} ({kind}) rendered: {where}")
+    else:
+        raise RoomError(f"render {job.render_id} {job.status}: {job.error}")
 
 
 @app.command()

@@ -59,7 +59,7 @@ def checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[str]]:
     conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.Connection.connect(
         conninfo, autocommit=True, prepare_threshold=0, row_factory=dict_row
-    ) as conn:
-        saver_pg = PostgresSaver(conn)
+    ) as pg_conn:
+        saver_pg = PostgresSaver(pg_conn)
         saver_pg.setup()
         yield saver_pg
