@@ -76,22 +76,36 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert code == 2
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["review", "--series", "tiny"],
-        ["proposals"],
-        ["approve", "p1", "--as", "ana"],
-        ["reject", "p1", "--as", "ana", "--reason", "no"],
-        ["note", "--series", "tiny", "--episode", "ep1", "--as", "ana", "more fire"],
-        ["chat"],
-        ["serve", "--http"],
-    ],
-)
+@pytest.mark.parametrize("args", [["chat"], ["serve", "--http"]])
 def test_unbuilt_commands_say_so(tmp_path: Path, args: list[str]) -> None:
     code, output = invoke(tmp_path, *args)
     assert code == 1
     assert "not built yet" in output
+
+
+def test_unknown_ids_are_usage_errors(tmp_path: Path, tiny_series: Path) -> None:
+    home = tmp_path / "home"
+    invoke(home, "series", "add", str(tiny_series))
+    for args in (
+        ["approve", "p-nope", "--as", "U0SHOW"],
+        ["reject", "p-nope", "--as", "U0SHOW", "--reason", "no"],
+        ["note", "--series", "tiny", "--episode", "ep9", "--as", "ana", "more fire"],
+        ["render", "--series", "tiny", "--episode", "ep9"],
+        ["review", "--series", "tiny"],
+        ["proposals", "--status", "maybe"],
+    ):
+        code, output = invoke(home, *args)
+        assert code == 2, (args, output)
+        assert "error:" in output
+
+
+def test_note_and_empty_proposals(tmp_path: Path, tiny_series: Path) -> None:
+    home = tmp_path / "home"
+    invoke(home, "series", "add", str(tiny_series))
+    code, output = invoke(home, "note", "--series", "tiny", "--episode", "ep1", "--as", "ana", "x")
+    assert code == 0 and "reset" in output
+    code, output = invoke(home, "proposals", "--json")
+    assert code == 0 and json.loads(output) == []
 
 
 def test_every_contract_command_has_help() -> None:
