@@ -151,7 +151,7 @@ def _claim_once(
             return existing, claimed.rowcount == 1  # type: ignore[attr-defined]
         now = _utcnow()
         job = RenderJob(
-            render_id=f"{now:%Y%m%dT%H%M%SZ}-{key[:10]}",
+            render_id=f"{now:%Y%m%dT%H%M%SZ}-{hashlib.sha256(key.encode()).hexdigest()[:10]}",
             idempotency_key=key,
             series_id=manifest.series_id,
             episode_id=manifest.episode_id,
