@@ -1,0 +1,276 @@
+"""The analyst's typed output: what ``report.json`` holds and what other agents read.
+
+Every number a verdict rests on is in here, next to the verdict: the scorecard's
+components with their targets, the cohort the targets came from, the retention cliff with
+the shot playing at that second, each finding's evidence and the comments behind it.
+Rates are fractions (0.052 = 5.2 %); retention *curves* are percents of starters, as the
+metric windows store them; cliff drops are percentage points.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "AnalystReport",
+    "AudienceVoice",
+    "Band",
+    "CharacterMentions",
+    "Cliff",
+    "CommentScope",
+    "Components",
+    "EpisodeReport",
+    "EpisodeTheme",
+    "Finding",
+    "FindingKind",
+    "Flag",
+    "Metrics",
+    "Quote",
+    "Theme",
+    "VariantResult",
+    "WindowSpan",
+]
+
+Band = Literal["iterate_hook", "adjust_pacing", "double_down"]
+FindingKind = Literal["hook_packaging", "hook_failure", "pacing", "low_participation", "resonance"]
+
+
+class Metrics(BaseModel):
+    """Audience signals of one episode (or variant) over one span of windows."""
+
+    impressions: int = Field(description="Times the distribution card was shown.")
+    clicks: int = Field(description="Clicks on the card.")
+    ctr: float = Field(description="clicks / impressions.")
+    starts: int = Field(description="Viewers who started the episode (starters, 'views').")
+    retention_3s: float = Field(description="Fraction of starters still watching at 3 s.")
+    retention_8s: float = Field(description="Fraction of starters still watching at 8 s.")
+    retention_10s: float = Field(description="Fraction of starters still watching at 10 s.")
+    completion: float = Field(description="completions / starts.")
+    completions: int = Field(description="Starters who watched to the end.")
+    avg_view_s: float = Field(description="Mean seconds watched per starter.")
+    shares: int = Field(description="Share events.")
+    saves: int = Field(description="Save events.")
+    comments: int = Field(description="Comment events (as counted by the platform).")
+    follows: int = Field(description="Follow events.")
+    conversions: int = Field(description="Purchases / unlocks.")
+    revenue: float = Field(description="Revenue from conversions.")
+    shares_per_view: float = Field(description="shares / starts.")
+    saves_per_view: float = Field(description="saves / starts.")
+    comments_per_view: float = Field(description="comments / starts.")
+    follows_per_view: float = Field(description="follows / starts.")
+    engagement_per_view: float = Field(description="(comments + shares + saves) / starts.")
+    conversions_per_view: float = Field(description="conversions / starts.")
+    revenue_per_view: float = Field(description="revenue / starts.")
+
+
+class Components(BaseModel):
+    """Scorecard points per component (DOMAIN.md: 30 + 20 + 20 + 15 + 15 = 100)."""
+
+    retention_10s: float = Field(description="Points of 30: retention at 10 s vs target.")
+    ctr: float = Field(description="Points of 20: CTR vs the cohort.")
+    completion: float = Field(description="Points of 20: completion vs target.")
+    engagement: float = Field(description="Points of 15: (comments+shares+saves)/view.")
+    commercial: float = Field(description="Points of 15: conversions and revenue per view.")
+
+
+class Quote(BaseModel):
+    """A comment quoted as evidence (redacted text, as stored)."""
+
+    comment_id: str
+    text: str
+    likes: int
+    episode_id: str
+
+
+class Cliff(BaseModel):
+    """Where retention falls fastest, and what was on screen then."""
+
+    second: int = Field(description="Second of the episode where the smoothed loss peaks.")
+    drop_pct: float = Field(
+        description="Percentage points of starters lost over the 3 s centred on `second`."
+    )
+    loss_per_s: float = Field(description="Smoothed loss at `second`, percentage points/s.")
+    retention_before: float = Field(description="Percent still watching at second-1.")
+    retention_after: float = Field(description="Percent still watching at second+2.")
+    cohort_loss_per_s: float | None = Field(
+        default=None, description="The cohort's smoothed loss at that second (pp/s)."
+    )
+    shot_id: str | None = Field(description="Shot of the current manifest playing then.")
+    shot_start_s: float | None = None
+    shot_end_s: float | None = None
+    caption: str = Field(default="", description="The shot's on-screen caption.")
+    action: str = Field(default="", description="What happens on screen in that shot.")
+
+
+class Finding(BaseModel):
+    """One diagnosis rule that fired, with the numbers that made it fire."""
+
+    kind: FindingKind = Field(description="Which DOMAIN.md rule fired.")
+    problem: str = Field(description="The problem, in the method's words.")
+    proposal: str = Field(description="What to change, from the method's rules table.")
+    summary: str = Field(description="One sentence with the numbers, for writers.")
+    evidence: dict[str, float] = Field(
+        description="Measured values, cohort values, ratios and the thresholds crossed."
+    )
+    baseline: str = Field(description="Where the comparison values came from.")
+    shot_id: str | None = Field(
+        default=None, description="Shot where the problem sits (pacing: the cliff's shot)."
+    )
+    comment_ids: list[str] = Field(
+        default_factory=list, description="Comments of this episode behind the verdict."
+    )
+    quotes: list[Quote] = Field(default_factory=list, description="Those comments' text.")
+
+
+class VariantResult(BaseModel):
+    """One distribution variant of an episode in the window."""
+
+    variant_id: str
+    impressions: int
+    clicks: int
+    ctr: float
+    starts: int
+    retention_10s: float
+    avg_view_s: float
+    p_best_ctr: float = Field(description="Posterior P(this variant has the best CTR).")
+    p_best_retention: float = Field(description="Posterior P(best 10-s retention).")
+    watch_time_share: float = Field(description="Share of the episode's watch time.")
+
+
+class EpisodeTheme(BaseModel):
+    """A series theme as it shows up in one episode's comments."""
+
+    theme_id: int
+    label: str
+    comments: int
+    distinct_authors: int
+
+
+class AudienceVoice(BaseModel):
+    """What one episode's commenters said in the window (cliffhanger efficacy)."""
+
+    comments: int = Field(description="Stored comments in the window.")
+    distinct_authors: int
+    questions: int = Field(description="Comments asking something.")
+    predictions: int = Field(description="Comments predicting / theorising.")
+    engaged_author_share: float = Field(
+        description="Share of authors who asked or predicted: did the cliffhanger land?"
+    )
+    sentiment: float = Field(description="Mean lexicon sentiment, -1..1.")
+    question_examples: list[Quote] = Field(default_factory=list)
+    prediction_examples: list[Quote] = Field(default_factory=list)
+    themes: list[EpisodeTheme] = Field(
+        default_factory=list, description="Top themes here, by distinct authors."
+    )
+
+
+class EpisodeReport(BaseModel):
+    """One episode's scorecard, cliff, diagnosis and variant test for the window."""
+
+    episode_id: str
+    title: str
+    position: int
+    age_days: int = Field(description="Days since the episode's first metric window.")
+    score: float = Field(description="0-100 scorecard total.")
+    band: Band = Field(description="<50 iterate_hook, 50-70 adjust_pacing, >70 double_down.")
+    components: Components
+    targets: dict[str, float] = Field(description="Target per scored metric.")
+    target_sources: dict[str, str] = Field(description="'cohort' or 'benchmark' per target.")
+    cohort: list[str] = Field(description="Earlier episodes whose same-age window set targets.")
+    metrics: Metrics
+    metrics_72h: Metrics | None = Field(default=None, description="Sum over 3 windows.")
+    metrics_7d: Metrics | None = Field(default=None, description="Sum over 7 windows.")
+    retention_curve: list[float] = Field(description="Percent still watching per second.")
+    cliff: Cliff | None
+    findings: list[Finding]
+    variants: list[VariantResult]
+    winner: str | None = Field(description="Variant with the best CTR at >= 95 %, else null.")
+    winner_retention: str | None = Field(
+        default=None, description="Variant with the best 10-s retention at >= 95 %."
+    )
+    variant_verdict: str = Field(description="Winner, or how many more impressions are needed.")
+    more_impressions_needed: int | None = None
+    audience: AudienceVoice | None = None
+
+
+class Theme(BaseModel):
+    """A cluster of comments that say the same thing."""
+
+    theme_id: int
+    label: str = Field(description="The most representative comment of the cluster.")
+    terms: list[str] = Field(description="Key terms: frequent here, rare in other themes.")
+    comments: int
+    distinct_authors: int
+    likes: int
+    sentiment: float = Field(description="Mean lexicon sentiment, -1..1.")
+    examples: list[str] = Field(description="Comment ids of the most representative ones.")
+    example_texts: list[str]
+    episodes: dict[str, int] = Field(description="Comments per episode.")
+    flagged_comments: int = Field(description="Comments from flagged authors (floods).")
+    rank_by_authors: int
+    rank_by_volume: int
+
+
+class Flag(BaseModel):
+    """Suspicious traffic or comments a human should look at."""
+
+    kind: str = Field(
+        description="duplicate_burst, author_flood, prompt_injection, comment_view_anomaly, "
+        "traffic_anomaly"
+    )
+    detail: str
+    episode_id: str | None = None
+    comment_ids: list[str] = Field(default_factory=list)
+    evidence: dict[str, float] = Field(default_factory=dict)
+
+
+class CharacterMentions(BaseModel):
+    """How often the series bible's characters come up in comments."""
+
+    name: str
+    comments: int
+    distinct_authors: int
+    sentiment: float
+    episodes: dict[str, int]
+
+
+class CommentScope(BaseModel):
+    """Which comments the comment intelligence read."""
+
+    start: str
+    end: str
+    comments: int = Field(description="Stored comments in the window.")
+    themed: int = Field(description="Comments clustered into themes.")
+    excluded: int = Field(description="Left out of themes: bursts, injections.")
+    missing_vectors: int = Field(description="Comments with no vector in the index.")
+    sampled: bool = Field(description="True when themes were fitted on a fixed sample.")
+
+
+class WindowSpan(BaseModel):
+    start: str
+    end: str
+    windows: int
+
+
+class AnalystReport(BaseModel):
+    """The window review of one series (``report.json``)."""
+
+    series_id: str
+    title: str
+    window_start: str
+    window_end: str
+    segment: dict[str, str | bool] | None = Field(
+        default=None, description="Audience segment the report is filtered to."
+    )
+    spans: dict[str, WindowSpan] = Field(description="The 24h, 72h and 7d spans.")
+    episodes: list[EpisodeReport]
+    themes: list[Theme] = Field(description="Ordered by distinct authors.")
+    themes_by_volume: list[int] = Field(description="Theme ids ordered by comment count.")
+    themes_by_authors: list[int] = Field(description="Theme ids ordered by distinct authors.")
+    characters: list[CharacterMentions]
+    flags: list[Flag]
+    comment_scope: CommentScope
+    thresholds: dict[str, float] = Field(description="The constants the verdicts used.")
+    files: list[str] = Field(default_factory=list, description="Files written beside this.")
