@@ -1,0 +1,408 @@
+"""The chat graph: one turn of a conversation with the room.
+
+    route → explain | propose | brief | note | decide | render_status | status | help
+          | clarify → END
+
+``route`` picks the intent (verbs, follow-ups, then similarity to examples; see
+``router.py``) and resolves the series and episode, remembering both in the thread's
+state so "and episode 4?" works. Each intent node does one thing and writes a
+:class:`~writers_room.graphs.chat.state.ChatReply`. Nodes that change anything go
+through the same guarded functions as the CLI: notes through ``add_note``, decisions
+through ``decide_and_resume`` (approver allowlist, exactly-once, content hash).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from writers_room.errors import GuardrailRefusal, InputError
+from writers_room.graphs.chat import _answers as ans
+from writers_room.graphs.chat.router import Route, resolve_episode
+from writers_room.graphs.chat.state import ChatContext, ChatReply, ChatState
+
+__all__ = ["HELP", "builder", "graph"]
+
+log = logging.getLogger(__name__)
+
+HELP = """*Talk to the room* — ask in your own words, or use these commands:
+• `status` — counts, pending proposals, renders
+• `report <episode>` — the episode's scorecard, band, cliff and shot, findings, what viewers say
+• `propose <episode>` — the window review's proposals for the episode (runs it if needed)
+• `brief <episode>` — the brief and shot list in force
+• `note <episode> <text>` — fresh human input (resets the blind-iteration count)
+• `approve <proposal>` / `reject <proposal> <reason>` — approvers only
+• `render [<episode>]` — render jobs and where their output is
+Prefix `series:<id>` when the room has more than one series. Follow-ups work:
+“why did episode 3 drop?” … “and episode 4?”"""
+
+NodeName = Literal[
+    "explain", "propose", "brief", "note", "decide", "render_status", "status", "help", "clarify"
+]
+NEEDS_EPISODE = frozenset({"brief", "note", "propose"})
+
+
+def _reply(state: ChatState, intent: str, **fields: Any) -> dict[str, Any]:
+    """The partial update every intent node returns: the reply plus the turn record."""
+    reply = ChatReply(
+        intent=intent,
+        series_id=state.get("series_id"),
+        episode_id=state.get("episode_id"),
+        **fields,
+    )
+    out: dict[str, Any] = {
+        "reply": reply.model_dump(),
+        "turns": [
+            {"user": state.get("user", ""), "text": state.get("text", "")[:500], "intent": intent}
+        ],
+    }
+    if intent != "clarify":
+        out["last_intent"] = intent
+    return out
+
+
+def _route(state: ChatState) -> Route:
+    return Route.model_validate(state["route"])
+
+
+def route(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """Pick the intent and resolve which series and episode the message is about."""
+    ctx = runtime.context
+    chosen: Route = ctx.router.route(state.get("text", ""), last_intent=state.get("last_intent"))
+    known = ans.series_ids(ctx.settings)
+    series_id = chosen.series_id or _series_named(state.get("text", ""), known)
+    problem = chosen.problem
+    if series_id is not None and series_id not in known:
+        problem = f"there is no series `{series_id}`; the room has: {_ids(known)}"
+        series_id = None
+    if series_id is None:
+        series_id = state.get("series_id") or (known[0] if len(known) == 1 else None)
+    episode_id = state.get("episode_id") if series_id == state.get("series_id") else None
+    if chosen.episode_ref is not None and series_id is not None:
+        episodes = [(e, p) for e, p, _ in ans.episode_list(ctx.settings, series_id)]
+        found = resolve_episode(chosen.episode_ref, episodes)
+        if found is None and problem is None:
+            problem = (
+                f"{series_id} has no episode `{chosen.episode_ref}`; episodes: "
+                f"{_ids([e for e, _ in episodes])}"
+            )
+        episode_id = found or episode_id
+    needs_series = chosen.intent not in ("help", "status", "approve", "reject")
+    if problem is None and needs_series and series_id is None:
+        problem = (
+            f"which series? The room has {_ids(known)}: start with `series:<id>`"
+            if known
+            else "the room has no series yet: `writers-room series add FILE.yaml`"
+        )
+    if problem is None and chosen.intent in NEEDS_EPISODE and episode_id is None:
+        problem = f"which episode? e.g. `{_verb(chosen.intent)} ep1`"
+    chosen.problem = problem
+    return {"route": chosen.model_dump(), "series_id": series_id, "episode_id": episode_id}
+
+
+def _verb(intent: str) -> str:
+    return {"explain": "report", "render_status": "render"}.get(intent, intent)
+
+
+def _ids(ids: list[str]) -> str:
+    return ", ".join(f"`{i}`" for i in ids) or "none"
+
+
+def _series_named(text: str, known: list[str]) -> str | None:
+    lowered = text.lower()
+    for series_id in known:
+        if series_id.lower() in lowered:
+            return series_id
+    return None
+
+
+def pick(state: ChatState) -> NodeName:
+    """Route to the node of the chosen intent (or to ``clarify`` when something is missing)."""
+    chosen = _route(state)
+    if chosen.problem:
+        return "clarify"
+    if chosen.intent in ("approve", "reject"):
+        return "decide"
+    return chosen.intent  # type: ignore[return-value]
+
+
+def clarify(state: ChatState) -> dict[str, Any]:
+    """Say what is missing or wrong, and how to ask."""
+    return _reply(state, "clarify", text=f"I need a bit more: {_route(state).problem}.")
+
+
+def help_node(state: ChatState) -> dict[str, Any]:
+    """List what the room understands."""
+    return _reply(state, "help", text=HELP)
+
+
+def explain(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """Explain an episode's (or the window's) numbers from the newest saved report."""
+    ctx = runtime.context
+    series_id = state["series_id"]
+    assert series_id is not None
+    found = ans.latest_report(ctx.settings, series_id)
+    if found is None:
+        from writers_room.agents.analyst import analyse, report_dir
+
+        try:
+            fresh = analyse(ctx.settings, series_id, write=True)
+        except InputError as exc:
+            return _reply(state, "explain", text=f"No review to explain yet: {exc}")
+        found = fresh.model_dump(mode="json"), report_dir(ctx.settings, fresh)
+    report, folder = found
+    episode_id = state.get("episode_id")
+    if episode_id is None:
+        return _reply(state, "explain", text=ans.format_series(report))
+    episode = next((e for e in report.get("episodes", []) if e["episode_id"] == episode_id), None)
+    if episode is None:
+        return _reply(
+            state,
+            "explain",
+            text=f"{episode_id} had no audience data in the window that ended "
+            f"{report['window_end']}; nothing to explain yet.",
+        )
+    chosen = _route(state)
+    nearby: list[tuple[str, str, int]] = []
+    if ctx.search_comments and chosen.source in ("similarity", "fallback"):
+        try:
+            nearby = ans.nearby_comments(ctx.settings, series_id, episode_id, state.get("text", ""))
+        except Exception:  # noqa: BLE001 - the index is optional for an answer
+            log.warning("comment index unavailable for chat; answering without it", exc_info=True)
+    chart = folder / f"retention-{episode_id}.png"
+    files = [str(chart)] if chart.is_file() else []
+    return _reply(state, "explain", text=ans.format_episode(report, episode, nearby), files=files)
+
+
+def brief(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """Show the brief and shot list in force for the episode."""
+    from writers_room.memory.db import session_scope
+    from writers_room.memory.models import Episode
+    from writers_room.memory.series import current_brief
+
+    settings = runtime.context.settings
+    series_id, episode_id = state["series_id"], state["episode_id"]
+    assert series_id is not None and episode_id is not None
+    with session_scope(settings) as session:
+        row = current_brief(session, series_id, episode_id)
+        episode = session.get(Episode, (series_id, episode_id))
+        assert row is not None and episode is not None
+        text = ans.format_brief(
+            series_id, episode_id, episode.title, row.version, row.brief, row.manifest
+        )
+    return _reply(state, "brief", text=text)
+
+
+def note(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """Record fresh human creative input about the episode."""
+    from writers_room.guardrails.approval import add_note
+
+    series_id, episode_id = state["series_id"], state["episode_id"]
+    assert series_id is not None and episode_id is not None
+    add_note(
+        runtime.context.settings,
+        series_id=series_id,
+        episode_id=episode_id,
+        author=state.get("user", ""),
+        text=_route(state).text,
+    )
+    return _reply(
+        state,
+        "note",
+        text=f"Noted for {series_id}/{episode_id}. That is fresh human input: the room's "
+        "blind-iteration count for the episode is back to 0, and the next review reads it.",
+    )
+
+
+def propose(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """Point at the window review's proposals for the episode, running the review if needed."""
+    from writers_room.memory.proposals import list_proposals
+    from writers_room.memory.runs import get_run, last_closed_window_end, thread_id_for
+
+    ctx = runtime.context
+    series_id, episode_id = state["series_id"], state["episode_id"]
+    assert series_id is not None and episode_id is not None
+
+    def pending() -> list[dict[str, Any]]:
+        return [
+            p
+            for p in list_proposals(ctx.settings, status="pending", series_id=series_id)
+            if p["episode_id"] == episode_id
+        ]
+
+    found = pending()
+    review_thread = None
+    notes: list[str] = []
+    if not found:
+        window_end = last_closed_window_end(ctx.settings, series_id)
+        if window_end is None:
+            return _reply(
+                state,
+                "propose",
+                text=f"{series_id} has no closed 24-hour window with data yet, so there is "
+                "nothing to review. Ingest events or metrics first.",
+            )
+        review_thread = thread_id_for(series_id, window_end)
+        run = get_run(ctx.settings, review_thread)
+        if run is None or run.status in ("running", "failed"):
+            from writers_room.graphs.window_review.run import start_review
+
+            outcome = start_review(
+                ctx.settings, series_id, window_end=window_end, agents=ctx.review_agents
+            )
+            if episode_id in outcome.blocked:
+                notes.append(f"Escalated to the showrunners: {outcome.blocked[episode_id]}")
+            notes.extend(
+                f"Dropped by the brand guard: {'; '.join(d.get('reasons', []))}"
+                for d in outcome.dropped
+                if d.get("episode_id") == episode_id
+            )
+            found = pending()
+    if not found:
+        text = (
+            f"No pending proposal for {series_id}/{episode_id} from the review of the last "
+            "closed window. " + " ".join(notes)
+        ).strip()
+        if not notes:
+            text += " No diagnosis rule fired for it, or its proposals were decided already."
+        return _reply(state, "propose", text=text, review_thread=review_thread)
+    body = "\n".join(ans.format_proposal(p) for p in found)
+    out = _reply(
+        state,
+        "propose",
+        text=f"{len(found)} proposal(s) waiting for an approver:\n{body}",
+        proposals=[p["proposal_id"] for p in found],
+        review_thread=review_thread,
+    )
+    out["shown"] = {p["proposal_id"]: p["content_hash"] for p in found}
+    return out
+
+
+def decide(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """Approve or reject a proposal — only for approvers, only once, bound to what was shown."""
+    from writers_room.graphs.window_review.run import decide_and_resume
+    from writers_room.guardrails.approval import AlreadyDecided, NotAnApprover
+
+    ctx = runtime.context
+    chosen = _route(state)
+    approve = chosen.intent == "approve"
+    verb = "approve" if approve else "reject"
+    shown = state.get("shown", {})
+    proposal_id = chosen.proposal_id
+    if proposal_id is None and len(shown) == 1:
+        proposal_id = next(iter(shown))
+    if proposal_id is None:
+        return _reply(state, "clarify", text=f"Which proposal? `{verb} <proposal id>`.")
+    if not approve and not chosen.text:
+        return _reply(state, "clarify", text=f"Say why: `reject {proposal_id} <reason>`.")
+    user = state.get("user", "")
+    try:
+        result = decide_and_resume(
+            ctx.settings,
+            proposal_id,
+            actor=user,
+            approve=approve,
+            note=chosen.text,
+            shown_hash=shown.get(proposal_id),
+            agents=ctx.review_agents,
+        )
+    except NotAnApprover:
+        return _reply(
+            state,
+            chosen.intent,
+            refused=True,
+            text=f"Only approvers can {verb} proposals, and you are not on the list for this "
+            "series. Nothing changed. Ask a showrunner (approvers come from "
+            "WRITERS_ROOM_APPROVERS and the series' own list).",
+        )
+    except AlreadyDecided as exc:
+        return _reply(state, chosen.intent, refused=True, text=_already(exc))
+    except (GuardrailRefusal, InputError) as exc:
+        return _reply(state, chosen.intent, refused=True, text=f"Nothing changed: {exc}")
+    if result.decision == "approved":
+        text = f"Approved `{proposal_id}`."
+        if result.applied_version is not None:
+            text += f" The brief is at version {result.applied_version} now."
+        if result.render_ids:
+            text += " Render queued: " + ", ".join(f"`{r}`" for r in result.render_ids) + "."
+    else:
+        text = f"Rejected `{proposal_id}`: {chosen.text}"
+    return _reply(state, chosen.intent, text=text, decided=[proposal_id])
+
+
+def _already(exc: Any) -> str:
+    when = exc.decided_at.strftime("%Y-%m-%d %H:%M UTC") if exc.decided_at else "earlier"
+    return f"Already decided by {exc.decided_by} at {when}; nothing changed."
+
+
+def render_status(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """Show the newest render jobs of the series (or the episode)."""
+    series_id = state["series_id"]
+    assert series_id is not None
+    text = ans.format_renders(runtime.context.settings, series_id, state.get("episode_id"))
+    return _reply(state, "render_status", text=text)
+
+
+def status(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """Counts per series: proposals by status, blind iterations, render jobs."""
+    from writers_room.memory.proposals import list_proposals
+    from writers_room.memory.status import room_status
+
+    settings = runtime.context.settings
+    chosen = _route(state)
+    rows = room_status(settings, chosen.series_id)
+    if not rows:
+        return _reply(state, "status", text="The room has no series yet.")
+    lines = []
+    for s in rows:
+        proposals = ", ".join(f"{n} {k}" for k, n in sorted(s.proposals.items())) or "none"
+        renders = ", ".join(f"{n} {k}" for k, n in sorted(s.render_jobs.items())) or "none"
+        blind = ", ".join(f"{e}: {n}" for e, n in s.blind_iterations.items() if n) or "none"
+        lines.append(
+            f"*{s.title or s.series_id}* (`{s.series_id}`): {s.episodes} episodes, "
+            f"{s.variants} variants, {s.comments} comments, {s.metric_windows} metric windows\n"
+            f"   proposals: {proposals} · renders: {renders} · blind iterations: {blind}"
+        )
+    waiting = list_proposals(settings, status="pending", series_id=chosen.series_id)
+    if waiting:
+        lines.append(
+            "*Waiting for a decision:* "
+            + ", ".join(
+                f"`{p['proposal_id']}` ({p['series_id']}/{p['episode_id']})" for p in waiting[:10]
+            )
+        )
+    return _reply(state, "status", text="\n".join(lines))
+
+
+builder: StateGraph[ChatState, ChatContext, ChatState, ChatState] = StateGraph(
+    ChatState, context_schema=ChatContext
+)
+builder.add_node("route", route)
+builder.add_node("explain", explain)
+builder.add_node("propose", propose)
+builder.add_node("brief", brief)
+builder.add_node("note", note)
+builder.add_node("decide", decide)
+builder.add_node("render_status", render_status)
+builder.add_node("status", status)
+builder.add_node("help", help_node)
+builder.add_node("clarify", clarify)
+builder.add_edge(START, "route")
+builder.add_conditional_edges("route", pick)
+for _name in (
+    "explain",
+    "propose",
+    "brief",
+    "note",
+    "decide",
+    "render_status",
+    "status",
+    "help",
+    "clarify",
+):
+    builder.add_edge(_name, END)
+# Compiled without a checkpointer for inspection; ChatRoom compiles it with the room's saver.
+graph = builder.compile()

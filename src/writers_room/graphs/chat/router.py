@@ -1,0 +1,353 @@
+"""The chat router: which of the room's intents a message asks for, and about what.
+
+Three stages, cheapest first:
+
+1. **Verbs.** ``/room`` subcommands and messages that start with one (``report ep3``,
+   ``approve p-1a2b3c4d5e6f``, ``note 3 open on the storm``) are parsed by a grammar;
+   nothing is guessed.
+2. **Follow-ups.** A message that only names another episode (``and episode 4?``) asks
+   the previous question about that episode.
+3. **Similarity.** Anything else is embedded (the room's offline sentence model) and
+   compared with example utterances of each intent; below :data:`MIN_SIMILARITY` the
+   room falls back to explaining the episode it is talking about, or to help.
+
+An LLM router is not needed for these intents and is not used, whatever
+``WRITERS_ROOM_LLM`` says: routing stays deterministic and fast (< 10 ms warm).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from writers_room.config import Settings
+
+__all__ = [
+    "EPISODE_INTENTS",
+    "EXAMPLES",
+    "INTENTS",
+    "MIN_SIMILARITY",
+    "Intent",
+    "Route",
+    "Router",
+    "find_episode_ref",
+    "find_proposal_id",
+    "parse_command",
+    "resolve_episode",
+    "split_series_prefix",
+]
+
+Intent = Literal[
+    "explain", "propose", "brief", "note", "approve", "reject", "render_status", "status", "help"
+]
+INTENTS: tuple[str, ...] = Intent.__args__  # type: ignore[attr-defined]
+# Intents that are about one episode (and so take part in follow-ups).
+EPISODE_INTENTS = frozenset({"explain", "propose", "brief", "render_status"})
+
+# Below this cosine similarity to every example, the router does not trust the match.
+MIN_SIMILARITY = 0.45
+
+VERBS: dict[str, Intent] = {
+    "help": "help",
+    "status": "status",
+    "report": "explain",
+    "explain": "explain",
+    "propose": "propose",
+    "brief": "brief",
+    "note": "note",
+    "approve": "approve",
+    "reject": "reject",
+    "render": "render_status",
+    "renders": "render_status",
+}
+
+EXAMPLES: dict[Intent, tuple[str, ...]] = {
+    "explain": (
+        "why did episode 3 drop?",
+        "why are people leaving episode 2",
+        "how is episode 5 doing",
+        "explain the numbers for episode 4",
+        "what happened to the retention of ep 6",
+        "where do viewers drop off in episode 1",
+        "what are viewers saying about episode 7",
+        "show me the report for episode 2",
+        "why is the score so low",
+        "what is the cliff in episode 3",
+        "how did the last window go",
+        "which thumbnail won",
+        "did the hook work",
+        "what do the comments say",
+    ),
+    "propose": (
+        "what should we change in episode 3",
+        "any ideas to fix episode 5",
+        "propose a new hook for episode 2",
+        "how can we improve episode 4",
+        "suggest changes for this episode",
+        "give me proposals",
+        "what would you rewrite",
+        "run the review for this episode",
+    ),
+    "brief": (
+        "show me the brief for episode 3",
+        "what is the hook of episode 2",
+        "what happens in episode 5",
+        "remind me of the beats",
+        "what is the current script",
+        "show the shot list",
+        "what's the premise of this episode",
+    ),
+    "note": (
+        "add a note to episode 3",
+        "note for the writers",
+        "I want Theo angrier in this one",
+        "my note: open on the storm",
+    ),
+    "approve": (
+        "approve it",
+        "looks good, ship it",
+        "approve that proposal",
+        "yes, go with that change",
+    ),
+    "reject": (
+        "reject it",
+        "no, kill that proposal",
+        "reject that change, it is off tone",
+        "decline the proposal",
+    ),
+    "render_status": (
+        "is the render done",
+        "render status for episode 3",
+        "where is the new video",
+        "show me the renders",
+        "has the new cut been rendered",
+    ),
+    "status": (
+        "room status",
+        "how many comments do we have",
+        "what is pending",
+        "give me an overview of the series",
+        "what's waiting for approval",
+    ),
+    "help": (
+        "help",
+        "what can you do",
+        "hi",
+        "hello there",
+        "how do I use this",
+        "commands",
+    ),
+}
+
+_EPISODE = re.compile(r"\b(?:episode|ep|e)\s*[-#.]?\s*(\d{1,3})\b", re.IGNORECASE)
+_PROPOSAL = re.compile(r"\bp-[0-9a-f]{12}\b")
+_SERIES_PREFIX = re.compile(r"^\s*series:\s*([\w.-]+)\s*", re.IGNORECASE)
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_FILLER = frozenset(
+    "and what about how about the for of then ok okay so also now same with please too".split()
+)
+
+
+class Route(BaseModel):
+    """Where a message goes and the arguments the router found in it."""
+
+    intent: Intent = Field(description="What the message asks the room to do.")
+    source: Literal["verb", "followup", "similarity", "fallback"] = Field(
+        description="Which stage decided."
+    )
+    score: float = Field(default=1.0, description="Cosine similarity when source=similarity.")
+    series_id: str | None = Field(default=None, description="Series named in the message.")
+    episode_ref: str | None = Field(
+        default=None, description="Episode as written ('ep3', '3'); resolved by the graph."
+    )
+    proposal_id: str | None = Field(default=None, description="Proposal id named, if any.")
+    text: str = Field(default="", description="Free text: a note, or a rejection reason.")
+    problem: str | None = Field(
+        default=None, description="Why a verb command could not be parsed, for the user."
+    )
+
+
+def split_series_prefix(text: str) -> tuple[str | None, str]:
+    """``"series:neon-heist report ep2"`` → ``("neon-heist", "report ep2")``."""
+    match = _SERIES_PREFIX.match(text)
+    if match is None:
+        return None, text.strip()
+    return match.group(1), text[match.end() :].strip()
+
+
+def find_episode_ref(text: str) -> str | None:
+    """The first episode reference in free text (``episode 3``, ``ep03``, ``e3``)."""
+    match = _EPISODE.search(text)
+    return match.group(1) if match else None
+
+
+def find_proposal_id(text: str) -> str | None:
+    """The first proposal id (``p-`` and 12 hex digits) in ``text``."""
+    match = _PROPOSAL.search(text)
+    return match.group(0) if match else None
+
+
+def resolve_episode(ref: str, episodes: list[tuple[str, int]]) -> str | None:
+    """Map a written reference to an episode id of the series.
+
+    Args:
+        ref: what the user wrote: an id (``ep03``) or a number (``3``, ``episode 3``).
+        episodes: the series' (episode_id, position) pairs; position is 0-based.
+
+    Returns:
+        The id of an exact (case-insensitive) id match; else the episode whose id ends in
+        that number; else the episode at that 1-based position; else ``None``.
+    """
+    ref = ref.strip()
+    by_lower = {eid.lower(): eid for eid, _ in episodes}
+    if ref.lower() in by_lower:
+        return by_lower[ref.lower()]
+    number = ref
+    match = _EPISODE.fullmatch(ref) or re.fullmatch(r"(\d{1,3})", ref)
+    if match is None:
+        return None
+    number = match.group(1)
+    wanted = int(number)
+    for eid, _ in episodes:
+        tail = re.search(r"(\d+)$", eid)
+        if tail and int(tail.group(1)) == wanted:
+            return eid
+    for eid, position in episodes:
+        if position == wanted - 1:
+            return eid
+    return None
+
+
+def parse_command(text: str) -> Route | None:
+    """Parse a verb command (``/room`` grammar); ``None`` when ``text`` has no verb.
+
+    Grammar (after an optional ``series:<id>`` prefix)::
+
+        help | status | report <episode> | propose <episode> | brief <episode>
+        | note <episode> <text> | approve <proposal> | reject <proposal> <reason>
+        | render [<episode>]
+    """
+    series_id, rest = split_series_prefix(_MENTION.sub("", text))
+    words = rest.split(None, 1)
+    if not words:
+        return Route(intent="help", source="verb", series_id=series_id) if series_id else None
+    verb = words[0].lower().rstrip(":,")
+    intent = VERBS.get(verb)
+    if intent is None:
+        return None
+    tail = words[1].strip() if len(words) > 1 else ""
+    route = Route(intent=intent, source="verb", series_id=series_id)
+    if intent in ("help", "status"):
+        return route
+    if intent in ("approve", "reject"):
+        head, _, reason = tail.partition(" ")
+        route.proposal_id = find_proposal_id(tail)
+        if route.proposal_id is None and head.startswith("p-"):
+            route.proposal_id = head
+        # Without an id the graph uses the proposal it last showed in this thread.
+        route.text = (reason if route.proposal_id == head else tail).strip(" ,:")
+        return route
+    if intent == "note":
+        head, _, after = tail.partition(" ")
+        if head.lower() in ("episode", "ep") and after:
+            # "note episode 3 <text>": the number is the next word.
+            head, _, after = after.partition(" ")
+        route.episode_ref = head.rstrip(":,") or None
+        route.text = after.strip()
+        if route.episode_ref is None or not route.text:
+            route.problem = "`note` needs an episode and the note: `note <episode> <text>`"
+        return route
+    route.episode_ref = find_episode_ref(tail) or (tail.split()[0].rstrip("?:,") if tail else None)
+    return route
+
+
+class Router:
+    """Routes free text by similarity to :data:`EXAMPLES` (and verbs first)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._vectors: np.ndarray | None = None
+        self._labels: list[Intent] = []
+        self._lock = threading.Lock()
+
+    def _embedder(self) -> Any:
+        from writers_room.memory.embedding import get_embedder
+
+        return get_embedder(self.settings)
+
+    def warm(self) -> None:
+        """Load the embedding model and embed the examples (done once per process)."""
+        with self._lock:
+            if self._vectors is not None:
+                return
+            labels: list[Intent] = []
+            texts: list[str] = []
+            for intent, examples in EXAMPLES.items():
+                labels.extend([intent] * len(examples))
+                texts.extend(examples)
+            self._vectors = self._embedder().encode(texts)
+            self._labels = labels
+
+    def similar(self, text: str) -> tuple[Intent, float]:
+        """The intent whose example is nearest to ``text``, and that cosine similarity."""
+        self.warm()
+        assert self._vectors is not None
+        vector = self._embedder().encode([text])[0]
+        scores = self._vectors @ vector
+        best = int(np.argmax(scores))
+        return self._labels[best], float(scores[best])
+
+    def route(self, text: str, *, last_intent: str | None = None) -> Route:
+        """Decide the intent of one message.
+
+        Args:
+            text: the message (Slack mentions already removed or not; both work).
+            last_intent: the intent of the previous turn in this thread, for follow-ups.
+        """
+        parsed = parse_command(text)
+        if parsed is not None:
+            return parsed
+        series_id, rest = split_series_prefix(_MENTION.sub("", text))
+        episode_ref = find_episode_ref(rest)
+        proposal_id = find_proposal_id(rest)
+        if episode_ref is not None and _only_names_an_episode(rest):
+            intent: Intent = (
+                last_intent  # type: ignore[assignment]
+                if last_intent in EPISODE_INTENTS
+                else "explain"
+            )
+            return Route(
+                intent=intent, source="followup", series_id=series_id, episode_ref=episode_ref
+            )
+        if not rest.strip():
+            return Route(intent="help", source="fallback", series_id=series_id)
+        intent, score = self.similar(rest)
+        source: Literal["similarity", "fallback"] = "similarity"
+        if score < MIN_SIMILARITY:
+            source = "fallback"
+            intent = "explain" if episode_ref or last_intent in EPISODE_INTENTS else "help"
+        route = Route(
+            intent=intent,
+            source=source,
+            score=score,
+            series_id=series_id,
+            episode_ref=episode_ref,
+            proposal_id=proposal_id,
+        )
+        if intent == "note":
+            # Free-text notes are written only when the note is unmistakable.
+            _, colon, after = rest.partition(":")
+            route.text = after.strip() if colon else ""
+            if not route.text:
+                route.problem = "to add a note, write `note <episode> <text>`"
+        return route
+
+
+def _only_names_an_episode(text: str) -> bool:
+    rest = _EPISODE.sub(" ", text.lower())
+    words = [w for w in re.findall(r"[a-z']+", rest) if w not in _FILLER]
+    return not words

@@ -1,0 +1,119 @@
+"""Driving the chat graph: one :class:`ChatRoom` per process, one thread per conversation.
+
+The Slack app and the terminal REPL both talk to the room through :meth:`ChatRoom.ask`.
+The room keeps the checkpointer open for its lifetime (opening one per message would
+cost more than the answer) and shares one router, so the example utterances are
+embedded once per process.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import ExitStack
+from types import TracebackType
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+
+from writers_room.config import Settings
+from writers_room.graphs._checkpoint import checkpointer
+from writers_room.graphs.chat.graph import builder
+from writers_room.graphs.chat.router import Router
+from writers_room.graphs.chat.state import ChatContext, ChatReply
+
+__all__ = ["ChatRoom", "chat_thread_id"]
+
+
+def chat_thread_id(*parts: str) -> str:
+    """A checkpointer thread id for a conversation (``chat:`` keeps it apart from reviews)."""
+    return "chat:" + ":".join(parts)
+
+
+class ChatRoom:
+    """The chat graph compiled on the room's checkpointer.
+
+    Use as a context manager (or call :meth:`close`)::
+
+        with ChatRoom(settings) as room:
+            reply = room.ask("why did episode 3 drop?", thread_id="chat:t:1", user="ana")
+
+    Args:
+        settings: the room.
+        router: a router to share (default: a new offline :class:`Router`).
+        review_agents: agents for ``start_review`` / ``decide_and_resume`` (tests).
+        search_comments: also quote the comments nearest to a question from the index.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        router: Router | None = None,
+        review_agents: dict[str, Any] | None = None,
+        search_comments: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.router = router or Router(settings)
+        self.context = ChatContext(
+            settings=settings,
+            router=self.router,
+            review_agents=review_agents,
+            search_comments=search_comments,
+        )
+        self._stack = ExitStack()
+        self._graph: Any = None
+        self._open_lock = threading.Lock()
+
+    def _compiled(self) -> Any:
+        with self._open_lock:
+            if self._graph is None:
+                saver = self._stack.enter_context(checkpointer(self.settings))
+                self._graph = builder.compile(checkpointer=saver)
+            return self._graph
+
+    def warm(self) -> None:
+        """Open the checkpointer and load the router's model before the first message."""
+        self._compiled()
+        self.router.warm()
+
+    def ask(self, text: str, *, thread_id: str, user: str) -> ChatReply:
+        """Answer one message in a conversation.
+
+        Args:
+            text: what the person wrote.
+            thread_id: the conversation (see :func:`chat_thread_id`); context carries over.
+            user: who wrote it (Slack user id or terminal name); decisions are theirs.
+        """
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+        values = self._compiled().invoke(
+            {"text": text, "user": user},
+            config,
+            context=self.context,
+            # A chat turn is cheap to redo; one checkpoint write at the end is enough.
+            durability="exit",
+        )
+        return ChatReply.model_validate(values["reply"])
+
+    def remember(self, thread_id: str, *, series_id: str, episode_id: str | None = None) -> None:
+        """Start a conversation about a series (e.g. the thread under a review post)."""
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+        self._compiled().update_state(
+            config, {"series_id": series_id, "episode_id": episode_id}, as_node="route"
+        )
+
+    def close(self) -> None:
+        """Close the checkpointer."""
+        with self._open_lock:
+            self._graph = None
+            self._stack.close()
+
+    def __enter__(self) -> ChatRoom:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
