@@ -17,7 +17,7 @@ from typing import Any
 
 from writers_room.agents.context import CommentSnippet, IdeationContext, known_numbers
 from writers_room.agents.proposals import BriefChangeProposal, Evidence, FieldChange
-from writers_room.agents.report import Finding
+from writers_room.agents.report import Finding, Theme
 from writers_room.guardrails import brand, continuity, slop
 from writers_room.guardrails._text import shorten, term_pattern, words
 from writers_room.guardrails.fencing import looks_like_injection
@@ -75,6 +75,34 @@ def _first_sentence(text: str, max_words: int = 12) -> str:
     return sentence
 
 
+def _then(text: str, addition: str) -> str:
+    """``addition`` as a new sentence after ``text``, punctuated once."""
+    text = text.strip()
+    if not text:
+        return addition
+    if text[-1] not in ".!?" and not re.search(r"[.!?]['\"’”)]$", text):
+        text += "."
+    return f"{text} {addition}"
+
+
+def _fit_dialogue(dialogue: str, seconds: float) -> str:
+    """The whole sentences of a shot's first line that can be spoken in ``seconds``.
+
+    Keeps the speaker label; always keeps at least the first sentence, never cuts one.
+    """
+    first = dialogue.split(" / ")[0].strip()
+    label = _SPEAKER_PREFIX.match(first)
+    prefix = label.group(0) if label else ""
+    sentences = re.split(r"(?<=[.!?…])\s+", first[len(prefix) :].strip())
+    budget = seconds * WORDS_PER_S
+    kept: list[str] = []
+    for sentence in sentences:
+        if kept and len(" ".join([*kept, sentence]).split()) > budget:
+            break
+        kept.append(sentence)
+    return prefix + " ".join(kept)
+
+
 def _line(dialogue: str) -> str:
     """The first spoken line of a shot, without its speaker label."""
     first = dialogue.split(" / ")[0].strip()
@@ -123,7 +151,9 @@ class _Writing:
                     self.avoid.append(value)
         self.scrub_terms = [*ctx.series.brand.banned_terms, *self.avoid]
         self.comments = [c for c in ctx.comments if self._usable_comment(c)]
-        self.comments.sort(key=lambda c: (-c.likes, c.comment_id))
+        self.comments.sort(
+            key=lambda c: (c.episode_id not in ("", ctx.episode_id), -c.likes, c.comment_id)
+        )
 
     # --- text hygiene -------------------------------------------------------------------
 
@@ -201,11 +231,17 @@ class _Writing:
         return (curve[first] - curve[last]) / max(end - start, 1e-9)
 
     def best_hold(self) -> int | None:
-        """The shot that loses the fewest viewers per second (thumbnail material)."""
+        """The shot that loses the fewest viewers per second (thumbnail material).
+
+        Shots with characters in frame come first (faces sell a thumbnail); among equal
+        losses the more intense shot wins.
+        """
         losses = [
-            (loss, i) for i in range(len(self.shots)) if (loss := self.shot_loss(i)) is not None
+            (not self.shots[i].get("characters"), round(loss, 2), -self.intensity(self.shots[i]), i)
+            for i in range(len(self.shots))
+            if (loss := self.shot_loss(i)) is not None
         ]
-        return min(losses)[1] if losses else None
+        return min(losses)[3] if losses else None
 
     def index_of(self, shot_id: str | None) -> int | None:
         for index, shot in enumerate(self.shots):
@@ -244,16 +280,33 @@ class _Writing:
         """(comment id, a short phrase) from the most-liked usable comment."""
         for comment in self.comments:
             phrase = _first_sentence(comment.text, 10).strip(" \"'“”")
-            if len(phrase.split()) >= 3 and self.acceptable(phrase):
+            if len(phrase.split()) >= 4 and self.acceptable(phrase):
                 return comment.comment_id, phrase
         return None
 
-    def theme_terms(self) -> list[str]:
-        for theme in self.ctx.episode_themes():
-            terms = [t for t in theme.terms if self.acceptable(t) and t.lower() not in {"ep"}]
-            if terms:
-                return terms[:3]
-        return []
+    def resonant_theme(self) -> Theme | None:
+        """The theme most present on this episode among warm, organic ones.
+
+        Brigades (mostly comments from flagged authors) and complaints are not what an
+        episode resonated with.
+        """
+        episode = self.ctx.episode_id
+        organic = [
+            t
+            for t in self.ctx.episode_themes()
+            if t.sentiment >= 0 and t.flagged_comments <= 0.3 * max(t.comments, 1)
+        ]
+        ranked = sorted(
+            organic, key=lambda t: (-t.episodes.get(episode, 0), -t.distinct_authors, t.theme_id)
+        )
+        return ranked[0] if ranked else None
+
+    def theme_terms(self, theme: Theme | None) -> list[str]:
+        if theme is None:
+            return []
+        names = {n.lower(): n for full in self.bible for n in full.split()}
+        terms = [names.get(t.lower(), t) for t in theme.terms if len(t) > 2]
+        return [t for t in terms if self.acceptable(t)][:3]
 
     # --- manifest edits -----------------------------------------------------------------
 
@@ -284,7 +337,7 @@ class _Writing:
 
 
 def _frame(w: _Writing, shot: dict[str, Any]) -> str:
-    return f"{shot.get('framing') or 'close-up'} of {w.clean(str(shot.get('action', '')))}"
+    return f"{shot.get('framing') or 'close-up'} — {w.clean(str(shot.get('action', '')))}"
 
 
 def _rationale(rule: str, method: str, extra: str, writing: _Writing) -> str:
@@ -308,41 +361,55 @@ def _hook_failure(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
         source = w.shots[strongest]
         line = _line(str(source.get("dialogue", "")))
         action = w.clean(str(source.get("action", "")).rstrip("."))
+        said = f" ('{line}')" if line and w.acceptable(line) else ""
         new_hook = w.clean(
-            f"Cold open on the conflict: {action}"
-            + (f" ('{line}')" if line and w.acceptable(line) else "")
-            + ". Then rewind to how it started."
+            f"Cold open, 0-3 s: {action}{said}. Then rewind to how it started."
+            if float(source["start_s"]) > 6
+            else f"Start on the conflict, 0-3 s: {action}{said}."
         )
-        teaser_s = 2.0 if w.tight_runtime else min(TEASER_S, float(source["duration_s"]))
-        teaser = copy.deepcopy(source)
-        teaser_id = f"{source['shot_id']}-cold-open"
-        while any(s["shot_id"] == teaser_id for s in w.shots):
-            teaser_id += "-x"
-        teaser.update(shot_id=teaser_id, duration_s=teaser_s, dialogue=source.get("dialogue", ""))
+        flash_forward = float(source["start_s"]) > 6
         body = copy.deepcopy(w.shots)
+        if flash_forward:
+            # A 2-3 s flash-forward of the conflict, then the episode as it was.
+            teaser_s = 2.0 if w.tight_runtime else min(TEASER_S, float(source["duration_s"]))
+            opening = copy.deepcopy(source)
+            opening_id = f"{source['shot_id']}-cold-open"
+            while any(s["shot_id"] == opening_id for s in w.shots):
+                opening_id += "-x"
+            opening.update(shot_id=opening_id, duration_s=teaser_s)
+        else:
+            # The conflict is only seconds in: play it first instead of repeating it.
+            opening = body.pop(strongest)
         # The slow run at the top is what viewers swipe away from: condense it.
         condensed: list[str] = []
         for shot in body:
-            if w.intensity(shot) > 1.5 or w.is_locked(shot):
+            if w.intensity(shot) > 1.5 or w.is_locked(shot) or float(shot["start_s"]) >= 15:
                 break
             shorter = _round_half(float(shot["duration_s"]) * CONDENSE)
             if shorter < float(shot["duration_s"]):
                 condensed.append(f"{shot['shot_id']} {shot['duration_s']:g}→{shorter:g} s")
                 shot["duration_s"] = shorter
-        new_shots = w.retime([teaser, *body])
+        new_shots = w.retime([opening, *body])
         runtime = sum(float(s["duration_s"]) for s in new_shots)
         if not w.within_runtime(runtime):
-            # Without condensing, or without the teaser, whichever fits the window.
-            plain = w.retime([teaser, *copy.deepcopy(w.shots)])
+            # Without condensing, if that fits the series' window; else no manifest change.
+            rest = copy.deepcopy(w.shots)
+            if not flash_forward:
+                rest.pop(strongest)
+            plain = w.retime([copy.deepcopy(opening), *rest])
             runtime = sum(float(s["duration_s"]) for s in plain)
             new_shots, condensed = (plain, []) if w.within_runtime(runtime) else ([], [])
         if new_shots:
             changes += w.shot_changes(new_shots)
+            how = (
+                f"Open on a {opening['duration_s']:g}-second flash-forward of {source['shot_id']}"
+                if flash_forward
+                else f"Move {source['shot_id']} to the top"
+            )
             summary_parts.append(
-                f"Open on a {teaser_s:g}-second flash-forward of {source['shot_id']} "
-                f"({shorten(action, 70)})"
+                f"{how} ({shorten(action, 70)})"
                 + (f", condense the slow opening ({', '.join(condensed)})" if condensed else "")
-                + f"; runtime {w.runtime:g}→{runtime:g} s."
+                + (f"; runtime {w.runtime:g}→{runtime:g} s." if runtime != w.runtime else ".")
             )
         opener = w.beats[0] if w.beats else None
         moment = w.beat_of(source)
@@ -352,7 +419,7 @@ def _hook_failure(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
                 FieldChange(
                     path="brief.beats[0]",
                     before=opener,
-                    after=w.clean(f"cold open on {moment}, then {opener} in brief"),
+                    after=w.clean(f"cold open on {moment}; {opener}, cut short"),
                 ),
             )
     else:
@@ -433,10 +500,12 @@ def _hook_packaging(w: _Writing, finding: Finding) -> BriefChangeProposal | None
     for shot in sorted(w.shots, key=lambda s: -w.intensity(s)):
         for candidate in (str(shot.get("caption", "")), _line(str(shot.get("dialogue", "")))):
             candidate = w.clean(candidate)
-            if 2 <= len(candidate.split()) <= 8 and w.acceptable(candidate):
+            if 3 <= len(candidate.split()) <= 8 and w.acceptable(candidate):
                 captions.append(candidate)
     captions = list(dict.fromkeys(captions))
-    new_caption = next((c for c in captions if c != first.get("caption")), None)
+    new_caption = next(
+        (c for c in captions if c != first.get("caption") and len(c.split()) >= 3), None
+    )
     changes: list[FieldChange] = []
     if new_caption:
         changes.append(
@@ -451,9 +520,8 @@ def _hook_packaging(w: _Writing, finding: Finding) -> BriefChangeProposal | None
         )
     hook = str(w.brief.get("hook", ""))
     first_frame = new_caption or w.clean(str(first.get("action", "")))
-    new_hook = w.clean(
-        f"{hook.rstrip('.')}. First frame: a close-up with the caption '{first_frame}'."
-    )
+    frame_text = first_frame.rstrip(".!")
+    new_hook = w.clean(_then(hook, f"First frame: a close-up with the caption '{frame_text}'."))
     changes.insert(0, FieldChange(path="brief.hook", before=hook, after=new_hook))
 
     headlines = [f'headline: "{c}"' for c in captions[:4]]
@@ -466,9 +534,11 @@ def _hook_packaging(w: _Writing, finding: Finding) -> BriefChangeProposal | None
     if w.ctx.episode_title:
         headlines.append(f"headline: {w.ctx.episode_title}: {_first_sentence(w.clean(hook), 8)}")
     headlines = list(dict.fromkeys(headlines))[:8]
-    while len(headlines) < 3:
-        headlines.append(f"headline: {_first_sentence(w.clean(hook), 6 + len(headlines))}")
-        headlines = list(dict.fromkeys(headlines))
+    # A bare brief still gets three lines to test: its own premise, hook and payoff.
+    for spare in ("premise", "hook", "payoff"):
+        text = w.clean(str(w.brief.get(spare, "")))
+        if len(headlines) < 3 and text and w.acceptable(text):
+            headlines = list(dict.fromkeys([*headlines, f"headline: {_first_sentence(text, 9)}"]))
     thumbs: list[str] = []
     for index in dict.fromkeys(i for i in (w.best_hold(), strongest, 0) if i is not None):
         shot = w.shots[index]
@@ -519,22 +589,36 @@ def _pacing(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
             len(w.shots) - 1,
         )
     new_shots = copy.deepcopy(w.shots)
-    cuts: list[tuple[int, float]] = []
-    cliff_shot = new_shots[index]
-    if not w.is_locked(cliff_shot):
-        cuts.append((index, _round_half(float(cliff_shot["duration_s"]) * 0.5)))
+
+    def cut(i: int, keep: float) -> tuple[int, float, str | None] | None:
+        # Shorter, but long enough for the whole sentences of the line that stay.
+        shot = new_shots[i]
+        duration = _round_half(float(shot["duration_s"]) * keep)
+        dialogue = str(shot.get("dialogue", ""))
+        line = None
+        if len(dialogue.split()) > duration * WORDS_PER_S:
+            line = w.clean(_fit_dialogue(dialogue, duration))
+            spoken = len(_SPEAKER_PREFIX.sub("", line).split())
+            duration = max(duration, _round_half(spoken / WORDS_PER_S))
+            line = line if line and line != dialogue else None
+        if duration >= float(shot["duration_s"]):
+            return None
+        return i, duration, line
+
+    cuts: list[tuple[int, float, str | None]] = []
+    if not w.is_locked(new_shots[index]) and (trim := cut(index, 0.5)):
+        cuts.append(trim)
     key = None
     for later in range(index + 1, len(new_shots)):
-        shot = new_shots[later]
-        if w.intensity(shot) >= 2.5:
+        if w.intensity(new_shots[later]) >= 2.5:
             key = later
             break
-        if not w.is_locked(shot):
-            cuts.append((later, _round_half(float(shot["duration_s"]) * CONDENSE)))
+        if not w.is_locked(new_shots[later]) and (trim := cut(later, CONDENSE)):
+            cuts.append(trim)
     # Never below the series' minimum: give seconds back, last cut first.
     floor = w.low + (1.0 if w.tight_runtime else 0.0)
     while cuts:
-        saved = sum(float(new_shots[i]["duration_s"]) - d for i, d in cuts)
+        saved = sum(float(new_shots[i]["duration_s"]) - d for i, d, _ in cuts)
         if w.runtime - saved >= floor:
             break
         cuts.pop()
@@ -542,27 +626,21 @@ def _pacing(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
         return None
     changes: list[FieldChange] = []
     trimmed_lines = []
-    for i, duration in cuts:
+    for i, duration, line in cuts:
         shot = new_shots[i]
-        if duration >= float(shot["duration_s"]):
-            continue
         changes.append(
             FieldChange(
                 path=f"manifest.shots[{i}].duration_s", before=shot["duration_s"], after=duration
             )
         )
-        dialogue = str(shot.get("dialogue", ""))
-        if len(dialogue.split()) > duration * WORDS_PER_S:
-            short = _first_sentence(dialogue, int(duration * WORDS_PER_S) + 2)
-            short = w.clean(short)
-            if short and short != dialogue:
-                changes.append(
-                    FieldChange(path=f"manifest.shots[{i}].dialogue", before=dialogue, after=short)
+        if line is not None:
+            changes.append(
+                FieldChange(
+                    path=f"manifest.shots[{i}].dialogue", before=shot["dialogue"], after=line
                 )
-                trimmed_lines.append(shot["shot_id"])
+            )
+            trimmed_lines.append(shot["shot_id"])
         shot["duration_s"] = duration
-    if not changes:
-        return None
     w.retime(new_shots)
     saved = w.runtime - sum(float(s["duration_s"]) for s in new_shots)
     key_text = ""
@@ -601,7 +679,7 @@ def _pacing(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
         + first_15(w.retime(without))
     )
     cut_list = ", ".join(
-        f"{w.shots[i]['shot_id']} {w.shots[i]['duration_s']:g}→{d:g} s" for i, d in cuts
+        f"{w.shots[i]['shot_id']} {w.shots[i]['duration_s']:g}→{d:g} s" for i, d, _ in cuts
     )
     summary = (
         f"Pacing: viewers drop fastest at {cliff.second} s ({cliff.drop_pct:.1f} points over 3 s), "
@@ -656,11 +734,7 @@ def _low_participation(w: _Writing, finding: Finding) -> BriefChangeProposal | N
         return None
     question = w.clean(_question(w))
     payoff = str(w.brief.get("payoff", ""))
-    new_payoff = w.clean(
-        f"{payoff.rstrip('.')}. End on a direct question to viewers: {question}"
-        if payoff
-        else f"End on a direct question to viewers: {question}"
-    )
+    new_payoff = w.clean(_then(payoff, f"End on a direct question to viewers: {question}"))
     last = len(w.shots) - 1
     changes = [
         FieldChange(path="brief.payoff", before=payoff, after=new_payoff),
@@ -708,7 +782,8 @@ def _low_participation(w: _Writing, finding: Finding) -> BriefChangeProposal | N
 
 def _resonance(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
     payoff = str(w.brief.get("payoff", ""))
-    terms = w.theme_terms()
+    theme = w.resonant_theme()
+    terms = w.theme_terms(theme)
     names = w.names_in_episode()
     pair = " and ".join(names[:2]) if names else "the leads"
     thread = f" ({', '.join(terms)})" if terms else ""
@@ -717,7 +792,7 @@ def _resonance(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
         if w.variant == 0
         else f"After it, a 3-second stinger: {pair}, the morning after, one unanswered line."
     )
-    new_payoff = w.clean(f"{payoff.rstrip('.')}. {stinger}" if payoff else stinger)
+    new_payoff = w.clean(_then(payoff, stinger))
     strongest = w.strongest(start=0)
     bts = (
         f"behind-the-scenes follow-up: 30-s making-of on {w.shots[strongest]['shot_id']} "
@@ -740,7 +815,7 @@ def _resonance(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
         f"{m.saves_per_view * 1000:.1f} saves per 1,000 views. Double down: a sequel stinger "
         "after the payoff, a behind-the-scenes follow-up and cross-promotion copy."
     )
-    theme_ids = [i for t in w.ctx.episode_themes()[:2] for i in t.examples]
+    theme_ids = list(theme.examples) if theme is not None else []
     return BriefChangeProposal(
         episode_id=w.ctx.episode_id,
         kind="sequel",
@@ -756,7 +831,8 @@ def _resonance(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
             "resonance",
             "strong retention + shares/saves spike → sequel hooks, behind-the-scenes "
             "follow-up, cross-promotion copy",
-            "The stinger points at the episode's top comment theme by distinct viewers.",
+            "The stinger points at the warmest comment theme on this episode (brigades and "
+            "complaints left out).",
             w,
         ),
     )

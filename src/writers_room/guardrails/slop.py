@@ -71,7 +71,9 @@ def repetition(text: str, *, min_count: int = 4, max_share: float = 0.25) -> str
         word, count = Counter(content).most_common(1)[0]
         if count >= min_count and count / len(content) > max_share:
             return f"{word!r} {count} times in {len(content)} content words"
-    trigrams = Counter(zip(tokens, tokens[1:], tokens[2:], strict=False))
+    # Single letters ("s" of "3 s", "s01") are units and ids, not prose.
+    prose = [t for t in tokens if len(t) > 1]
+    trigrams = Counter(zip(prose, prose[1:], prose[2:], strict=False))
     if trigrams:
         gram, count = trigrams.most_common(1)[0]
         if count >= 3:
