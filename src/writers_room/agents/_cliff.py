@@ -14,6 +14,9 @@ FIRST_CLIFF_SECOND = 2
 # The per-second loss is smoothed over this many seconds (centred) so that one noisy
 # second cannot be a cliff on its own.
 SMOOTHING_S = 3
+# Smoothed losses are compared at this many decimals (points per second): curves are
+# stored to 0.001 points, so smaller differences are rounding, not audience behaviour.
+COMPARE_DECIMALS = 2
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,9 @@ def smoothed_losses(curve: Sequence[float]) -> dict[int, float]:
 def find_cliff(
     curve: Sequence[float], *, start: int = FIRST_CLIFF_SECOND, end: int | None = None
 ) -> CliffPoint | None:
-    """The steepest smoothed loss after the opening seconds (earliest on ties).
+    """The steepest smoothed loss after the opening seconds.
+
+    Ties go to the larger raw loss, then to the earlier second.
 
     Args:
         curve: Percent still watching per whole second (index 0 = 100).
@@ -68,7 +73,13 @@ def find_cliff(
     candidates = [s for s in smooth if max(start, FIRST_CLIFF_SECOND) <= s <= last]
     if not candidates:
         return None
-    second = max(candidates, key=lambda s: (smooth[s], -s))
+    loss = losses(curve)
+    # An isolated one-second drop gives SMOOTHING_S equal averages; the second that holds
+    # the drop itself wins the tie.
+    second = max(
+        candidates,
+        key=lambda s: (round(smooth[s], COMPARE_DECIMALS), round(loss[s], COMPARE_DECIMALS), -s),
+    )
     half = SMOOTHING_S // 2
     lo = max(FIRST_CLIFF_SECOND, second - half)
     hi = min(len(curve) - 1, second + half + 1)
@@ -109,7 +120,15 @@ def steepest_excess(
     candidates = [s for s in smooth if start <= s <= end]
     if not candidates:
         return None
-    second = max(candidates, key=lambda s: (smooth[s] - typical.get(s, default), -s))
+    loss = losses(curve)
+    second = max(
+        candidates,
+        key=lambda s: (
+            round(smooth[s] - typical.get(s, default), COMPARE_DECIMALS),
+            round(loss[s], COMPARE_DECIMALS),
+            -s,
+        ),
+    )
     point = find_cliff(curve, start=second, end=second)
     assert point is not None
     return point, typical.get(second, default)

@@ -58,7 +58,7 @@ _QUESTION_START = frozenset(
 _PREDICTION = re.compile(
     r"\b(i bet|bet you|calling it|i'm calling|im calling|theory|theories|what if|i think|"
     r"mark my words|convince me|gonna be|is going to|will turn out|predict|prediction|"
-    r"plot twist:|watch,)",
+    r"plot twist:|,\s*watch\b)",
     re.IGNORECASE,
 )
 # Comments that talk to the machine instead of about the show: kept out of themes and
@@ -279,8 +279,8 @@ def character_mentions(
         first = tokens(name)[:1]
         if not first:
             continue
-        key = first[0]
-        hits = [r for r in records if key in facts(r.text).tokens]
+        forms = {first[0], f"{first[0]}'s", f"{first[0]}s'"}  # Theo, Theo's, Theos'
+        hits = [r for r in records if forms.intersection(facts(r.text).tokens)]
         episodes = Counter(r.episode_id for r in hits)
         mean = sum(facts(r.text).sentiment for r in hits) / len(hits) if hits else 0.0
         out.append(

@@ -115,7 +115,7 @@ def scorecard_chart(report: AnalystReport) -> bytes:
     """Stacked scorecard points per episode, with the 50 and 70 band lines."""
     plt = _pyplot()
     episodes = report.episodes
-    fig, ax = plt.subplots(figsize=(8, max(2.0, 0.42 * len(episodes) + 1.2)))
+    fig, ax = plt.subplots(figsize=(8, max(2.4, 0.42 * len(episodes) + 1.6)))
     names = [e.episode_id for e in episodes]
     lefts = [0.0] * len(episodes)
     for component, color in _COMPONENT_COLORS.items():
@@ -126,11 +126,11 @@ def scorecard_chart(report: AnalystReport) -> bytes:
         ax.text(total + 0.8, e.episode_id, f"{e.score:.1f} {e.band}", va="center", fontsize=7)
     ax.axvline(50, color="#991b1b", linewidth=0.8, linestyle="--")
     ax.axvline(70, color="#166534", linewidth=0.8, linestyle="--")
-    ax.set_xlim(0, 125)
+    ax.set_xlim(0, 118)
     ax.invert_yaxis()
     ax.set_xlabel("points (of 100)")
     ax.set_title(f"{report.series_id}: scorecard, window ending {report.window_end}", fontsize=10)
-    ax.legend(fontsize=7, loc="lower right", ncols=3)
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.06), ncols=5, frameon=False)
     fig.tight_layout()
     return _png(fig)
 

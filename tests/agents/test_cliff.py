@@ -1,0 +1,119 @@
+"""Retention cliffs on synthetic curves, and their mapping to shots."""
+
+from __future__ import annotations
+
+import pytest
+
+from writers_room.agents._cliff import (
+    find_cliff,
+    losses,
+    shot_at,
+    smoothed_losses,
+    steepest_excess,
+    typical_losses,
+)
+from writers_room.render.manifest import ShotManifest
+
+
+def linear(start: float, per_s: float, seconds: int) -> list[float]:
+    return [start - per_s * s for s in range(seconds + 1)]
+
+
+def with_drop(curve: list[float], second: int, points: float) -> list[float]:
+    """Lose ``points`` more during second ``second`` → ``second + 1``."""
+    return [v - points if s > second else v for s, v in enumerate(curve)]
+
+
+def test_losses_are_indexed_by_the_second_they_happen_in() -> None:
+    assert losses([100, 90, 85, 85]) == [10, 5, 0]
+
+
+def test_cliff_finds_a_planted_drop_and_its_size() -> None:
+    curve = with_drop(linear(100, 1, 40), 15, 12)
+    cliff = find_cliff(curve)
+    assert cliff is not None
+    assert cliff.second == 15
+    # Smoothed over 3 s: (1 + 13 + 1) / 3 points per second...
+    assert cliff.loss_per_s == pytest.approx(5.0)
+    # ...and 15 points lost over seconds 14-17.
+    assert cliff.drop_pct == pytest.approx(15.0)
+    assert (cliff.before, cliff.after, cliff.span_s) == (86.0, 71.0, 3)
+
+
+def test_cliff_ignores_the_natural_opening_drop() -> None:
+    # 30 points gone in the first two seconds, then a modest 6-point drop at 12 s.
+    curve = [100.0, 85.0, 70.0] + [70.0 - 0.5 * s for s in range(1, 38)]
+    curve = with_drop(curve, 12, 6)
+    cliff = find_cliff(curve)
+    assert cliff is not None and cliff.second == 12
+
+
+def test_opening_losses_do_not_leak_into_the_smoothing() -> None:
+    curve = [100.0, 60.0, 30.0, 29.0, 28.0, 27.0, 26.0]
+    smooth = smoothed_losses(curve)
+    assert min(smooth) == 2
+    # Second 2 averages only the losses of seconds 2 and 3, not the 30-point loss of 1.
+    assert smooth[2] == pytest.approx(1.0)
+
+
+def test_a_plateau_of_equal_averages_resolves_to_the_drop_itself() -> None:
+    curve = with_drop(linear(100, 2, 20), 12, 15)
+    cliff = find_cliff(curve)
+    assert cliff is not None and cliff.second == 12
+
+
+def test_cliff_ties_go_to_the_earlier_second() -> None:
+    curve = with_drop(with_drop(linear(100, 1, 40), 10, 9), 25, 9)
+    cliff = find_cliff(curve)
+    assert cliff is not None and cliff.second == 10
+
+
+def test_cliff_span_and_short_curves() -> None:
+    curve = with_drop(with_drop(linear(100, 1, 40), 4, 20), 15, 8)
+    assert find_cliff(curve).second == 4  # type: ignore[union-attr]
+    assert find_cliff(curve, start=6, end=20).second == 15  # type: ignore[union-attr]
+    assert find_cliff([100.0, 50.0]) is None
+    assert find_cliff(curve, start=50) is None
+
+
+def test_steepest_excess_compares_with_the_cohort_at_the_same_second() -> None:
+    # The cohort loses 4 pp/s at 6-7 s (the tail of the opening) and 1 pp/s later; an
+    # episode losing 4.5 at 6 s and 3.5 at 14 s has its real problem at 14 s.
+    cohort_curve = [100 - 4 * s if s <= 8 else 68 - (s - 8) for s in range(31)]
+    episode = [100 - 4 * s if s <= 8 else 68 - (s - 8) for s in range(31)]
+    episode = with_drop(with_drop(episode, 6, 0.5), 14, 7.5)
+    typical = typical_losses([cohort_curve, cohort_curve])
+    point, cohort_loss = steepest_excess(episode, typical, 1.0, 6, 20)  # type: ignore[misc]
+    assert point.second == 14
+    assert cohort_loss == pytest.approx(1.0)
+    assert find_cliff(episode, start=6, end=20).second in (6, 7)  # type: ignore[union-attr]
+
+
+MANIFEST = ShotManifest.model_validate(
+    {
+        "series_id": "s",
+        "episode_id": "e",
+        "shots": [
+            {"shot_id": "open", "start_s": 0, "duration_s": 6, "caption": "Storm"},
+            {"shot_id": "letter", "start_s": 6, "duration_s": 5, "action": "She reads"},
+            {"shot_id": "flashback", "start_s": 11, "duration_s": 6.5, "caption": "Years ago"},
+            {"shot_id": "end", "start_s": 17.5, "duration_s": 10},
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("second", "shot"),
+    [(0, "open"), (5, "open"), (6, "letter"), (10, "letter"), (11, "flashback"),
+     (16, "flashback"), (17, "end"), (18, "end"), (99, "end")],
+)  # fmt: skip
+def test_cliff_second_maps_to_the_shot_playing_then(second: int, shot: str) -> None:
+    # Second s is the interval [s, s+1); the shot playing at its middle owns it, so the
+    # cut at 17.5 s gives second 17 to the shot that starts there.
+    assert shot_at(MANIFEST, second)[0] == shot
+
+
+def test_shot_details_come_with_the_id() -> None:
+    assert shot_at(MANIFEST, 12) == ("flashback", 11.0, 17.5, "Years ago", "")
+    assert shot_at(None, 12) == ("", 0.0, 0.0, "", "")
