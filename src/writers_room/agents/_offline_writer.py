@@ -666,31 +666,18 @@ def _pacing(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
             parts.append(f"{float(shot['start_s']):g}s {shorten(w.clean(str(what)), 48)}")
         return "; ".join(parts)
 
-    # Three different openings to test; each is the first 15 s of a concrete shot order.
-    options = [("this cut", new_shots)]
+    scripts = [f"alt script A (0-15 s, this cut): {first_15(new_shots)}"]
     if key is not None:
-        teaser = dict(copy.deepcopy(new_shots[key]), duration_s=2.0)
-        options.append(("key action first", [teaser, *copy.deepcopy(new_shots)]))
-    if not w.is_locked(new_shots[index]):
-        card = dict(copy.deepcopy(new_shots[index]), duration_s=2.0, dialogue="")
-        rest = [s for i, s in enumerate(copy.deepcopy(new_shots)) if i != index]
-        options.append(
-            (
-                f"{w.shots[index]['shot_id']} as a 2-s caption card",
-                rest[:index] + [card] + rest[index:],
-            )
+        teaser = dict(new_shots[key], duration_s=2.0)
+        scripts.append(
+            "alt script B (0-15 s, key action first): "
+            + first_15(w.retime([teaser, *copy.deepcopy(new_shots)]))
         )
-    ending = copy.deepcopy(new_shots[-1])
-    options.append(
-        ("cliffhanger line first", [dict(ending, duration_s=2.0), *copy.deepcopy(new_shots)])
+    without = [s for i, s in enumerate(copy.deepcopy(new_shots)) if i != index or w.is_locked(s)]
+    scripts.append(
+        f"alt script C (0-15 s, {w.shots[index]['shot_id']} as a caption card only): "
+        + first_15(w.retime(without))
     )
-    scripts: list[str] = []
-    seen_scripts: set[str] = set()
-    for label, order in options:
-        script = first_15(w.retime(order))
-        if script not in seen_scripts and len(scripts) < 3:
-            seen_scripts.add(script)
-            scripts.append(f"alt script {'ABC'[len(scripts)]} (0-15 s, {label}): {script}")
     cut_list = ", ".join(
         f"{w.shots[i]['shot_id']} {w.shots[i]['duration_s']:g}→{d:g} s" for i, d, _ in cuts
     )
