@@ -164,8 +164,12 @@ class _Writing:
         text = re.sub(r"\s+([,.;:!?])", r"\1", text)
         return " ".join(text.split())
 
-    def acceptable(self, text: str) -> bool:
-        """Whether a line may be used as is (no banned, unknown or suspicious words)."""
+    def acceptable(self, text: str, *, viewer: bool = False) -> bool:
+        """Whether a line may be used as is (no banned, unknown or suspicious words).
+
+        ``viewer`` lines (from comments) are held to the strict name check: a viewer who
+        starts a sentence with an actor or a rival show's character is still naming them.
+        """
         if not text.strip() or looks_like_injection(text) or _PLACEHOLDER.search(text):
             return False
         if brand.banned_terms_in(text, self.scrub_terms):
@@ -174,7 +178,7 @@ class _Writing:
             return False
         if slop.slop_phrases(text):
             return False
-        return not continuity.unknown_names(text, self.vocabulary)
+        return not continuity.unknown_names(text, self.vocabulary, strict=viewer)
 
     def _usable_comment(self, comment: CommentSnippet) -> bool:
         return not looks_like_injection(comment.text)
@@ -280,7 +284,7 @@ class _Writing:
         """(comment id, a short phrase) from the most-liked usable comment."""
         for comment in self.comments:
             phrase = _first_sentence(comment.text, 10).strip(" \"'“”")
-            if len(phrase.split()) >= 4 and self.acceptable(phrase):
+            if len(phrase.split()) >= 4 and self.acceptable(phrase, viewer=True):
                 return comment.comment_id, phrase
         return None
 
@@ -306,7 +310,7 @@ class _Writing:
             return []
         names = {n.lower(): n for full in self.bible for n in full.split()}
         terms = [names.get(t.lower(), t) for t in theme.terms if len(t) > 2]
-        return [t for t in terms if self.acceptable(t)][:3]
+        return [t for t in terms if self.acceptable(t, viewer=True)][:3]
 
     # --- manifest edits -----------------------------------------------------------------
 
@@ -380,25 +384,28 @@ def _hook_failure(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
         else:
             # The conflict is only seconds in: play it first instead of repeating it.
             opening = body.pop(strongest)
-        # The slow run at the top is what viewers swipe away from: condense it.
-        condensed: list[str] = []
+        # The slow run at the top is what viewers swipe away from: condense it, giving
+        # seconds back (last shot first) if that would take the runtime under the minimum.
+        slow: list[tuple[dict[str, Any], float, float]] = []
         for shot in body:
             if w.intensity(shot) > 1.5 or w.is_locked(shot) or float(shot["start_s"]) >= 15:
                 break
             shorter = _round_half(float(shot["duration_s"]) * CONDENSE)
             if shorter < float(shot["duration_s"]):
-                condensed.append(f"{shot['shot_id']} {shot['duration_s']:g}→{shorter:g} s")
+                slow.append((shot, float(shot["duration_s"]), shorter))
                 shot["duration_s"] = shorter
         new_shots = w.retime([opening, *body])
         runtime = sum(float(s["duration_s"]) for s in new_shots)
+        while slow and runtime < w.low:
+            shot, original, _ = slow.pop()
+            shot["duration_s"] = original
+            new_shots = w.retime([opening, *body])
+            runtime = sum(float(s["duration_s"]) for s in new_shots)
         if not w.within_runtime(runtime):
-            # Without condensing, if that fits the series' window; else no manifest change.
-            rest = copy.deepcopy(w.shots)
-            if not flash_forward:
-                rest.pop(strongest)
-            plain = w.retime([copy.deepcopy(opening), *rest])
-            runtime = sum(float(s["duration_s"]) for s in plain)
-            new_shots, condensed = (plain, []) if w.within_runtime(runtime) else ([], [])
+            new_shots = []  # no cut of this opening fits the series' runtime window
+        condensed = [
+            f"{shot['shot_id']} {original:g}→{short:g} s" for shot, original, short in slow
+        ]
         if new_shots:
             changes += w.shot_changes(new_shots)
             how = (
@@ -666,18 +673,31 @@ def _pacing(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
             parts.append(f"{float(shot['start_s']):g}s {shorten(w.clean(str(what)), 48)}")
         return "; ".join(parts)
 
-    scripts = [f"alt script A (0-15 s, this cut): {first_15(new_shots)}"]
+    # Three different openings to test; each is the first 15 s of a concrete shot order.
+    options = [("this cut", new_shots)]
     if key is not None:
-        teaser = dict(new_shots[key], duration_s=2.0)
-        scripts.append(
-            "alt script B (0-15 s, key action first): "
-            + first_15(w.retime([teaser, *copy.deepcopy(new_shots)]))
+        teaser = dict(copy.deepcopy(new_shots[key]), duration_s=2.0)
+        options.append(("key action first", [teaser, *copy.deepcopy(new_shots)]))
+    if not w.is_locked(new_shots[index]):
+        card = dict(copy.deepcopy(new_shots[index]), duration_s=2.0, dialogue="")
+        rest = [s for i, s in enumerate(copy.deepcopy(new_shots)) if i != index]
+        options.append(
+            (
+                f"{w.shots[index]['shot_id']} as a 2-s caption card",
+                rest[:index] + [card] + rest[index:],
+            )
         )
-    without = [s for i, s in enumerate(copy.deepcopy(new_shots)) if i != index or w.is_locked(s)]
-    scripts.append(
-        f"alt script C (0-15 s, {w.shots[index]['shot_id']} as a caption card only): "
-        + first_15(w.retime(without))
+    ending = copy.deepcopy(new_shots[-1])
+    options.append(
+        ("cliffhanger line first", [dict(ending, duration_s=2.0), *copy.deepcopy(new_shots)])
     )
+    scripts: list[str] = []
+    seen_scripts: set[str] = set()
+    for label, order in options:
+        script = first_15(w.retime(order))
+        if script not in seen_scripts and len(scripts) < 3:
+            seen_scripts.add(script)
+            scripts.append(f"alt script {'ABC'[len(scripts)]} (0-15 s, {label}): {script}")
     cut_list = ", ".join(
         f"{w.shots[i]['shot_id']} {w.shots[i]['duration_s']:g}→{d:g} s" for i, d, _ in cuts
     )

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from writers_room.agents.brand_guard import Embed, GuardContext, RejectedIdea
-from writers_room.agents.report import AnalystReport, EpisodeReport, Theme
+from writers_room.agents.report import AnalystReport, EpisodeReport, Flag, Theme
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.guardrails.fencing import looks_like_injection
@@ -168,7 +168,7 @@ def guard_context(
 
 def _episode_report(
     report: AnalystReport | EpisodeReport | Mapping[str, Any], episode_id: str
-) -> tuple[EpisodeReport, list[Theme]]:
+) -> tuple[EpisodeReport, list[Theme], list[Flag]]:
     if isinstance(report, Mapping):
         report = (
             AnalystReport.model_validate(report)
@@ -182,10 +182,11 @@ def _episode_report(
                 field="episode_id",
                 value=report.episode_id,
             )
-        return report, []
+        return report, [], []
     for episode in report.episodes:
         if episode.episode_id == episode_id:
-            return episode, list(report.themes)
+            flags = [f for f in report.flags if f.episode_id in (None, episode_id)]
+            return episode, list(report.themes), flags
     raise InputError(
         f"the report of {report.series_id!r} has no episode {episode_id!r} "
         f"(it has: {', '.join(e.episode_id for e in report.episodes) or 'none'})",
@@ -259,9 +260,12 @@ def build_contexts(
             field="episode_id",
             value=episode_id,
         )
-    episode_report, themes = _episode_report(report, episode_id)
+    episode_report, themes, flags = _episode_report(report, episode_id)
 
-    wanted = _comment_ids(episode_report, themes, episode_id)
+    # The analyst's prompt-injection flags are read too: never for the ideator, but so
+    # the guard can tell when a proposal copies one of them.
+    flagged_ids = [i for f in flags if f.kind == "prompt_injection" for i in f.comment_ids]
+    wanted = list(dict.fromkeys(_comment_ids(episode_report, themes, episode_id) + flagged_ids))
     rows = (
         session.exec(
             select(Comment).where(
@@ -271,8 +275,9 @@ def build_contexts(
         if wanted
         else []
     )
-    flagged = [r for r in rows if looks_like_injection(r.text)]
-    clean = [r for r in rows if not looks_like_injection(r.text)]
+    suspicious = set(flagged_ids)
+    flagged = [r for r in rows if r.comment_id in suspicious or looks_like_injection(r.text)]
+    clean = [r for r in rows if r not in flagged]
     # This episode's comments first, then the most liked; ids break ties so the same
     # data always gives the same context.
     clean.sort(key=lambda r: (r.episode_id != episode_id, -r.likes, r.comment_id))

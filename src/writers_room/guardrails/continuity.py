@@ -95,12 +95,20 @@ def _common_stem(word: str, vocabulary: set[str]) -> bool:
 
 
 def _starts_sentence(text: str, position: int) -> bool:
-    before = text[:position].rstrip().rstrip(_OPENERS).rstrip()
+    before = text[:position].rstrip()
+    if before and before[-1] in _OPENERS:
+        return True  # a quotation or an aside starts its own sentence
     return not before or before[-1] in _TERMINATORS
 
 
-def unknown_names(text: str, vocabulary: set[str]) -> list[str]:
+def unknown_names(text: str, vocabulary: set[str], *, strict: bool = False) -> list[str]:
     """Name-like words in ``text`` that appear nowhere in the reference ``vocabulary``.
+
+    Args:
+        text: The text to check.
+        vocabulary: Known words (see :func:`known_vocabulary`).
+        strict: Also check capitalised words that start a sentence, unless they are common
+            English words — for viewer text a writer is about to reuse.
 
     Returns:
         The offending words in order of appearance, without duplicates.
@@ -120,7 +128,8 @@ def unknown_names(text: str, vocabulary: set[str]) -> list[str]:
         if title_case and (_common(low) or _common_stem(low, vocabulary)):
             continue
         if _starts_sentence(text, match.start()) and not possessive:
-            continue
+            if not strict or _common(low) or _common_stem(low, vocabulary):
+                continue
         found.append(word)
     return found
 
