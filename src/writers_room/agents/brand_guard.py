@@ -117,7 +117,6 @@ class GuardContext(BaseModel):
         description="texts -> unit vectors (the room's embedder); None = lexical similarity.",
     )
 
-    _rejected_vectors: np.ndarray | None = PrivateAttr(default=None)
     _vocabulary: set[str] | None = PrivateAttr(default=None)
 
     def vocabulary(self) -> set[str]:
@@ -135,23 +134,6 @@ class GuardContext(BaseModel):
                 extra=[self.brief, self.manifest],
             )
         return self._vocabulary
-
-    def rejected_vectors(self) -> np.ndarray | None:
-        """Unit vectors of the rejected summaries (computed once), or None without embed."""
-        if self.embed is None or not self.rejected:
-            return None
-        if self._rejected_vectors is None:
-            missing = [r.summary for r in self.rejected if r.embedding is None]
-            computed = np.asarray(self.embed(missing), dtype=np.float32) if missing else None
-            fresh = iter(computed if computed is not None else ())
-            rows: list[np.ndarray] = [
-                np.asarray(r.embedding, dtype=np.float32)
-                if r.embedding is not None
-                else next(fresh)
-                for r in self.rejected
-            ]
-            self._rejected_vectors = np.vstack(rows)
-        return self._rejected_vectors
 
 
 class GuardVerdict(BaseModel):
@@ -425,9 +407,20 @@ def _similarity(summaries: list[str], ctx: GuardContext) -> list[tuple[float, in
     """Best (similarity, rejected index) per summary."""
     if not ctx.rejected:
         return [(0.0, -1) for _ in summaries]
-    vectors = ctx.rejected_vectors()
-    if vectors is not None and ctx.embed is not None:
-        mine = np.asarray(ctx.embed(summaries), dtype=np.float32)
+    if ctx.embed is not None:
+        # One batch for the new summaries and the rejected ones without a stored vector:
+        # the int8 embedder's scale is per batch, so texts compared are encoded together.
+        missing = [r.summary for r in ctx.rejected if r.embedding is None]
+        encoded = np.asarray(ctx.embed([*summaries, *missing]), dtype=np.float32)
+        mine, fresh = encoded[: len(summaries)], iter(encoded[len(summaries) :])
+        vectors = np.vstack(
+            [
+                np.asarray(r.embedding, dtype=np.float32)
+                if r.embedding is not None
+                else next(fresh)
+                for r in ctx.rejected
+            ]
+        )
         sims = mine @ vectors.T
         return [(float(row.max()), int(row.argmax())) for row in sims]
     # No embedder: a lexical ratio on normalised text is the honest fallback.
