@@ -113,6 +113,15 @@ class LLMUsage(BaseModel):
 UsageRecorder = Callable[[LLMUsage], None]
 
 
+def _quiet_client_logs() -> None:
+    # The openai client logs each request's options, messages included, at DEBUG; a room
+    # running with debug logs must still never write a prompt (viewer comments) to a log.
+    for name in ("openai", "openai._base_client"):
+        logger = logging.getLogger(name)
+        if logger.level < logging.INFO:  # NOTSET (0) would inherit a DEBUG root
+            logger.setLevel(logging.INFO)
+
+
 def chat_model(
     settings: Settings,
     *,
@@ -134,6 +143,7 @@ def chat_model(
     from langchain_openai import ChatOpenAI
     from pydantic import SecretStr
 
+    _quiet_client_logs()
     key = settings.openai_api_key
     if not key:
         if not settings.openai_base_url:
