@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from analyst_helpers import SampleRoom
 
 from writers_room.config import Settings
 from writers_room.memory.comments import ingest_comments
 from writers_room.memory.db import dispose_engines
 from writers_room.memory.events import ingest_events
 from writers_room.memory.metrics import ingest_metrics
-from writers_room.memory.sample import SampleBundle, generate
+from writers_room.memory.sample import generate
 from writers_room.memory.series import add_series_file
 
 GOLD_SHOTS = """
@@ -138,12 +139,6 @@ def gold_room(settings: Settings, gold_series: Path, tmp_path: Path) -> Settings
     add_series_file(settings, gold_series)
     ingest_metrics(settings, write_metrics(tmp_path / "gold-metrics.csv", GOLD_ROWS))
     return settings
-
-
-@dataclass(frozen=True)
-class SampleRoom:
-    settings: Settings
-    bundle: SampleBundle
 
 
 # Events are cheap to ingest, so the sample runs at full scale: ~100-300 starters per

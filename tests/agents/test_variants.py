@@ -60,7 +60,10 @@ def test_three_variants_match_a_big_simulation() -> None:
     probs = vr.prob_best(clicks, impressions)
     rng = np.random.default_rng(1234)
     draws = np.stack(
-        [rng.beta(1 + c, 1 + n - c, size=1_000_000) for c, n in zip(clicks, impressions)]
+        [
+            rng.beta(1 + c, 1 + n - c, size=1_000_000)
+            for c, n in zip(clicks, impressions, strict=True)
+        ]
     )
     simulated = np.bincount(draws.argmax(axis=0), minlength=3) / draws.shape[1]
     assert probs == pytest.approx(simulated.tolist(), abs=0.003)

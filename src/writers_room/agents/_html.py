@@ -84,6 +84,21 @@ def _episode(e: EpisodeReport, charts: Mapping[str, bytes]) -> str:
         for v in e.variants
     )
     findings = "".join(_finding(f) for f in e.findings) or "<p class=muted>No rule fired.</p>"
+    voice = ""
+    if e.audience is not None:
+        a = e.audience
+        themes = "; ".join(f"{escape(t.label)} ({t.distinct_authors})" for t in a.themes)
+        asks = "".join(
+            f"<blockquote>“{escape(q.text)}” <span class=muted>({q.likes} likes)</span>"
+            "</blockquote>"
+            for q in a.question_examples + a.prediction_examples
+        )
+        voice = (
+            f"<h3>Audience</h3><p>{a.comments} comments from {a.distinct_authors} authors; "
+            f"{a.questions} questions, {a.predictions} predictions — "
+            f"{a.engaged_author_share:.0%} of commenters asked or guessed. Sentiment "
+            f"{a.sentiment:+.2f}. Top themes: {themes or '—'}</p>{asks}"
+        )
     cohort = ", ".join(e.cohort) if e.cohort else "benchmarks (fewer than 2 earlier episodes)"
     return (
         f"<h2>{escape(e.episode_id)} · {escape(e.title)} "
@@ -92,7 +107,7 @@ def _episode(e: EpisodeReport, charts: Mapping[str, bytes]) -> str:
         f"<table><tr><td>{''.join(['<table>', metric_table, '</table>'])}</td>"
         f"<td><table>{comp_rows}</table></td></tr></table>{cliff}"
         f"{_img(charts.get(e.episode_id), 'retention of ' + e.episode_id)}"
-        f"<h3>Diagnosis</h3>{findings}"
+        f"<h3>Diagnosis</h3>{findings}{voice}"
         f"<h3>Variants</h3><table><tr><th>variant</th><th>impr.</th><th>CTR</th>"
         f"<th>ret. 10 s</th><th>P(best CTR)</th><th>P(best ret.)</th><th>watch share</th></tr>"
         f"{variants}</table><p>{escape(e.variant_verdict)}</p>"
