@@ -56,6 +56,17 @@ _ACTION_VERBS = re.compile(
 )
 _PLACEHOLDER = re.compile(r"\[(email|phone|handle|mention|url)\]")
 _SPEAKER_PREFIX = re.compile(r"^[A-Z][A-Z'’. -]+(?:\s*\([^)]*\))?\s*:\s*")
+_COMPLAINT = re.compile(
+    r"\b(slow|boring|bored|lost|confus\w*|skip\w*|swip\w*|lecture|hate|worst|ruin\w*|cringe|"
+    r"bad|filler|recap|zoned|annoying|why is|why does|too much|a bit much|nearly|almost left)\b"
+    r"|[😒😤]",
+    re.IGNORECASE,
+)
+_PRAISE = re.compile(
+    r"\b(love|loved|obsessed|chills|best|omg|need|can'?t wait|screaming|iconic|perfect|"
+    r"gorgeous|crying|so good)\b|[😭🔥😍🥹❤]",
+    re.IGNORECASE,
+)
 _QUOTED = re.compile(r"'([^']{2,60})'|\"([^\"]{2,60})\"")
 
 
@@ -281,9 +292,17 @@ class _Writing:
         )
 
     def comment_phrase(self) -> tuple[str, str] | None:
-        """(comment id, a short phrase) from the most-liked usable comment."""
+        """(comment id, a short phrase) from the most-liked usable comment.
+
+        Headline material is what viewers loved, so comments of warm themes come first and
+        complaints ("so slow", "boring") are never used.
+        """
+        warm = {i for t in self.ctx.themes if t.sentiment > 0 for i in t.examples}
         for comment in self.comments:
             phrase = _first_sentence(comment.text, 10).strip(" \"'“”")
+            loved = comment.comment_id in warm or _PRAISE.search(comment.text)
+            if not loved or _COMPLAINT.search(comment.text):
+                continue
             if len(phrase.split()) >= 4 and self.acceptable(phrase, viewer=True):
                 return comment.comment_id, phrase
         return None
@@ -583,7 +602,7 @@ def _pacing(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
     cliff = w.report.cliff
     if cliff is None or not w.shots:
         return None
-    index = w.index_of(cliff.shot_id)
+    index = w.index_of(finding.shot_id or cliff.shot_id)
     if index is None:
         index = next(
             (

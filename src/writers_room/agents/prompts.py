@@ -126,6 +126,7 @@ def ideation_messages(
             "problem": f.problem,
             "proposal": f.proposal,
             "evidence": f.evidence,
+            "shot_id": f.shot_id,
             "comment_ids": f.comment_ids,
         }
         for f in report.findings
