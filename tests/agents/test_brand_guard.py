@@ -58,7 +58,9 @@ def test_a_change_that_breaks_the_manifest_fails_schema() -> None:
 
 
 def test_a_stale_before_fails_traceability() -> None:
-    stale = proposal(changes=[FieldChange(path="brief.hook", before="an old hook", after="x y z")])
+    stale = proposal(
+        changes=[FieldChange(path="brief.hook", before="an old hook", after="Mara runs.")]
+    )
     verdict = check(stale, guard())
     assert failed(verdict) == {"traceability"}
     assert "brief.hook: 'before' is 'an old hook'" in verdict.reasons[0]
@@ -207,6 +209,10 @@ def test_stock_phrases_fail(text: str, phrase: str) -> None:
 
 def test_repetition_empty_changes_and_duplicate_assets_fail() -> None:
     ctx = guard()
+    blank = check(proposal(changes=[hook("Cold open, 0-3 s: . Then rewind.")]), ctx)
+    assert failed(blank) == {"slop"} and "unfilled template slot" in blank.reasons[0]
+    thumb = check(proposal(assets=["thumbnail: close-up —  (s2)"]), ctx)
+    assert failed(thumb) == {"slop"}
     echo = check(proposal(changes=[hook("Storm storm storm, the storm and the storm again.")]), ctx)
     assert failed(echo) == {"slop"} and "'storm' 5 times" in echo.reasons[0]
     noop = check(proposal(changes=[hook(BRIEF["hook"])]), ctx)

@@ -403,3 +403,25 @@ def test_build_contexts_refuses_unknown_episodes(tiny_room: Settings) -> None:
             build_contexts(tiny_room, session, "nope", "ep1", _analyst_report([]))
         rows = session.exec(select(Proposal)).all()
     assert len(rows) == 1  # reading contexts writes nothing
+
+
+def test_a_bare_episode_gets_no_empty_templates() -> None:
+    # Two shots with no action, mood or lines; no twist, payoff or beats.
+    bare = {"premise": "Theo claims he has never met her.", "hook": "Theo is soaked and bleeding."}
+    ctx = context(
+        ALL_KINDS,
+        brief=bare,
+        manifest=manifest(
+            [{"shot_id": "s1", "duration_s": 12.0}, {"shot_id": "s2", "duration_s": 8.0}]
+        ),
+        comments=[],
+        themes=[],
+        series=series(constraints=Constraints(runtime_s=(10, 90))),
+    )
+    proposals = OfflineWriter().propose(ctx)
+    # Nothing to cut to in a hook rewrite; everything else still has something to say.
+    assert "hook_rewrite" not in [p.kind for p in proposals]
+    for proposal, verdict in zip(
+        proposals, brand_guard.check_all(proposals, guard(ctx)), strict=True
+    ):
+        assert verdict.passed, (proposal.kind, verdict.reasons)

@@ -226,10 +226,28 @@ class _Writing:
     def is_locked(self, shot: dict[str, Any]) -> bool:
         return self.beat_of(shot) in self.locked
 
+    def describe(self, shot: dict[str, Any]) -> str:
+        """What a shot shows, in its own words: action, else caption, else its line."""
+        for text in (
+            str(shot.get("action", "")),
+            str(shot.get("caption", "")),
+            _line(str(shot.get("dialogue", ""))),
+        ):
+            if text.strip():
+                return self.clean(text.strip().rstrip("."))
+        return ""
+
     def strongest(self, start: int = 1) -> int | None:
-        """Index of the most intense shot from ``start``, keeping the last shot's ending."""
+        """Index of the most intense shot from ``start``, keeping the last shot's ending.
+
+        ``None`` when no shot there shows any conflict (or says what it shows).
+        """
         end = len(self.shots) - 1 if len(self.shots) > 2 else len(self.shots)
-        candidates = range(start, end)
+        candidates = [
+            i
+            for i in range(start, end)
+            if self.intensity(self.shots[i]) > 0 and self.describe(self.shots[i])
+        ]
         if not candidates:
             return None
         ranked = sorted(candidates, key=lambda i: (-self.intensity(self.shots[i]), i))
@@ -360,7 +378,7 @@ class _Writing:
 
 
 def _frame(w: _Writing, shot: dict[str, Any]) -> str:
-    return f"{shot.get('framing') or 'close-up'} — {w.clean(str(shot.get('action', '')))}"
+    return f"{shot.get('framing') or 'close-up'} — {w.describe(shot)}"
 
 
 def _rationale(rule: str, method: str, extra: str, writing: _Writing) -> str:
@@ -383,7 +401,7 @@ def _hook_failure(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
     if strongest is not None:
         source = w.shots[strongest]
         line = _line(str(source.get("dialogue", "")))
-        action = w.clean(str(source.get("action", "")).rstrip("."))
+        action = w.describe(source)
         said = f" ('{line}')" if line and w.acceptable(line) else ""
         new_hook = w.clean(
             f"Cold open, 0-3 s: {action}{said}. Then rewind to how it started."
@@ -472,7 +490,7 @@ def _hook_failure(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
     headlines.append(f"headline: {hook_line}")
     thumbnails = []
     hold = w.best_hold()
-    if hold is not None:
+    if hold is not None and w.describe(w.shots[hold]):
         shot = w.shots[hold]
         loss = w.shot_loss(hold) or 0.0
         thumbnails.append(
@@ -545,10 +563,14 @@ def _hook_packaging(w: _Writing, finding: Finding) -> BriefChangeProposal | None
             FieldChange(path="manifest.shots[0].framing", before=framing, after="close-up")
         )
     hook = str(w.brief.get("hook", ""))
-    first_frame = new_caption or w.clean(str(first.get("action", "")))
-    frame_text = first_frame.rstrip(".!")
-    new_hook = w.clean(_then(hook, f"First frame: a close-up with the caption '{frame_text}'."))
-    changes.insert(0, FieldChange(path="brief.hook", before=hook, after=new_hook))
+    first_frame = (new_caption or w.describe(first)).rstrip(".!")
+    if first_frame:
+        new_hook = w.clean(
+            _then(hook, f"First frame: a close-up with the caption '{first_frame}'.")
+        )
+        changes.insert(0, FieldChange(path="brief.hook", before=hook, after=new_hook))
+    if not changes:
+        return None
 
     headlines = [f'headline: "{c}"' for c in captions[:4]]
     phrase = w.comment_phrase()
@@ -568,6 +590,8 @@ def _hook_packaging(w: _Writing, finding: Finding) -> BriefChangeProposal | None
     thumbs: list[str] = []
     for index in dict.fromkeys(i for i in (w.best_hold(), strongest, 0) if i is not None):
         shot = w.shots[index]
+        if not w.describe(shot):
+            continue
         thumbs.append(f"thumbnail: {_frame(w, shot)} ({shot['shot_id']})")
     thumbs = thumbs[:3]
     ctr_target = w.report.targets.get("ctr", 0.0)
@@ -577,7 +601,8 @@ def _hook_packaging(w: _Writing, finding: Finding) -> BriefChangeProposal | None
         + f" while {_pct(m.retention_10s)} still watch at 10 s, so the episode holds viewers "
         "but the card does not win the click. New first frame"
         + (f" captioned '{new_caption}'" if new_caption else "")
-        + f", {len(thumbs)} thumbnails and {len(headlines)} headlines to test."
+        + (f", {len(thumbs)} thumbnails" if thumbs else "")
+        + f" and {len(headlines)} headlines to test."
     )
     return BriefChangeProposal(
         episode_id=w.ctx.episode_id,
@@ -688,6 +713,7 @@ def _pacing(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
                 shot.get("caption")
                 or _line(str(shot.get("dialogue", "")))
                 or shot.get("action", "")
+                or f"shot {shot['shot_id']}"
             )
             parts.append(f"{float(shot['start_s']):g}s {shorten(w.clean(str(what)), 48)}")
         return "; ".join(parts)
@@ -835,7 +861,7 @@ def _resonance(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
     strongest = w.strongest(start=0)
     bts = (
         f"behind-the-scenes follow-up: 30-s making-of on {w.shots[strongest]['shot_id']} "
-        f"({shorten(w.clean(str(w.shots[strongest].get('action', ''))), 60)})"
+        f"({shorten(w.describe(w.shots[strongest]), 60)})"
         if strongest is not None
         else "behind-the-scenes follow-up: 30-s making-of on the episode's last scene"
     )

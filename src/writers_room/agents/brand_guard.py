@@ -30,6 +30,7 @@ fix: each names the check and the offending value. The checks:
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -357,6 +358,10 @@ def _check_slop(
         repeated = slop.repetition(text)
         if repeated:
             verdict.fail("slop", f"{repeated} in {where}")
+        for slot in slop.empty_slots(text):
+            verdict.fail("slop", f"unfilled template slot {slot!r} in {where}")
+        if not re.search(r"[A-Za-z]{2}", text):
+            verdict.fail("slop", f"{where} has no words: {shorten(text, 40)!r}")
     seen_paths: set[str] = set()
     for change in proposal.changes:
         if change.path in seen_paths and not change.path.endswith("[+]"):

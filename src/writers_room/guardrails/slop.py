@@ -11,7 +11,7 @@ from collections import Counter
 
 from writers_room.guardrails._text import words
 
-__all__ = ["SLOP_PHRASES", "repetition", "slop_phrases"]
+__all__ = ["SLOP_PHRASES", "empty_slots", "repetition", "slop_phrases"]
 
 SLOP_PHRASES: tuple[str, ...] = (
     r"in a world where",
@@ -47,6 +47,15 @@ _FUNCTION_WORDS = {
     "by", "from", "as", "is", "are", "was", "were", "be", "it", "its", "this", "that",
     "her", "his", "she", "he", "they", "them", "their", "then", "than", "so", "not", "no",
 }  # fmt: skip
+
+
+# A template whose blank was never filled: "()", "''", "caption ''", "open: ." and the like.
+_EMPTY_SLOT = re.compile(r"\(\s*\)|(?<!\w)''(?!\w)|\"\"|:\s*[.,;]|—\s*\(|\{\w*\}")
+
+
+def empty_slots(text: str) -> list[str]:
+    """Unfilled template slots in ``text`` (empty brackets or quotes, a colon with nothing)."""
+    return [m.group(0) for m in _EMPTY_SLOT.finditer(text)]
 
 
 def slop_phrases(text: str) -> list[str]:
