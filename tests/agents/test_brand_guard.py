@@ -367,3 +367,10 @@ def test_injection_attempts_are_recognised(text: str) -> None:
 )
 def test_ordinary_comments_are_not_injections(text: str) -> None:
     assert not looks_like_injection(text)
+
+
+def test_a_name_from_a_writer_s_note_is_allowed() -> None:
+    text = "Mara meets Rick, Theo's cousin, at the diner."
+    assert not check(proposal(changes=[hook(text)]), guard()).passed
+    noted = context(notes=["Introduce Rick, Theo's cousin, in this episode."])
+    assert check(proposal(changes=[change("brief.hook", text, noted)]), guard(noted)).passed

@@ -161,7 +161,8 @@ def guard_context(
         known_comment_ids=sorted(known_ids),
         known_metrics=known_numbers(ctx.report),
         untrusted_texts=[c.text for c in ctx.comments] + list(untrusted_texts),
-        reference_texts=[ctx.episode_title, ctx.series.title, ctx.series.audience],
+        # A writer's note may bring in a name (a new character is a human decision).
+        reference_texts=[ctx.episode_title, ctx.series.title, ctx.series.audience, *ctx.notes],
         embed=embed,
     )
 
