@@ -29,6 +29,7 @@ __all__ = [
     "pct",
     "report_folder",
     "series_ids",
+    "window_folder",
 ]
 
 BAND_WORDS = {
@@ -62,15 +63,19 @@ def episode_list(settings: Settings, series_id: str) -> list[tuple[str, int, str
         return [(e.episode_id, e.position, e.title) for e in rows]
 
 
-def report_folder(settings: Settings, series_id: str) -> Path:
-    """The folder holding one sub-folder per reviewed window of a series."""
+def window_folder(settings: Settings, series_id: str, window_end: str) -> Path:
+    """Where the analyst wrote the report of one window (``report_dir``'s naming)."""
     from writers_room.agents.analyst import report_dir
     from writers_room.agents.report import AnalystReport
 
-    # report_dir only reads these three fields; the window part is dropped again.
-    fields: dict[str, Any] = {"series_id": series_id, "window_end": "x", "segment": None}
-    probe = AnalystReport.model_construct(**fields)
-    return report_dir(settings, probe).parent
+    # report_dir reads only these three fields of the report.
+    fields: dict[str, Any] = {"series_id": series_id, "window_end": window_end, "segment": None}
+    return report_dir(settings, AnalystReport.model_construct(**fields))
+
+
+def report_folder(settings: Settings, series_id: str) -> Path:
+    """The folder holding one sub-folder per reviewed window of a series."""
+    return window_folder(settings, series_id, "x").parent
 
 
 def latest_report(settings: Settings, series_id: str) -> tuple[dict[str, Any], Path] | None:

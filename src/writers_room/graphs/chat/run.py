@@ -71,9 +71,13 @@ class ChatRoom:
                 self._graph = builder.compile(checkpointer=saver)
             return self._graph
 
+    def open(self) -> None:
+        """Open the checkpointer now (it is otherwise opened by the first message)."""
+        self._compiled()
+
     def warm(self) -> None:
         """Open the checkpointer and load the router's model before the first message."""
-        self._compiled()
+        self.open()
         self.router.warm()
 
     def ask(self, text: str, *, thread_id: str, user: str) -> ChatReply:
@@ -93,6 +97,11 @@ class ChatRoom:
             durability="exit",
         )
         return ChatReply.model_validate(values["reply"])
+
+    def knows(self, thread_id: str) -> bool:
+        """True when the room has talked in this conversation before."""
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+        return bool(self._compiled().get_state(config).values)
 
     def remember(self, thread_id: str, *, series_id: str, episode_id: str | None = None) -> None:
         """Start a conversation about a series (e.g. the thread under a review post)."""

@@ -1,0 +1,325 @@
+"""Posting window reviews and proposals to Slack — each exactly once across processes.
+
+A review post is claimed with the audit marker ``slack.review_post`` (subject: the review
+thread id) before anything is sent, so two ``serve`` processes (or a scheduler and a chat
+"propose") never both post it. Every message that carries decision buttons is recorded as
+``slack.proposal_message`` (channel, ts), so a decision updates all of them, whichever
+process took it. Proposal posts are claimed as ``slack.proposal_post`` with subject
+``<proposal_id>@<key>``: ``first`` for the review's own post, a ten-minute time bucket for
+re-posts at start-up.
+
+At start-up every pending proposal is re-posted (#7: a crash or restart loses no
+approval), unless this process or one started beside it posted it since this process
+started — so a fresh review is not posted twice and two processes starting together
+re-post once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import col, or_, select
+
+from writers_room.bots.slack import blocks as bk
+from writers_room.bots.slack._markers import claim
+from writers_room.config import Settings
+from writers_room.graphs.chat._answers import window_folder
+from writers_room.graphs.chat.run import ChatRoom, chat_thread_id
+from writers_room.memory.db import audit, session_scope
+from writers_room.memory.models import AuditLog, BriefVersion, Decision, RenderJob
+from writers_room.memory.proposals import get_proposal, list_proposals
+
+__all__ = ["ReviewPoster"]
+
+log = logging.getLogger(__name__)
+
+# Files per upload (files.completeUploadExternal takes at most 10).
+MAX_CHARTS = 10
+
+
+class ReviewPoster:
+    """Posts reviews and proposals to Slack and keeps proposal messages up to date.
+
+    Args:
+        settings: the room.
+        client: the Slack Web API client (the bolt app's).
+        chat: the chat room, to seed threads under posts with their series and episode.
+    """
+
+    def __init__(self, settings: Settings, client: WebClient, *, chat: ChatRoom | None = None):
+        self.settings = settings
+        self.client = client
+        self.chat = chat
+        # Posts made from this moment on are this incarnation's (see repost_pending).
+        self.started_at = datetime.now(UTC)
+
+    @property
+    def channel(self) -> str | None:
+        """The channel scheduled reviews go to (``WRITERS_ROOM_CHANNEL``)."""
+        return self.settings.channel
+
+    def post_review(self, outcome: Any, *, channel: str | None = None) -> bool:
+        """Post a window review: summary, retention charts, proposals, escalations.
+
+        Args:
+            outcome: a ``ReviewOutcome`` from ``start_review``.
+            channel: where to post (default ``WRITERS_ROOM_CHANNEL``).
+
+        Returns:
+            True if this call posted it; False if it was posted before (by any process)
+            or there is no channel to post to.
+        """
+        channel = channel or self.channel
+        if channel is None:
+            log.warning("review %s not posted: WRITERS_ROOM_CHANNEL is not set", outcome.thread_id)
+            return False
+        if not claim(
+            self.settings,
+            action="slack.review_post",
+            subject=outcome.thread_id,
+            detail={"channel": channel},
+        ):
+            return False
+        report = outcome.report or {}
+        series_id = outcome.series_id
+        resp = self.client.chat_postMessage(
+            channel=channel,
+            text=f"Window review of {series_id}: {len(outcome.pending)} proposal(s) to decide",
+            blocks=bk.review_summary_blocks(
+                report,
+                pending=len(outcome.pending),
+                blocked=outcome.blocked,
+                dropped=len(outcome.dropped),
+            ),
+        )
+        self._remember(channel, str(resp["ts"]), series_id)
+        self._upload_charts(outcome, channel)
+        for proposal_id in outcome.pending:
+            self._guarded(self.post_proposal, proposal_id, channel=channel, claim_key="first")
+        if outcome.blocked:
+            self._guarded(
+                self.client.chat_postMessage,
+                channel=channel,
+                text=bk.escalation_text(series_id, outcome.blocked, self.settings.showrunners),
+            )
+        log.info("posted review %s to %s", outcome.thread_id, channel)
+        return True
+
+    def _guarded(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        # One failed Slack call must not stop the rest of a post; pending proposals are
+        # re-posted at start-up, so nothing is lost for good.
+        try:
+            return fn(*args, **kwargs)
+        except (SlackApiError, OSError) as exc:
+            log.warning("Slack call failed: %s", _slack_error(exc))
+            return None
+
+    def _charts(self, outcome: Any) -> list[tuple[str, Path]]:
+        report = outcome.report or {}
+        if not report.get("window_end"):
+            return []
+        folder = window_folder(self.settings, outcome.series_id, report["window_end"])
+        wanted: list[str] = []
+        pending_eps = {get_proposal(self.settings, pid)["episode_id"] for pid in outcome.pending}
+        for e in report.get("episodes", []):
+            eid = e["episode_id"]
+            if eid in pending_eps or eid in outcome.blocked or e.get("findings"):
+                wanted.append(eid)
+        charts = [(f"Retention · {eid}", folder / f"retention-{eid}.png") for eid in wanted]
+        charts = [(title, path) for title, path in charts if path.is_file()]
+        if not charts and (folder / "scorecard.png").is_file():
+            charts = [("Scorecard", folder / "scorecard.png")]
+        return charts[:MAX_CHARTS]
+
+    def _upload_charts(self, outcome: Any, channel: str) -> None:
+        charts = self._charts(outcome)
+        if not charts:
+            return
+        self._guarded(
+            self.client.files_upload_v2,
+            channel=channel,
+            initial_comment=f"Retention charts for {outcome.series_id}",
+            file_uploads=[
+                {"file": str(path), "filename": path.name, "title": title} for title, path in charts
+            ],
+        )
+
+    def _remember(self, channel: str, ts: str, series_id: str, episode_id: str | None = None):
+        if self.chat is None:
+            return
+        try:
+            self.chat.remember(
+                chat_thread_id("slack", channel, ts), series_id=series_id, episode_id=episode_id
+            )
+        except Exception:  # noqa: BLE001 - context for later replies is a nicety
+            log.warning("could not seed the chat thread of a post", exc_info=True)
+
+    def post_proposal(
+        self,
+        proposal_id: str,
+        *,
+        channel: str,
+        thread_ts: str | None = None,
+        claim_key: str | None = None,
+        note: str | None = None,
+    ) -> str | None:
+        """Post one proposal with its decision buttons (or its decision, if decided).
+
+        Args:
+            proposal_id: the proposal.
+            channel: where to post.
+            thread_ts: reply in this thread.
+            claim_key: post only if the marker ``<proposal_id>@<claim_key>`` was not
+                claimed before (exactly-once across processes); ``None`` always posts.
+            note: a line above the proposal ("re-posted after a restart").
+
+        Returns:
+            The message ts, or ``None`` when another process claimed the post.
+        """
+        if claim_key is not None and not claim(
+            self.settings,
+            action="slack.proposal_post",
+            subject=f"{proposal_id}@{claim_key}",
+            detail={"channel": channel},
+        ):
+            return None
+        p = get_proposal(self.settings, proposal_id)
+        payload = (
+            bk.proposal_blocks(p, note=note)
+            if p["status"] == "pending"
+            else bk.decided_blocks(p, **self._decision_facts(proposal_id))
+        )
+        resp = self.client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, text=bk.proposal_text(p), blocks=payload
+        )
+        ts = str(resp["ts"])
+        with session_scope(self.settings) as session:
+            audit(
+                session,
+                actor="slack",
+                action="slack.proposal_message",
+                subject=proposal_id,
+                content_hash=p["content_hash"],
+                detail={"channel": str(resp.get("channel") or channel), "ts": ts},
+            )
+        self._remember(channel, ts, p["series_id"], p["episode_id"])
+        return ts
+
+    def _decision_facts(self, proposal_id: str) -> dict[str, Any]:
+        with session_scope(self.settings) as session:
+            decision = session.exec(
+                select(Decision).where(Decision.proposal_id == proposal_id)
+            ).first()
+            version = session.exec(
+                select(BriefVersion.version).where(BriefVersion.source == f"proposal:{proposal_id}")
+            ).first()
+            renders = list(
+                session.exec(
+                    select(RenderJob.render_id)
+                    .where(RenderJob.proposal_id == proposal_id)
+                    .order_by(col(RenderJob.created_at))
+                )
+            )
+        return {
+            "edited": bool(decision and decision.edited),
+            "note": decision.note if decision else "",
+            "applied_version": version,
+            "render_ids": renders,
+        }
+
+    def messages(self, proposal_id: str) -> list[tuple[str, str]]:
+        """(channel, ts) of every message that shows this proposal, oldest first."""
+        with session_scope(self.settings) as session:
+            rows = session.exec(
+                select(AuditLog)
+                .where(
+                    AuditLog.action == "slack.proposal_message",
+                    AuditLog.subject == proposal_id,
+                )
+                .order_by(col(AuditLog.id))
+            )
+            return [(str(r.detail["channel"]), str(r.detail["ts"])) for r in rows]
+
+    def refresh_proposal(self, proposal_id: str) -> int:
+        """Update every message of a proposal to its current state; returns how many."""
+        p = get_proposal(self.settings, proposal_id)
+        if p["status"] == "pending":
+            payload = bk.proposal_blocks(p)
+        else:
+            payload = bk.decided_blocks(p, **self._decision_facts(proposal_id))
+        updated = 0
+        for channel, ts in self.messages(proposal_id):
+            if self._guarded(
+                self.client.chat_update,
+                channel=channel,
+                ts=ts,
+                text=bk.proposal_text(p),
+                blocks=payload,
+            ):
+                updated += 1
+        return updated
+
+    def repost_pending(
+        self, *, channel: str | None = None, now: datetime | None = None
+    ) -> list[str]:
+        """Re-post pending proposals after a (re)start, once across processes.
+
+        Proposals posted since this poster was created (by the start-up review, or by a
+        process started at the same time) are left alone; every other pending proposal
+        is posted again with a note, claimed per ten-minute bucket so that processes
+        starting together post it once. Old messages keep working: any process answers
+        their buttons.
+
+        Returns:
+            The proposal ids this call posted.
+        """
+        channel = channel or self.channel
+        if channel is None:
+            return []
+        now = now or datetime.now(UTC)
+        bucket = now.strftime("%Y-%m-%dT%H:") + f"{now.minute // 10}0"
+        posted = []
+        for p in list_proposals(self.settings, status="pending"):
+            if self._posted_since(p["proposal_id"], self.started_at):
+                continue
+            ts = self._guarded(
+                self.post_proposal,
+                p["proposal_id"],
+                channel=channel,
+                claim_key=f"restart-{bucket}",
+                note="Still waiting for a decision (re-posted after a restart).",
+            )
+            if ts:
+                posted.append(p["proposal_id"])
+        return posted
+
+    def _posted_since(self, proposal_id: str, since: datetime) -> bool:
+        with session_scope(self.settings) as session:
+            found = session.exec(
+                select(AuditLog.id)
+                .where(
+                    or_(
+                        AuditLog.action == "slack.proposal_message",
+                        AuditLog.action == "slack.proposal_post",
+                    ),
+                    or_(
+                        AuditLog.subject == proposal_id,
+                        col(AuditLog.subject).startswith(f"{proposal_id}@"),
+                    ),
+                    col(AuditLog.ts) >= since,
+                )
+                .limit(1)
+            ).first()
+        return found is not None
+
+
+def _slack_error(exc: Exception) -> str:
+    """The error code of a Slack failure, never the request (which may hold user text)."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "unknown_error"))
+    return type(exc).__name__

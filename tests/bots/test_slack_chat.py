@@ -1,0 +1,221 @@
+"""Chat in Slack: mentions, DMs, thread replies and ``/room``, as signed requests (#10)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_mock_server import MockSlack
+from slack_payloads import (
+    CHANNEL,
+    bolt_request,
+    command_body,
+    dm_event,
+    event_body,
+    mention_event,
+)
+from slack_room import APPROVER, STRANGER, scripted_agents, store_hook_proposal
+from sqlmodel import select
+
+from writers_room.bots.slack.app import RoomApp, build_app
+from writers_room.config import Settings
+from writers_room.graphs.chat.router import Route, Router
+from writers_room.graphs.chat.run import ChatRoom
+from writers_room.memory.db import session_scope
+from writers_room.memory.models import Decision, Note, WindowRun
+
+
+@pytest.fixture
+def sqlite_room(room: Settings) -> Settings:
+    if room.database_url:
+        pytest.skip("chat formatting does not depend on the database backend")
+    return room
+
+
+@pytest.fixture
+def analysed(sqlite_room: Settings) -> Settings:
+    from writers_room.agents.analyst import analyse
+
+    analyse(sqlite_room, "tiny", write=True)
+    return sqlite_room
+
+
+def send_event(app: RoomApp, event: dict[str, Any], event_id: str) -> int:
+    return app.dispatch(bolt_request(event_body(event, event_id=event_id), form=False)).status
+
+
+def send_command(app: RoomApp, slack: MockSlack, text: str, user: str = "U0WRITER") -> int:
+    body = command_body(text, user=user, response_url=slack.response_url())
+    return app.dispatch(bolt_request(body, form=True)).status
+
+
+def test_app_is_built_from_settings(app: RoomApp, room: Settings, slack: MockSlack) -> None:
+    assert app.client.base_url == room.slack_api_url
+    assert app.client.token == room.slack_bot_token
+    (auth,) = slack.calls_to("auth.test")
+    assert auth.authorization == f"Bearer {room.slack_bot_token}"
+
+
+def test_mention_is_answered_in_its_thread(
+    analysed: Settings, app: RoomApp, slack: MockSlack
+) -> None:
+    event = mention_event("why did episode 1 drop?", ts="1700000100.000100")
+    assert send_event(app, event, "Ev1") == 200
+    (answer,) = slack.wait_for("chat.postMessage")
+    assert answer.params["channel"] == CHANNEL
+    assert answer.params["thread_ts"] == "1700000100.000100"
+    assert "ep1" in answer.params["text"] and "Score" in answer.params["text"]
+    assert "Biggest drop" in answer.params["text"]
+    # The retention chart goes up as a PNG into the same thread.
+    (complete,) = slack.wait_for("files.completeUploadExternal")
+    assert complete.params.get("thread_ts") == "1700000100.000100"
+    (upload,) = slack.calls_to("upload")
+    assert upload.params["bytes"] > 1000
+
+    # A plain reply in that thread (no mention) continues the conversation.
+    follow = {
+        "type": "message",
+        "channel_type": "channel",
+        "user": "U0WRITER",
+        "text": "and episode 2?",
+        "ts": "1700000150.000100",
+        "thread_ts": "1700000100.000100",
+        "channel": CHANNEL,
+    }
+    assert send_event(app, follow, "Ev2") == 200
+    answers = slack.wait_for("chat.postMessage", count=2)
+    assert "ep2" in answers[1].params["text"] and "Score" in answers[1].params["text"]
+
+
+def test_channel_chatter_outside_room_threads_is_ignored(
+    sqlite_room: Settings, app: RoomApp, slack: MockSlack
+) -> None:
+    chatter = {
+        "type": "message",
+        "channel_type": "channel",
+        "user": "U0WRITER",
+        "text": "lunch?",
+        "ts": "1700000160.000100",
+        "thread_ts": "1700000001.000001",
+        "channel": CHANNEL,
+    }
+    assert send_event(app, chatter, "Ev3") == 200
+    time.sleep(0.3)
+    app.workers.drain()
+    assert slack.calls_to("chat.postMessage") == []
+
+
+def test_direct_message_is_chat(sqlite_room: Settings, app: RoomApp, slack: MockSlack) -> None:
+    assert send_event(app, dm_event("brief ep1"), "Ev4") == 200
+    (answer,) = slack.wait_for("chat.postMessage")
+    assert answer.params["channel"] == "D0WRITER"
+    assert "A wave smashes the lighthouse door open." in answer.params["text"]
+
+
+def test_room_command_brief_and_help(sqlite_room: Settings, app: RoomApp, slack: MockSlack) -> None:
+    assert send_command(app, slack, "brief ep1") == 200
+    (reply,) = slack.wait_for("response_url")
+    assert reply.params["response_type"] == "in_channel"
+    assert "brief v1" in reply.params["text"]
+    assert send_command(app, slack, "help") == 200
+    replies = slack.wait_for("response_url", count=2)
+    assert replies[1].params["response_type"] == "ephemeral"
+    assert "/room" not in replies[1].params["text"] or "note <episode>" in replies[1].params["text"]
+
+
+def test_room_command_note_is_fresh_human_input(
+    room: Settings, app: RoomApp, slack: MockSlack
+) -> None:
+    assert send_command(app, slack, "note ep1 open on the storm, not the door") == 200
+    (reply,) = slack.wait_for("response_url")
+    assert "blind-iteration count" in reply.params["text"]
+    with session_scope(room) as session:
+        (note,) = session.exec(select(Note)).all()
+    assert (note.author, note.episode_id, note.text) == (
+        "U0WRITER",
+        "ep1",
+        "open on the storm, not the door",
+    )
+
+
+def test_room_command_approve_needs_an_approver(
+    room: Settings, app: RoomApp, slack: MockSlack
+) -> None:
+    p = store_hook_proposal(room)
+    app.poster.post_proposal(p["proposal_id"], channel=CHANNEL, claim_key="first")
+    assert send_command(app, slack, f"approve {p['proposal_id']}", user=STRANGER) == 200
+    (denied,) = slack.wait_for("response_url")
+    assert denied.params["response_type"] == "ephemeral"
+    assert "Only approvers" in denied.params["text"]
+    with session_scope(room) as session:
+        assert session.exec(select(Decision)).all() == []
+
+    assert send_command(app, slack, f"reject {p['proposal_id']} off tone", user=APPROVER) == 200
+    (update,) = slack.wait_for("chat.update")
+    assert f"Rejected* by <@{APPROVER}>" in json.dumps(update.params["blocks"])
+    with session_scope(room) as session:
+        (decision,) = session.exec(select(Decision)).all()
+    assert (decision.decision, decision.note) == ("rejected", "off tone")
+
+
+def test_room_command_propose_runs_and_posts_the_review(room: Settings, slack: MockSlack) -> None:
+    app = build_app(room, review_agents=scripted_agents())
+    try:
+        assert send_command(app, slack, "propose ep1") == 200
+        (reply,) = slack.wait_for("response_url", timeout=60)
+        assert "proposal(s) waiting for an approver" in reply.params["text"]
+        posts = slack.wait_for("chat.postMessage", count=3, timeout=30)
+        app.workers.drain()
+        summary = [c for c in posts if c.params.get("blocks", [{}])[0].get("type") == "header"]
+        assert len(summary) == 1 and summary[0].params["channel"] == CHANNEL
+        proposals = [
+            c
+            for c in slack.calls_to("chat.postMessage")
+            if any(b.get("type") == "actions" for b in c.params.get("blocks", []))
+        ]
+        # Once in the channel with the review, once in answer to the command.
+        assert len(proposals) == 2
+        assert slack.calls_to("files.completeUploadExternal")
+        with session_scope(room) as session:
+            assert len(session.exec(select(WindowRun)).all()) == 1
+    finally:
+        app.workers.drain()
+        app.close()
+
+
+class SlowRouter(Router):
+    """A router standing in for a slow model: every decision takes two seconds."""
+
+    def route(self, text: str, *, last_intent: str | None = None) -> Route:
+        time.sleep(2.0)
+        return super().route(text, last_intent=last_intent)
+
+
+def test_ack_is_fast_even_with_a_slow_model(sqlite_room: Settings, slack: MockSlack) -> None:
+    chat = ChatRoom(sqlite_room, router=SlowRouter(sqlite_room))
+    app = build_app(sqlite_room, chat=chat)
+    try:
+        started = time.perf_counter()
+        assert send_event(app, mention_event("help"), "Ev5") == 200
+        assert time.perf_counter() - started < 1.0
+        started = time.perf_counter()
+        assert send_command(app, slack, "status") == 200
+        assert time.perf_counter() - started < 1.0
+        # The answers still come, after the slow part.
+        slack.wait_for("chat.postMessage", timeout=20)
+        slack.wait_for("response_url", timeout=20)
+    finally:
+        app.workers.drain()
+        app.close()
+
+
+def test_missing_credentials_are_named(tmp_path: Path) -> None:
+    from writers_room.errors import InputError
+
+    with pytest.raises(InputError, match="SLACK_BOT_TOKEN"):
+        build_app(Settings(home=tmp_path / "h"))
+    with pytest.raises(InputError, match="SLACK_SIGNING_SECRET"):
+        build_app(Settings(home=tmp_path / "h", slack_bot_token="xoxb-x"))
