@@ -1,0 +1,123 @@
+"""The router: verbs by grammar, follow-ups, then similarity to example utterances."""
+
+from __future__ import annotations
+
+import pytest
+
+from writers_room.graphs.chat.router import (
+    Router,
+    find_episode_ref,
+    parse_command,
+    resolve_episode,
+    split_series_prefix,
+)
+
+EPISODES = [("ep01", 0), ("ep02", 1), ("ep03", 2), ("pilot", 3)]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "episode", "proposal", "rest"),
+    [
+        ("help", "help", None, None, ""),
+        ("status", "status", None, None, ""),
+        ("report ep3", "explain", "ep3", None, ""),
+        ("report 3", "explain", "3", None, ""),
+        ("report pilot", "explain", "pilot", None, ""),
+        ("propose episode 2", "propose", "episode 2", None, ""),
+        ("brief ep01", "brief", "ep01", None, ""),
+        ("note ep3 open on the storm", "note", "ep3", None, "open on the storm"),
+        ("note episode 3 open on the storm", "note", "3", None, "open on the storm"),
+        ("approve p-0123456789ab", "approve", None, "p-0123456789ab", ""),
+        (
+            "reject p-0123456789ab off tone, too cruel",
+            "reject",
+            None,
+            "p-0123456789ab",
+            "off tone, too cruel",
+        ),
+        ("render status for episode 3", "render_status", "episode 3", None, ""),
+        ("<@UBOT> brief ep2", "brief", "ep2", None, ""),
+    ],
+)
+def test_verbs_are_parsed_by_grammar(
+    text: str, intent: str, episode: str | None, proposal: str | None, rest: str
+) -> None:
+    route = parse_command(text)
+    assert route is not None and route.source == "verb"
+    assert (route.intent, route.episode_ref, route.proposal_id, route.text) == (
+        intent,
+        episode,
+        proposal,
+        rest,
+    )
+
+
+def test_bad_commands_say_what_is_missing() -> None:
+    note = parse_command("note ep3")
+    assert note is not None and "note <episode> <text>" in (note.problem or "")
+    assert parse_command("why did episode 3 drop?") is None  # a question, not a verb
+
+
+def test_series_prefix() -> None:
+    assert split_series_prefix("series:neon-heist report ep2") == ("neon-heist", "report ep2")
+    assert split_series_prefix("report ep2") == (None, "report ep2")
+    route = parse_command("series:neon-heist status")
+    assert route is not None and route.series_id == "neon-heist"
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("ep03", "ep03"),
+        ("EP03", "ep03"),
+        ("3", "ep03"),
+        ("episode 2", "ep02"),
+        ("pilot", "pilot"),
+        ("4", "pilot"),
+        ("9", None),
+    ],
+)
+def test_episode_resolution(ref: str, expected: str | None) -> None:
+    assert resolve_episode(ref, EPISODES) == expected
+
+
+def test_episode_refs_in_free_text() -> None:
+    assert find_episode_ref("why did episode 3 drop?") == "3"
+    assert find_episode_ref("and ep. 4?") == "4"
+    assert find_episode_ref("no episode here") is None
+    assert find_episode_ref("approve p-1e2b3c4d5e6f") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("why did episode 3 drop?", "explain"),
+        ("where do people stop watching episode 5", "explain"),
+        ("what are viewers saying about episode 2", "explain"),
+        ("what should we change in episode 2", "propose"),
+        ("is the render done yet", "render_status"),
+        ("show me the brief for episode 4", "brief"),
+        ("what's waiting for approval", "status"),
+        ("hi there", "help"),
+    ],
+)
+def test_similarity_routes_free_text(router: Router, text: str, intent: str) -> None:
+    route = router.route(text)
+    assert route.intent == intent, route
+
+
+def test_follow_up_reuses_the_last_intent(router: Router) -> None:
+    route = router.route("and episode 4?", last_intent="brief")
+    assert (route.intent, route.source, route.episode_ref) == ("brief", "followup", "episode 4")
+    route = router.route("what about ep 2", last_intent="help")
+    assert (route.intent, route.episode_ref) == ("explain", "ep 2")
+
+
+def test_nonsense_falls_back(router: Router) -> None:
+    assert router.route("qwzx vbnm").intent == "help"
+    assert router.route("qwzx vbnm", last_intent="explain").intent == "explain"
+
+
+def test_free_text_note_needs_an_explicit_text(router: Router) -> None:
+    route = router.route("add a note to episode 3")
+    assert route.intent == "note" and route.problem
