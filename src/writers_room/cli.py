@@ -355,7 +355,12 @@ def demo(
     scale: Annotated[float, typer.Option(help="Sample size multiplier.")] = 1.0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run the room's main job on the bundled sample series."""
+    """Run the whole loop on the bundled sample series.
+
+    Ingest → window review (report, proposals) → approval (a prompt on a terminal, or
+    ``--yes-as NAME``) → apply → render and package; prints where everything is.
+    """
+    from writers_room.graphs.window_review.run import start_review
     from writers_room.memory.series import add_series_file
     from writers_room.memory.status import episode_summaries
 
@@ -365,13 +370,25 @@ def demo(
     if not show and not as_json:
         out.print(f"Writing the sample series to {sample_dir} …")
     bundle = _generate_sample(sample_dir, scale=scale, seed=7, show=show)
-    series_ids = []
-    for path in bundle.series_files:
-        series_ids.append(add_series_file(s, path).series_id)
+    series_ids = [add_series_file(s, path).series_id for path in bundle.series_files]
     events = _ingest_events(s, bundle.events, show=show)
     metrics = _ingest_metrics(s, bundle.metrics, show=show)
     comments = _ingest_comments(s, bundle.comments, show=show)
     summaries = {sid: episode_summaries(s, sid) for sid in series_ids}
+    if not as_json:
+        out.print(
+            f"\n[green]✓[/] ingested {events.rows:,} events ({events.windows} windows), "
+            f"{metrics.rows} metric rows, {comments.rows:,} comments "
+            f"({comments.redactions:,} PII spans redacted)\n"
+        )
+        for sid, rows in summaries.items():
+            _print_summary(sid, rows)
+    reviews = {sid: start_review(s, sid) for sid in series_ids}
+    if not as_json:
+        for review in reviews.values():
+            _print_review_brief(s, review)
+    decided = _demo_decide(s, reviews, yes_as=yes_as, interactive=show and yes_as is None)
+    jobs = _run_renders(s, [r for d in decided for r in d.render_ids], show=show)
     if as_json:
         _emit_json(
             {
@@ -380,44 +397,131 @@ def demo(
                 "metrics": metrics.__dict__,
                 "comments": comments.__dict__,
                 "episodes": [e.model_dump() for rows in summaries.values() for e in rows],
+                "reviews": {
+                    sid: {
+                        "window_end": r.window_end.isoformat(),
+                        "status": r.status,
+                        "pending": r.pending,
+                        "blocked": r.blocked,
+                    }
+                    for sid, r in reviews.items()
+                },
+                "decisions": [
+                    {
+                        "proposal_id": d.proposal_id,
+                        "decision": d.decision,
+                        "applied_version": d.applied_version,
+                    }
+                    for d in decided
+                ],
+                "renders": [
+                    {"render_id": j.render_id, "status": j.status, "artifacts": j.artifacts}
+                    for j in jobs
+                ],
             }
         )
         return
-    out.print(
-        f"\n[green]✓[/] ingested {events.rows:,} events ({events.windows} windows), "
-        f"{metrics.rows} metric rows, {comments.rows:,} comments "
-        f"({comments.redactions:,} PII spans redacted)\n"
-    )
-    for sid, rows in summaries.items():
-        table = Table(
-            "episode",
-            "title",
-            "variants",
-            "impressions",
-            "CTR",
-            "starts",
-            "ret@10s",
-            "completion",
-            "comments",
-            title=f"[bold]{sid}[/]",
+    _print_demo_end(s, reviews, decided, jobs)
+
+
+def _print_summary(series_id: str, rows: list[Any]) -> None:
+    table = Table(title=f"[bold]{series_id}[/]")
+    table.add_column("episode", no_wrap=True)
+    table.add_column("title", max_width=28, overflow="ellipsis", no_wrap=True)
+    for name in ("variants", "impressions", "CTR", "starts", "ret@10s", "completion", "comments"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for e in rows:
+        table.add_row(
+            e.episode_id,
+            e.title,
+            str(e.variants),
+            f"{e.impressions:,}",
+            f"{e.ctr:.1%}",
+            f"{e.views:,}",
+            f"{e.retention_10s:.0%}",
+            f"{e.completion:.0%}",
+            f"{e.comments:,}",
         )
-        for e in rows:
-            table.add_row(
-                e.episode_id,
-                e.title,
-                str(e.variants),
-                f"{e.impressions:,}",
-                f"{e.ctr:.1%}",
-                f"{e.views:,}",
-                f"{e.retention_10s:.0%}",
-                f"{e.completion:.0%}",
-                f"{e.comments:,}",
-            )
-        out.print(table)
+    out.print(table)
+
+
+def _print_review_brief(s: Settings, review: Any) -> None:
+    from writers_room.memory.proposals import get_proposal
+
+    report = review.report
     out.print(
-        f"\nEverything is in [bold]{s.home}[/]. Next: the window review, proposals, approval "
-        "and render are not built yet (see the README's 'Not built yet')."
+        f"\n[bold]{review.series_id}[/] window ending {review.window_end:%Y-%m-%d %H:%M} UTC "
+        f"— report in {s.home / 'reports' / review.series_id}"
     )
+    table = Table("episode", "score", "band", "cliff", "findings")
+    for ep in report.get("episodes", []):
+        cliff = ep.get("cliff") or {}
+        where = (
+            f"{cliff.get('second')}s ({cliff.get('shot_id')}) −{cliff.get('drop_pct', 0):.0f} pts"
+            if cliff.get("second") is not None
+            else "—"
+        )
+        table.add_row(
+            ep["episode_id"],
+            f"{ep['score']:.1f}",
+            ep["band"],
+            where,
+            ", ".join(f["kind"] for f in ep.get("findings", [])) or "—",
+        )
+    out.print(table)
+    for episode_id, reason in review.blocked.items():
+        out.print(f"[yellow]escalated[/] {episode_id}: {reason}")
+    _print_proposals([get_proposal(s, pid) for pid in review.pending])
+
+
+def _demo_decide(
+    s: Settings, reviews: dict[str, Any], *, yes_as: str | None, interactive: bool
+) -> list[Any]:
+    """Approve the first pending proposal (non-interactive), or ask about each one."""
+    from writers_room.graphs.window_review.run import decide_and_resume
+    from writers_room.memory.proposals import get_proposal
+
+    pending = [pid for review in reviews.values() for pid in review.pending]
+    if not pending:
+        return []
+    decided = []
+    if interactive:
+        who = typer.prompt("Approve as (your approver id, e.g. U0SHOWRUN1)")
+        for pid in pending:
+            proposal = get_proposal(s, pid)
+            out.print(f"\n[bold]{pid}[/] {proposal['episode_id']} · {proposal['kind']}")
+            out.print(proposal["summary"])
+            for change in proposal["changes"]:
+                out.print(f"  {change['path']}: {change.get('before')!r} → {change['after']!r}")
+            answer = typer.prompt("approve / reject / skip", default="skip")
+            if answer.startswith("a"):
+                decided.append(decide_and_resume(s, pid, actor=who, approve=True))
+            elif answer.startswith("r"):
+                reason = typer.prompt("reason")
+                decided.append(decide_and_resume(s, pid, actor=who, approve=False, note=reason))
+        return decided
+    if yes_as:
+        decided.append(decide_and_resume(s, pending[0], actor=yes_as, approve=True, note="demo"))
+    return decided
+
+
+def _print_demo_end(
+    s: Settings, reviews: dict[str, Any], decided: list[Any], jobs: list[Any]
+) -> None:
+    for d in decided:
+        extra = f", brief version {d.applied_version} written" if d.applied_version else ""
+        out.print(f"[green]✓[/] {d.proposal_id} {d.decision}{extra}")
+    for job in jobs:
+        where = s.home / "renders" / job.series_id / job.episode_id / job.render_id
+        out.print(f"[green]✓[/] rendered {job.series_id}/{job.episode_id}: {where}")
+        out.print(f"    master {where / 'episode.mp4'} · HLS {where / 'hls' / 'master.m3u8'}")
+    waiting = sum(len(r.pending) for r in reviews.values()) - len(decided)
+    if waiting > 0:
+        out.print(
+            f"\n{waiting} proposal(s) wait for a human: [bold]writers-room proposals[/], then "
+            "[bold]writers-room approve ID --as U0SHOWRUN1[/] (the sample series' approver)."
+        )
+    out.print(f"\nEverything is in [bold]{s.home}[/] (reports/, renders/, room.db).")
 
 
 # ---------------------------------------------------------------- the rest of the contract

@@ -24,6 +24,8 @@ from writers_room.memory.series import add_series_file
 from writers_room.memory.status import room_status
 
 SCALE = 0.03
+# Large enough for the analyst's minimum samples, so the planted cases yield proposals.
+LOOP_SCALE = 0.3
 
 
 @pytest.fixture(scope="module")
@@ -106,17 +108,35 @@ def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-def test_demo_runs_end_to_end_and_again(tmp_path: Path) -> None:
+def test_demo_runs_the_whole_loop_then_again(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    first = _cli(home, "demo", "--scale", str(SCALE))
+    first = _cli(home, "demo", "--scale", str(LOOP_SCALE), "--yes-as", "U0SHOWRUN1", "--json")
     assert first.returncode == 0, first.stderr
-    assert "harbor-hearts" in first.stdout and "neon-heist" in first.stdout
-    assert "ingested" in first.stdout
+    summary = json.loads(first.stdout)
+    assert {e["series_id"] for e in summary["episodes"]} == {"harbor-hearts", "neon-heist"}
+    reviews = summary["reviews"]
+    assert set(reviews) == {"harbor-hearts", "neon-heist"}
+    assert any(r["status"] == "waiting" and r["pending"] for r in reviews.values())
+    (decision,) = summary["decisions"]
+    assert decision["decision"] == "approved" and decision["applied_version"] == 2
+    (job,) = summary["renders"]
+    assert job["status"] == "done"
+    for key in ("episode", "hls_master", "captions", "manifest"):
+        assert (home / job["artifacts"][key]).is_file(), key
+    manifest = json.loads((home / job["artifacts"]["manifest"]).read_text())
+    assert manifest["brief_version"] == 2
+    assert (home / "reports" / "harbor-hearts").is_dir()
+
     status = json.loads(_cli(home, "status", "--json").stdout)["series"]
     assert [s["episodes"] for s in status] == [8, 8]
     assert all(s["events"] > 0 and s["comments"] > 0 and s["metric_windows"] > 0 for s in status)
-    again = _cli(home, "demo", "--scale", str(SCALE), "--json")
+    assert sum(s["proposals"].get("applied", 0) for s in status) == 1
+    assert sum(s["render_jobs"].get("done", 0) for s in status) == 1
+
+    # Again, without approving: nothing is ingested twice, no second review of the window.
+    again = _cli(home, "demo", "--scale", str(LOOP_SCALE), "--json")
     assert again.returncode == 0, again.stderr
-    summary = json.loads(again.stdout)
-    assert summary["events"]["inserted"] == 0 and summary["comments"]["inserted"] == 0
+    rerun = json.loads(again.stdout)
+    assert rerun["events"]["inserted"] == 0 and rerun["comments"]["inserted"] == 0
+    assert rerun["decisions"] == [] and rerun["renders"] == []
     assert json.loads(_cli(home, "status", "--json").stdout)["series"] == status

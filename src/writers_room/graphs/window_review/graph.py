@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from langgraph.config import get_config
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from sqlmodel import col, select
@@ -86,7 +86,6 @@ def ideate(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any
 
     ctx = runtime.context
     ideator = ctx.ideator or get_ideator(ctx.settings)
-    reports = _episode_reports(state)
     feedback = state.get("feedback", {})
     previous = state.get("candidates", {})
     redo = (
@@ -95,38 +94,41 @@ def ideate(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any
         else list(state.get("episodes", []))
     )
     candidates = {eid: props for eid, props in previous.items() if eid not in redo}
+    # Contexts are read in one short transaction; the ideator runs outside it (an LLM
+    # call may take seconds and writes its own token accounting).
     with session_scope(ctx.settings) as session:
-        for episode_id in redo:
-            idea_ctx, _ = build_contexts(
+        contexts = {
+            episode_id: build_contexts(
                 ctx.settings,
                 session,
                 state["series_id"],
                 episode_id,
-                reports[episode_id],
+                state["report"],
                 revision_feedback=feedback.get(episode_id, []),
-            )
-            proposals = ideator.propose(idea_ctx)
-            candidates[episode_id] = [p.model_dump(mode="json") for p in proposals]
+            )[0]
+            for episode_id in redo
+        }
+    for episode_id in redo:
+        proposals = ideator.propose(contexts[episode_id])
+        candidates[episode_id] = [p.model_dump(mode="json") for p in proposals]
     return {"candidates": candidates}
 
 
 def brand_guard(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Check every candidate; keep the passing ones, collect reasons for the others."""
-    from writers_room.agents.ideator import build_contexts
-
     from writers_room.agents import brand_guard as guard_module
+    from writers_room.agents.ideator import build_contexts
     from writers_room.agents.proposals import BriefChangeProposal
 
     ctx = runtime.context
     check = ctx.guard or guard_module.check
-    reports = _episode_reports(state)
     kept: dict[str, list[dict[str, Any]]] = {}
     feedback: dict[str, list[str]] = {}
     failed: dict[str, list[tuple[dict[str, Any], list[str]]]] = {}
     with session_scope(ctx.settings) as session:
         for episode_id, proposals in state.get("candidates", {}).items():
             _, guard_ctx = build_contexts(
-                ctx.settings, session, state["series_id"], episode_id, reports[episode_id]
+                ctx.settings, session, state["series_id"], episode_id, state["report"]
             )
             kept[episode_id] = []
             for raw in proposals:
