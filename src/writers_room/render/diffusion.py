@@ -85,7 +85,13 @@ def model_fingerprint(model_id: str, pipeline: Any = None) -> str:
         configs: dict[str, Any] = {"pipeline": type(pipeline).__name__}
         for name, component in sorted(getattr(pipeline, "components", {}).items()):
             config = getattr(component, "config", None)
-            configs[name] = dict(config) if config is not None else type(component).__name__
+            to_dict = getattr(config, "to_dict", None)
+            if callable(to_dict):  # transformers configs
+                configs[name] = to_dict()
+            elif isinstance(config, Mapping):  # diffusers FrozenDicts
+                configs[name] = dict(config)
+            else:
+                configs[name] = type(component).__name__
         digest.update(json.dumps(configs, sort_keys=True, default=str).encode())
         return digest.hexdigest()[:16]
     root = Path(model_id)

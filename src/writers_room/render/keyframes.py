@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -193,8 +194,15 @@ def render_keyframes(
     done = len(hits)
     if progress is not None:
         progress(done, len(shots))
+    store = cache
     scratch: Path | None = None
-    rendered: dict[int, Path] = {}
+    if store is None and misses:
+        scratch = Path(tempfile.mkdtemp(prefix="keyframes-"))
+        store = KeyframeCache(scratch)
+    saving: dict[int, Future[Path]] = {}
+    # PNG encoding (zlib) releases the GIL: writing a batch's keyframes on threads overlaps
+    # them with each other and with the next batch's generation.
+    pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
     try:
         batch = max(1, renderer.batch_size)
         for offset in range(0, len(misses), batch):
@@ -211,16 +219,12 @@ def render_keyframes(
                         f"renderer {renderer.name!r} returned {image.size} for "
                         f"{shots[index].shot_id!r}; expected {tuple(size)}"
                     )
-                image = image.convert("RGB")
-                if cache is not None:
-                    rendered[index] = cache.put(keys[index], image)
-                else:
-                    if scratch is None:
-                        scratch = Path(tempfile.mkdtemp(prefix="keyframes-"))
-                    rendered[index] = KeyframeCache(scratch).put(keys[index], image)
+                assert store is not None
+                saving[index] = pool.submit(store.put, keys[index], image.convert("RGB"))
             done += len(chunk)
             if progress is not None:
                 progress(done, len(shots))
+        rendered = {index: future.result() for index, future in saving.items()}
         records = []
         for index, shot in enumerate(shots):
             source = hits.get(index) or rendered[index]
@@ -236,6 +240,7 @@ def render_keyframes(
             )
         return records
     finally:
+        pool.shutdown(wait=True)
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
