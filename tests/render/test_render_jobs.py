@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -12,15 +13,22 @@ from sqlmodel import select
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.memory.db import session_scope
-from writers_room.memory.models import AuditLog, RenderJob
+from writers_room.memory.models import AuditLog, BriefVersion, RenderJob, Series
 from writers_room.render.executors import (
     BackendUnavailable,
     LocalExecutor,
     RenderTask,
     get_executor,
 )
+from writers_room.render.manifest import ShotManifest
 from writers_room.render.pipeline import Progress, RenderResult
-from writers_room.tools.render import get_render_job, render_dir, submit_render
+from writers_room.tools.render import (
+    get_render_job,
+    queue_render,
+    render_dir,
+    run_render,
+    submit_render,
+)
 
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 
@@ -149,3 +157,62 @@ def test_the_ray_executor_renders_on_an_actor(tmp_path: Path) -> None:
         assert (Path(settings.home) / job.artifacts["episode"]).is_file()
     finally:
         ray.shutdown()
+
+
+def _store_brief(settings: Settings, manifest: ShotManifest, version: int = 1) -> None:
+    with session_scope(settings) as session:
+        session.add(
+            Series(
+                series_id=manifest.series_id,
+                title="Tiny Tides",
+                premise="A keeper finds letters from her future self.",
+                characters=[{"name": "Mara", "description": "red raincoat, silver locket"}],
+            )
+        )
+        session.add(
+            BriefVersion(
+                series_id=manifest.series_id,
+                episode_id=manifest.episode_id,
+                version=version,
+                brief={},
+                manifest=manifest.model_dump(mode="json"),
+            )
+        )
+
+
+class RecordingExecutor(CountingExecutor):
+    """Counts runs and keeps the tasks it was given."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.tasks: list[RenderTask] = []
+
+    def run(self, task: RenderTask, *, progress: Progress | None = None) -> RenderResult:
+        self.tasks.append(task)
+        return super().run(task, progress=progress)
+
+
+def test_a_queued_job_runs_once_with_the_series_characters(sqlite_settings: Settings) -> None:
+    manifest = make_manifest(2, 1.0, fps=12)
+    _store_brief(sqlite_settings, manifest)
+    key = "manual:tiny:ep1:v1:preview"
+    job = queue_render(sqlite_settings, "tiny", "ep1", 1, preview=True, idempotency_key=key)
+    assert job.status == "queued"
+    # Keys may hold any characters; the render id is a path-safe name regardless.
+    assert re.fullmatch(r"[0-9T]+Z-[0-9a-f]{10}", job.render_id)
+    assert queue_render(sqlite_settings, "tiny", "ep1", 1, idempotency_key=key).render_id == (
+        job.render_id
+    )
+
+    executor = RecordingExecutor(sqlite_settings)
+    done = run_render(sqlite_settings, job.render_id, executor=executor)
+    assert done.status == "done" and executor.runs == 1
+    assert executor.tasks[0].options is not None
+    assert executor.tasks[0].options.characters == {"Mara": "red raincoat, silver locket"}
+    again = run_render(sqlite_settings, job.render_id, executor=executor)
+    assert again.status == "done" and executor.runs == 1
+
+
+def test_queueing_a_missing_brief_version_is_an_input_error(sqlite_settings: Settings) -> None:
+    with pytest.raises(InputError, match="no brief version 7"):
+        queue_render(sqlite_settings, "tiny", "ep1", 7)

@@ -9,6 +9,7 @@ the append-only audit log.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -24,11 +25,11 @@ from sqlmodel import col, select
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.memory.db import audit, session_scope
-from writers_room.memory.models import BriefVersion, Decision, RenderJob
+from writers_room.memory.models import BriefVersion, Decision, RenderJob, Series
 from writers_room.render.executors import RenderExecutor, RenderTask, get_executor
 from writers_room.render.manifest import ShotManifest
 from writers_room.render.pipeline import Progress, RenderOptions
-from writers_room.render.validate import check_manifest
+from writers_room.render.validate import check_manifest, parse_manifest
 
 __all__ = [
     "default_idempotency_key",
@@ -281,6 +282,7 @@ def _execute(
     executor: RenderExecutor,
 ) -> RenderJob:
     """Render a job already marked ``running`` and record how it ended."""
+    options = _with_series_characters(settings, job.series_id, options)
     out_dir = render_dir(settings, job)
     if out_dir.exists():
         # Only a retried job can find its own folder (a crash after publishing it).
@@ -319,6 +321,28 @@ def _execute(
     )
 
 
+def _with_series_characters(
+    settings: Settings, series_id: str, options: RenderOptions | None
+) -> RenderOptions:
+    """Fill in the series bible's character descriptions as fixed prompt fragments.
+
+    Every shot a character appears in then carries the same description, which is what
+    keeps a face and wardrobe consistent across a diffusion-rendered episode.
+    """
+    options = options or RenderOptions()
+    if options.characters:
+        return options
+    with session_scope(settings) as session:
+        series = session.get(Series, series_id)
+        people = list(series.characters) if series is not None else []
+    characters = {
+        str(person["name"]): str(person.get("description", ""))
+        for person in people
+        if isinstance(person, dict) and person.get("name") and person.get("description")
+    }
+    return dataclasses.replace(options, characters=characters) if characters else options
+
+
 def _brief_manifest(
     session: Any, series_id: str, episode_id: str, brief_version: int
 ) -> ShotManifest:
@@ -331,7 +355,10 @@ def _brief_manifest(
     ).first()
     if brief is None:
         raise InputError(f"{series_id}/{episode_id} has no brief version {brief_version}")
-    return ShotManifest.model_validate(brief.manifest)
+    # parse_manifest names the shot and field of anything wrong in a stored manifest.
+    return parse_manifest(
+        brief.manifest, file=f"{series_id}/{episode_id} brief v{brief_version} manifest"
+    )
 
 
 def submit_render(
