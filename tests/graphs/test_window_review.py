@@ -253,3 +253,39 @@ def test_a_pending_approval_survives_kill_9(room: Settings) -> None:
     result = decide_and_resume(room, again.pending[0], actor="U0SHOW", approve=True)
     assert result.applied_version == 2 and len(result.render_ids) == 1
     assert count(room, WindowRun) == 1 and count(room, RenderJob) == 1
+
+
+def test_blind_iterations_escalate_across_restarts(sqlite_room: Settings, sample_bundle) -> None:  # type: ignore[no-untyped-def]
+    """The offline writer always proposes; the room stops it and escalates to showrunners."""
+    from writers_room.guardrails.approval import add_note
+    from writers_room.guardrails.iteration_limit import MAX_BLIND_ITERATIONS, blocked_reason
+    from writers_room.memory.models import AuditLog, BlindIteration
+
+    room = sqlite_room.model_copy(update={"showrunners": ["U0RUNNER"]})
+    episodes_with_proposals: list[set[str]] = []
+    for day in (1, 2, 3):
+        review = start_review(
+            room, SERIES, window_end=sample_bundle.window_start + timedelta(days=day)
+        )
+        episodes_with_proposals.append({p.episode_id for p in _proposals(room, review.pending)})
+        for pid in review.pending:  # decisions are not creative input
+            decide_and_resume(room, pid, actor="U0SHOW", approve=False, note="try again")
+        dispose_engines()  # a restart between windows
+    with session_scope(room) as session:
+        counts = {b.episode_id: b.count for b in session.exec(select(BlindIteration))}
+        escalations = session.exec(
+            select(AuditLog).where(AuditLog.action == "iteration.escalated")
+        ).all()
+        blocked = {e: blocked_reason(session, SERIES, e) for e in counts}
+    assert max(counts.values()) <= MAX_BLIND_ITERATIONS
+    assert "ep03" in episodes_with_proposals[0]
+    # By the third window the hook-failure episode is blocked and escalated, not proposed.
+    assert "ep03" not in episodes_with_proposals[2]
+    assert blocked["ep03"] is not None
+    assert any(
+        e.subject == f"{SERIES}/ep03" and e.detail["showrunners"] == ["U0RUNNER"]
+        for e in escalations
+    )
+    add_note(room, series_id=SERIES, episode_id="ep03", author="ana", text="Open on the fire.")
+    with session_scope(room) as session:
+        assert blocked_reason(session, SERIES, "ep03") is None
