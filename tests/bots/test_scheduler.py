@@ -214,3 +214,49 @@ def test_background_scheduler_fires_at_the_window_hour(room: Settings) -> None:
         assert when.utcoffset() == timedelta(0)
     finally:
         scheduler.shutdown()
+
+
+def test_queued_renders_run_and_report_in_the_proposal_thread(
+    room: Settings, slack: MockSlack
+) -> None:
+    from slack_room import store_hook_proposal
+    from slack_sdk import WebClient
+
+    from writers_room.graphs.window_review.run import decide_and_resume
+    from writers_room.tools.render import get_render_job
+
+    client = WebClient(token=room.slack_bot_token, base_url=room.slack_api_url)
+    poster = ReviewPoster(room, client)
+    p = store_hook_proposal(room)
+    ts = poster.post_proposal(p["proposal_id"], channel="C0ROOM", claim_key="first")
+    result = decide_and_resume(room, p["proposal_id"], actor=APPROVER, approve=True)
+    (render_id,) = result.render_ids
+    ran: list[str] = []
+
+    def fake_render(settings: Settings, job_id: str) -> RenderJob | None:
+        # Stands in for tools.render.run_render (a real render takes a minute here).
+        ran.append(job_id)
+        settings.home.mkdir(parents=True, exist_ok=True)
+        (settings.home / "thumb.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+        with session_scope(settings) as session:
+            job = session.get(RenderJob, job_id)
+            assert job is not None
+            job.status = "done"
+            job.artifacts = {
+                "hls_master": f"renders/tiny/ep1/{job_id}/hls/master.m3u8",
+                "episode": f"renders/tiny/ep1/{job_id}/episode.mp4",
+                "thumbnails": ["thumb.jpg"],
+            }
+            session.add(job)
+        return get_render_job(settings, job_id)
+
+    scheduler = WindowScheduler(room, on_render=poster.post_render, render_job=fake_render)
+    (job,) = scheduler.run_queued_renders()
+    assert job.render_id == render_id and ran == [render_id]
+    posts = [c for c in slack.calls_to("chat.postMessage") if "Render" in c.params.get("text", "")]
+    assert len(posts) == 1 and posts[0].params["thread_ts"] == ts
+    assert "is ready" in posts[0].params["text"] and "master.m3u8" in posts[0].params["text"]
+    assert slack.calls_to("files.completeUploadExternal")
+    # Nothing is queued any more, and the result is never posted twice.
+    assert scheduler.run_queued_renders() == []
+    assert poster.post_render(job) is False

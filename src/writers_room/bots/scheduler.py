@@ -15,6 +15,10 @@ Catch-up reviews only the newest closed window of each series: when the bot was 
 for several days, the older windows are covered by the newest report's 72-hour and
 7-day spans, and proposals written for stale windows would conflict with each other.
 Start-up also re-posts pending proposals (a crash or restart loses no approval).
+
+Approvals queue render jobs; a third job runs queued renders every
+:data:`RENDER_EVERY_S` seconds (``tools.render.run_render`` lets exactly one process take
+each job) and hands each finished job to ``on_render`` (the Slack post with the result).
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ from typing import Any
 from writers_room.config import Settings
 from writers_room.errors import InputError
 
-__all__ = ["DELAY_MINUTES", "WindowScheduler"]
+__all__ = ["DELAY_MINUTES", "RENDER_EVERY_S", "WindowScheduler"]
 
 log = logging.getLogger(__name__)
 
 # Minutes after the window boundary before the daily review runs.
 DELAY_MINUTES = 10
+# Seconds between looks for queued render jobs.
+RENDER_EVERY_S = 30
 
 Poster = Callable[[Any], object]
 
@@ -48,6 +54,9 @@ class WindowScheduler:
             (``ReviewPoster.repost_pending``).
         agents: agents for ``start_review`` (tests swap scripted ones in).
         delay_minutes: minutes after the window boundary to run.
+        renders: also run queued render jobs in this process.
+        on_render: called with each render job this process finished (or that failed).
+        render_job: runs one queued job by id (default ``tools.render.run_render``).
     """
 
     def __init__(
@@ -58,12 +67,18 @@ class WindowScheduler:
         reposter: Callable[[], object] | None = None,
         agents: dict[str, Any] | None = None,
         delay_minutes: int = DELAY_MINUTES,
+        renders: bool = True,
+        on_render: Callable[[Any], object] | None = None,
+        render_job: Callable[[Settings, str], Any] | None = None,
     ) -> None:
         self.settings = settings
         self.poster = poster
         self.reposter = reposter
         self.agents = agents
         self.delay_minutes = delay_minutes
+        self.renders = renders
+        self.on_render = on_render
+        self.render_job = render_job
         self._scheduler: Any = None
 
     def run_due(self, now: datetime | None = None) -> list[Any]:
@@ -118,6 +133,40 @@ class WindowScheduler:
         )
         return outcomes
 
+    def run_queued_renders(self) -> list[Any]:
+        """Run every queued render job (oldest first); returns the jobs this call finished."""
+        from sqlmodel import col, select
+
+        from writers_room.memory.db import session_scope
+        from writers_room.memory.models import RenderJob
+        from writers_room.tools.render import run_render
+
+        render_job: Callable[[Settings, str], Any] = self.render_job or run_render
+        with session_scope(self.settings) as session:
+            queued = list(
+                session.exec(
+                    select(RenderJob.render_id)
+                    .where(RenderJob.status == "queued")
+                    .order_by(col(RenderJob.created_at))
+                )
+            )
+        finished = []
+        for render_id in queued:
+            try:
+                job = render_job(self.settings, render_id)
+            except Exception:
+                log.exception("render %s failed to run", render_id)
+                continue
+            if job is None or job.status not in ("done", "failed"):
+                continue  # another process took it
+            finished.append(job)
+            if self.on_render is not None:
+                try:
+                    self.on_render(job)
+                except Exception:
+                    log.exception("posting render %s failed", render_id)
+        return finished
+
     def start(self, *, catch_up: bool = True) -> None:
         """Start the background scheduler (daily job; catch-up now, in the background)."""
         from apscheduler.schedulers.background import BackgroundScheduler
@@ -132,6 +181,15 @@ class WindowScheduler:
             max_instances=1,
             misfire_grace_time=3600,
         )
+        if self.renders:
+            scheduler.add_job(
+                self.run_queued_renders,
+                "interval",
+                seconds=RENDER_EVERY_S,
+                id="renders",
+                coalesce=True,
+                max_instances=1,
+            )
         if catch_up:
             scheduler.add_job(
                 self.catch_up, "date", run_date=datetime.now(UTC), id="catch-up", max_instances=1

@@ -96,6 +96,7 @@ def serve(
     socket_mode: bool = False,
     host: str = "0.0.0.0",
     scheduler: bool = True,
+    renders: bool = True,
 ) -> None:
     """Run the Slack bot and the window scheduler until interrupted (SIGINT/SIGTERM).
 
@@ -106,6 +107,7 @@ def serve(
         socket_mode: connect over Socket Mode with ``SLACK_APP_TOKEN`` instead.
         host: HTTP interface to bind.
         scheduler: run the 24h window scheduler in this process.
+        renders: with the scheduler, also run queued render jobs (approvals queue them).
 
     Raises:
         InputError: a credential the chosen mode needs is missing (exit status 2).
@@ -121,7 +123,11 @@ def serve(
     windows = None
     if scheduler:
         windows = WindowScheduler(
-            settings, poster=app.poster.post_review, reposter=app.poster.repost_pending
+            settings,
+            poster=app.poster.post_review,
+            reposter=app.poster.repost_pending,
+            renders=renders,
+            on_render=app.poster.post_render,
         )
         windows.start()
     # Load the chat model before the first message asks for it.

@@ -24,6 +24,7 @@ from writers_room.bots.slack.actions import (
 
 __all__ = [
     "decided_blocks",
+    "escape",
     "edit_modal",
     "escalation_text",
     "mention",
@@ -44,7 +45,7 @@ def _clip(text: str, limit: int = SECTION_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     """Escape the three characters Slack mrkdwn treats as markup (and would make links of)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -53,15 +54,15 @@ def mention(who: str | None) -> str:
     """``<@U123>`` for a Slack user id, the plain name for anyone else (CLI users)."""
     if not who:
         return "someone"
-    return f"<@{who}>" if _SLACK_USER.match(who) else _escape(who)
+    return f"<@{who}>" if _SLACK_USER.match(who) else escape(who)
 
 
 def _value(value: Any) -> str:
     if value is None:
         return "∅"
     if isinstance(value, str):
-        return _escape(value)
-    return _escape(json.dumps(value, ensure_ascii=False))
+        return escape(value)
+    return escape(json.dumps(value, ensure_ascii=False))
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -85,16 +86,16 @@ def _proposal_body(p: dict[str, Any]) -> list[dict[str, Any]]:
     ev = p.get("evidence", {})
     facts = []
     if ev.get("target"):
-        facts.append(f"targets {_escape(ev['target'])}")
+        facts.append(f"targets {escape(ev['target'])}")
     if ev.get("expected_effect"):
-        facts.append(f"expected: {_escape(ev['expected_effect'])}")
+        facts.append(f"expected: {escape(ev['expected_effect'])}")
     if ev.get("comment_ids"):
         facts.append("comments " + ", ".join(f"`{c}`" for c in ev["comment_ids"][:8]))
     facts.append(f"`{p['proposal_id']}` · hash `{p['content_hash'][:12]}`")
     return [
         _section(
             f"*Proposal for {p['series_id']} · {p['episode_id']}* (`{p['kind']}`)\n"
-            f"{_escape(p['summary'])}"
+            f"{escape(p['summary'])}"
         ),
         _section(changes or "_no field changes_"),
         _context(" · ".join(facts)),
@@ -152,7 +153,7 @@ def decided_blocks(
     when = _when(p.get("decided_at"))
     line = f"*{verdict}* by {mention(p.get('decided_by'))} at {when}"
     if note:
-        line += f": “{_escape(note)}”"
+        line += f": “{escape(note)}”"
     extra = []
     if applied_version is not None:
         extra.append(f"brief v{applied_version} written")
@@ -177,7 +178,7 @@ def escalation_text(series_id: str, blocked: dict[str, str], showrunners: list[s
         else "Showrunners (none configured: set WRITERS_ROOM_SHOWRUNNERS)"
     )
     lines = [f"{who} — {series_id} needs a human before the room proposes again:"]
-    lines += [f"• {episode}: {_escape(reason)}" for episode, reason in sorted(blocked.items())]
+    lines += [f"• {episode}: {escape(reason)}" for episode, reason in sorted(blocked.items())]
     lines.append(
         "A note (`/room note <episode> <text>`) or an edit is fresh input and unblocks it."
     )
@@ -222,8 +223,7 @@ def review_summary_blocks(
             _section(
                 "*Top themes:* "
                 + " · ".join(
-                    f"“{_escape(t['label'][:80])}” ({t['distinct_authors']} viewers)"
-                    for t in themes
+                    f"“{escape(t['label'][:80])}” ({t['distinct_authors']} viewers)" for t in themes
                 )
             )
         )
@@ -246,7 +246,7 @@ def _as_text(value: Any) -> str:
 def edit_modal(p: dict[str, Any], *, private_metadata: str) -> dict[str, Any]:
     """The modal that lets an approver rewrite the proposed values before approving."""
     blocks: list[dict[str, Any]] = [
-        _section(f"*{p['episode_id']}* · `{p['proposal_id']}`\n{_escape(p['summary'])}")
+        _section(f"*{p['episode_id']}* · `{p['proposal_id']}`\n{escape(p['summary'])}")
     ]
     for index, change in enumerate(p.get("changes", [])):
         after = change.get("after")

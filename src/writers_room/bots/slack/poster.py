@@ -264,6 +264,47 @@ class ReviewPoster:
                 updated += 1
         return updated
 
+    def post_render(self, job: Any) -> bool:
+        """Tell the proposal's thread that its render finished (once across processes).
+
+        Args:
+            job: a finished ``RenderJob`` (``done`` or ``failed``).
+
+        Returns:
+            True if this call posted.
+        """
+        if job.status not in ("done", "failed"):
+            return False
+        places = self.messages(job.proposal_id) if job.proposal_id else []
+        channel, thread_ts = places[0] if places else (self.channel, None)
+        if channel is None:
+            return False
+        if not claim(self.settings, action="slack.render_post", subject=job.render_id):
+            return False
+        scope = f"{job.series_id}/{job.episode_id} v{job.brief_version}"
+        if job.status == "failed":
+            text = f"⚠️ Render `{job.render_id}` of {scope} failed: {bk.escape(job.error or '?')}"
+        else:
+            art = job.artifacts or {}
+            text = (
+                f"🎬 Render `{job.render_id}` of {scope} is ready: HLS "
+                f"`{art.get('hls_master', '?')}`, master `{art.get('episode', '?')}` "
+                f"(under the room's home)."
+            )
+        self._guarded(self.client.chat_postMessage, channel=channel, thread_ts=thread_ts, text=text)
+        thumbs = (job.artifacts or {}).get("thumbnails") or []
+        if job.status == "done" and thumbs:
+            path = self.settings.home / str(thumbs[0])
+            if path.is_file():
+                self._guarded(
+                    self.client.files_upload_v2,
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    file=str(path),
+                    title=f"Thumbnail · {scope}",
+                )
+        return True
+
     def repost_pending(
         self, *, channel: str | None = None, now: datetime | None = None
     ) -> list[str]:

@@ -19,6 +19,7 @@ from writers_room.memory.models import Comment, Episode, RenderJob, Series
 
 __all__ = [
     "episode_list",
+    "escape",
     "format_brief",
     "format_episode",
     "format_proposal",
@@ -124,9 +125,15 @@ def nearby_comments(
     return [(cid, rows[cid].text, rows[cid].likes) for cid in ids if cid in rows]
 
 
+def escape(text: str) -> str:
+    """Escape Slack's control characters so stored text stays text (``<!channel>`` …)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _quote(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Untrusted or stored text, on one line, clipped and escaped for Slack."""
+    text = " ".join(str(text).split())
+    return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def format_episode(
@@ -137,8 +144,8 @@ def format_episode(
     t = episode.get("targets", {})
     c = episode["components"]
     lines = [
-        f"*{report.get('title', report['series_id'])} · {episode['episode_id']} "
-        f"“{episode.get('title', '')}”* — window {report['window_start']} → "
+        f"*{_quote(report.get('title', report['series_id']), 100)} · {episode['episode_id']} "
+        f"“{_quote(episode.get('title', ''), 100)}”* — window {report['window_start']} → "
         f"{report['window_end']}",
         f"*Score {episode['score']:.1f}/100 → {episode['band']}* "
         f"({BAND_WORDS.get(episode['band'], episode['band'])}): "
@@ -207,7 +214,8 @@ def _theme_examples(report: dict[str, Any]) -> dict[int, list[str]]:
 def format_series(report: dict[str, Any]) -> str:
     """A whole window at a glance: each episode's score and band, top themes, flags."""
     lines = [
-        f"*{report.get('title', report['series_id'])}* — window {report['window_start']} → "
+        f"*{_quote(report.get('title', report['series_id']), 100)}* — window "
+        f"{report['window_start']} → "
         f"{report['window_end']}"
     ]
     for e in report.get("episodes", []):
@@ -217,7 +225,8 @@ def format_series(report: dict[str, Any]) -> str:
         )
         kinds = ", ".join(f["kind"] for f in e.get("findings", [])) or "no findings"
         lines.append(
-            f"• {e['episode_id']} “{e.get('title', '')}”: *{e['score']:.1f}* {e['band']} "
+            f"• {e['episode_id']} “{_quote(e.get('title', ''), 100)}”: *{e['score']:.1f}* "
+            f"{e['band']} "
             f"({kinds}{cliff_txt})"
         )
     themes = report.get("themes", [])[:QUOTES]
@@ -246,13 +255,13 @@ def format_brief(
     manifest: dict[str, Any],
 ) -> str:
     """The brief in force (and its shot list) for an episode."""
-    lines = [f"*{series_id} · {episode_id} “{title}” — brief v{version}*"]
+    lines = [f"*{series_id} · {episode_id} “{_quote(title, 100)}” — brief v{version}*"]
     for key in ("premise", "hook", "twist", "payoff"):
         if brief.get(key):
-            lines.append(f"*{key.capitalize()}:* {brief[key]}")
+            lines.append(f"*{key.capitalize()}:* {_quote(brief[key], 1000)}")
     beats = brief.get("beats") or []
     if beats:
-        lines.append("*Beats:* " + " → ".join(str(b) for b in beats))
+        lines.append("*Beats:* " + " → ".join(_quote(b, 200) for b in beats))
     shots = manifest.get("shots") or []
     if shots:
         lines.append(f"*Shots ({len(shots)}):*")
@@ -268,13 +277,14 @@ def format_brief(
 def format_proposal(p: dict[str, Any]) -> str:
     """One proposal as text: summary, field changes, evidence, id and status."""
     lines = [
-        f"*{p['proposal_id']}* ({p['kind']}, {p['episode_id']}, {p['status']}): {p['summary']}"
+        f"*{p['proposal_id']}* ({p['kind']}, {p['episode_id']}, {p['status']}): "
+        f"{_quote(p['summary'], 600)}"
     ]
     for ch in p.get("changes", []):
         lines.append(f"   `{ch['path']}`: {_value(ch.get('before'))} → *{_value(ch.get('after'))}*")
     ev = p.get("evidence", {})
     if ev.get("target"):
-        lines.append(f"   targets {ev['target']}")
+        lines.append(f"   targets {_quote(ev['target'], 200)}")
     if ev.get("comment_ids"):
         lines.append("   comments: " + ", ".join(f"`{c}`" for c in ev["comment_ids"][:5]))
     return "\n".join(lines)
@@ -283,7 +293,7 @@ def format_proposal(p: dict[str, Any]) -> str:
 def _value(value: Any) -> str:
     if isinstance(value, str):
         return f"“{_quote(value, 200)}”"
-    return json.dumps(value)
+    return escape(json.dumps(value, ensure_ascii=False))
 
 
 def format_renders(settings: Settings, series_id: str, episode_id: str | None) -> str:

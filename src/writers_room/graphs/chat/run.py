@@ -8,6 +8,8 @@ embedded once per process.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import threading
 from contextlib import ExitStack
 from types import TracebackType
@@ -22,6 +24,14 @@ from writers_room.graphs.chat.router import Router
 from writers_room.graphs.chat.state import ChatContext, ChatReply
 
 __all__ = ["ChatRoom", "chat_thread_id"]
+
+log = logging.getLogger(__name__)
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    import psycopg
+
+    return (sqlite3.OperationalError, psycopg.OperationalError)
 
 
 def chat_thread_id(*parts: str) -> str:
@@ -89,13 +99,23 @@ class ChatRoom:
             user: who wrote it (Slack user id or terminal name); decisions are theirs.
         """
         config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-        values = self._compiled().invoke(
-            {"text": text, "user": user},
-            config,
-            context=self.context,
-            # A chat turn is cheap to redo; one checkpoint write at the end is enough.
-            durability="exit",
-        )
+        for attempt in (1, 2):
+            try:
+                values = self._compiled().invoke(
+                    {"text": text, "user": user},
+                    config,
+                    context=self.context,
+                    # A chat turn is cheap to redo; one checkpoint write at the end is enough.
+                    durability="exit",
+                )
+                break
+            except _connection_errors() as exc:
+                # The long-lived checkpointer connection broke (a database restart): open
+                # a new one and try the turn once more.
+                if attempt == 2:
+                    raise
+                log.warning("chat checkpointer connection lost (%s); reopening", type(exc).__name__)
+                self.close()
         return ChatReply.model_validate(values["reply"])
 
     def knows(self, thread_id: str) -> bool:
@@ -111,10 +131,11 @@ class ChatRoom:
         )
 
     def close(self) -> None:
-        """Close the checkpointer."""
+        """Close the checkpointer (the next message opens it again)."""
         with self._open_lock:
             self._graph = None
             self._stack.close()
+            self._stack = ExitStack()
 
     def __enter__(self) -> ChatRoom:
         return self
