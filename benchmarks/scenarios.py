@@ -187,3 +187,109 @@ scenario(
         warmup=False,
     )
 )
+
+
+# -- window review: 20 episodes × 3 variants, 10M events, 200k comments (bench_review) --
+
+REVIEW_EVENTS = int(os.environ.get("BENCH_REVIEW_EVENTS", "10000000"))
+REVIEW_COMMENTS = int(os.environ.get("BENCH_REVIEW_COMMENTS", "200000"))
+
+
+def _review_setup(work: Path) -> Any:
+    from benchmarks.bench_review import build
+
+    settings = build(work, events=REVIEW_EVENTS, comments=REVIEW_COMMENTS, days=7)
+    from benchmarks.bench_review import SERIES_ID
+
+    return (settings, SERIES_ID)
+
+
+def _review_run(state: Any, _work: Path) -> dict[str, Any]:
+    from writers_room.agents.analyst import analyse
+
+    settings, series_id = state
+    report = analyse(settings, series_id, write=False)
+    return {"episodes": len(report.episodes), "comments": report.comment_scope.comments}
+
+
+scenario(
+    Scenario(
+        name="review",
+        target="≤ 3 s (20 eps × 3 variants, 10M events, 200k comments, no LLM)",
+        setup=_review_setup,
+        run=_review_run,
+        repeats=3,
+    )
+)
+
+
+def _review_graph_run(state: Any, work: Path) -> dict[str, Any]:
+    """The whole graph to the gate, excluding nothing: analyst + offline writer + guard."""
+    import shutil as _shutil
+
+    from writers_room.graphs.window_review.run import start_review
+    from writers_room.memory.db import dispose_engines
+
+    settings, series_id = state
+    # A fresh copy of the room per run: a window is reviewed exactly once per room.
+    room = work / "graph-room"
+    dispose_engines()
+    _shutil.rmtree(room, ignore_errors=True)
+    _shutil.copytree(settings.home, room)
+    copy = settings.model_copy(update={"home": room})
+    outcome = start_review(copy, series_id)
+    return {"pending": len(outcome.pending)}
+
+
+scenario(
+    Scenario(
+        name="review_graph",
+        target="graph overhead ≤ 250 ms over the analyst (see review)",
+        setup=_review_setup,
+        run=_review_graph_run,
+        repeats=3,
+    )
+)
+
+
+# -- storyboard render of a 30-s episode: full ladder + HLS, and preview (bench_render) --
+
+
+def _render_setup(work: Path) -> Any:
+    from benchmarks.bench_render import episode_manifest
+    from writers_room.config import Settings
+
+    return Settings(home=work / "home"), episode_manifest()
+
+
+def _render(preview: bool) -> Any:
+    def run(state: Any, work: Path) -> dict[str, Any]:
+        from writers_room.render.pipeline import render_manifest
+
+        settings, manifest = state
+        out = work / "out"
+        shutil.rmtree(out, ignore_errors=True)
+        result = render_manifest(settings, manifest, out, preview=preview)
+        return {"stages_s": {k: round(v, 2) for k, v in result.timings.items()}}
+
+    return run
+
+
+scenario(
+    Scenario(
+        name="render_full",
+        target="≤ 60 s (30-s storyboard episode, 3-rung ladder + HLS)",
+        setup=_render_setup,
+        run=_render(False),
+        repeats=2,
+    )
+)
+scenario(
+    Scenario(
+        name="render_preview",
+        target="≤ 8 s (30-s storyboard episode, 360x640)",
+        setup=_render_setup,
+        run=_render(True),
+        repeats=3,
+    )
+)
