@@ -25,6 +25,7 @@ class Call:
     method: str
     params: dict[str, Any]
     authorization: str = ""
+    response: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
 
 
@@ -74,9 +75,15 @@ class MockSlack:
 
     # -- recording -------------------------------------------------------------------
 
-    def _record(self, method: str, params: dict[str, Any], auth: str = "") -> None:
+    def _record(
+        self,
+        method: str,
+        params: dict[str, Any],
+        auth: str = "",
+        response: dict[str, Any] | None = None,
+    ) -> None:
         with self._lock:
-            self.calls.append(Call(method, params, auth))
+            self.calls.append(Call(method, params, auth, response or {}))
             self._lock.notify_all()
 
     def calls_to(self, method: str) -> list[Call]:
@@ -136,8 +143,9 @@ class MockSlack:
             return 200, b"ok"
         method = path.removeprefix("/api/").split("?", 1)[0]
         params = self._params(raw, headers)
-        self._record(method, params, auth)
-        return 200, self._answer(method, params)
+        answer = self._answer(method, params)
+        self._record(method, params, auth, answer)
+        return 200, answer
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":

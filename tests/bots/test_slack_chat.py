@@ -123,7 +123,7 @@ def test_room_command_brief_and_help(sqlite_room: Settings, app: RoomApp, slack:
     assert send_command(app, slack, "help") == 200
     replies = slack.wait_for("response_url", count=2)
     assert replies[1].params["response_type"] == "ephemeral"
-    assert "/room" not in replies[1].params["text"] or "note <episode>" in replies[1].params["text"]
+    assert "note <episode> <text>" in replies[1].params["text"]
 
 
 def test_room_command_note_is_fresh_human_input(
@@ -181,6 +181,26 @@ def test_room_command_propose_runs_and_posts_the_review(room: Settings, slack: M
         assert slack.calls_to("files.completeUploadExternal")
         with session_scope(room) as session:
             assert len(session.exec(select(WindowRun)).all()) == 1
+        # Writers reply under the review post without mentioning the bot: still chat.
+        (summary_ts,) = [
+            c.response["ts"]
+            for c in slack.calls_to("chat.postMessage")
+            if c.params.get("blocks", [{}])[0].get("type") == "header"
+        ]
+        reply = {
+            "type": "message",
+            "channel_type": "channel",
+            "user": "U0WRITER",
+            "text": "brief ep1",
+            "ts": "1700009999.000100",
+            "thread_ts": summary_ts,
+            "channel": CHANNEL,
+        }
+        before = len(slack.calls_to("chat.postMessage"))
+        assert send_event(app, reply, "EvThread") == 200
+        answers = slack.wait_for("chat.postMessage", count=before + 1)
+        assert answers[-1].params["thread_ts"] == summary_ts
+        assert "brief v1" in answers[-1].params["text"]
     finally:
         app.workers.drain()
         app.close()

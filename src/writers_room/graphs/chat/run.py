@@ -126,8 +126,10 @@ class ChatRoom:
     def remember(self, thread_id: str, *, series_id: str, episode_id: str | None = None) -> None:
         """Start a conversation about a series (e.g. the thread under a review post)."""
         config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+        # Written as if a terminal node ran, so the thread has nothing pending; the next
+        # message starts a fresh turn that finds the series and episode in the state.
         self._compiled().update_state(
-            config, {"series_id": series_id, "episode_id": episode_id}, as_node="route"
+            config, {"series_id": series_id, "episode_id": episode_id}, as_node="clarify"
         )
 
     def close(self) -> None:
