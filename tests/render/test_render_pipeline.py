@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -273,3 +274,28 @@ def test_renders_never_overwrite_and_failures_leave_nothing(tmp_path: Path) -> N
             settings, manifest, "broken", renderer=Broken(), options=RenderOptions(use_cache=False)
         )
     assert sorted(os.listdir(done.out_dir.parent)) == ["taken"]
+
+
+def test_a_music_bed_is_loudness_normalised_under_the_episode(tmp_path: Path) -> None:
+    music = tmp_path / "bed.wav"
+    subprocess.run(
+        [_ffmpeg.ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=f=220:d=5", str(music)],
+        check=True,
+    )
+    settings = Settings(home=tmp_path / "home")
+    manifest = make_manifest(2, 1.0, fps=12)
+    result = _preview(settings, manifest, "music", options=RenderOptions(music=music))
+    info = probe(result.episode_path)
+    assert info.audio is not None and info.audio.codec == "aac"
+    assert info.duration_s == pytest.approx(2.0, abs=0.1)
+    stats = _ffmpeg.run_ffmpeg(
+        [_ffmpeg.ffmpeg_exe(), "-i", str(result.episode_path), "-map", "0:a"]
+        + ["-af", "volumedetect", "-f", "null", "-"]
+    )
+    mean_db = float(re.search(r"mean_volume: (-?[\d.]+) dB", stats).group(1))  # type: ignore[union-attr]
+    assert -30 < mean_db < -10  # audible, near the -16 LUFS target, not clipped
+    provenance = json.loads(result.provenance_path.read_text())
+    assert provenance["encode"]["audio"]["music"] == "bed.wav"
+    assert "I=-16" in provenance["encode"]["audio"]["loudnorm"]
+    with pytest.raises(InputError, match="is not a file"):
+        _preview(settings, manifest, "nomusic", options=RenderOptions(music=tmp_path / "no.wav"))
