@@ -185,3 +185,18 @@ def test_terminal_rendering(gold_room: Settings) -> None:
     text = console.export_text()
     assert "88.3" in text and "double_down" in text and "s3" in text
     assert "v1-thumb wins on CTR" in text
+
+
+def test_analyse_has_no_side_effects_but_its_report_files(gold_room: Settings) -> None:
+    def listing() -> set[str]:
+        return {
+            str(p.relative_to(gold_room.home))
+            for p in gold_room.home.rglob("*")
+            if not p.name.startswith("room.db")
+        }
+
+    before = listing()
+    analyse(gold_room, "gold", window_end=DAY2_END, write=False)
+    assert listing() == before  # no comment index is created either
+    analyse(gold_room, "gold", window_end=DAY2_END)
+    assert {p.split("/")[0] for p in listing() - before} == {"reports"}

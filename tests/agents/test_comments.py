@@ -39,14 +39,24 @@ def flood_and_crowd() -> tuple[list[cm.CommentRecord], dict[str, np.ndarray]]:
     return records, vectors
 
 
+def table_of(records: list[cm.CommentRecord]) -> cm.CommentTable:
+    return cm.CommentTable.from_records(records)
+
+
+def everything(table: cm.CommentTable) -> np.ndarray:
+    return np.ones(table.n, dtype=bool)
+
+
 def test_distinct_authors_outrank_a_single_author_flood(
     flood_and_crowd: tuple[list[cm.CommentRecord], dict[str, np.ndarray]],
 ) -> None:
     records, vectors = flood_and_crowd
-    floods = cm.find_floods(records)
+    table = table_of(records)
+    floods = cm.find_floods(table)
     assert [(f.author, len(f.comment_ids)) for f in floods] == [("flooder", 100)]
-    flagged = frozenset((f.episode_id, f.author) for f in floods)
-    themes = th.build_themes(records, vectors, flagged)
+    flagged = np.isin(table.ids, floods[0].comment_ids)
+    themes, comment_theme = th.build_themes(table, everything(table), vectors, flagged)
+    assert (comment_theme >= 0).all()
     by_volume = th.rank_by_volume(themes)
     by_authors = th.rank_by_authors(themes)
     loud, crowd = themes[by_volume[0]], themes[by_authors[0]]
@@ -56,6 +66,8 @@ def test_distinct_authors_outrank_a_single_author_flood(
     assert by_volume != by_authors
     assert "declan" in loud.terms and "gorgeous" in crowd.terms
     assert crowd.likes == sum(range(50))
+    # Examples are the most liked comment of the most central texts.
+    assert all(table.ids[i].startswith("c01") for i in crowd.examples)
     assert crowd.sentiment == pytest.approx(1.0)
     assert loud.sentiment == pytest.approx(-1.0)
 
@@ -64,11 +76,24 @@ def test_themes_do_not_depend_on_input_order(
     flood_and_crowd: tuple[list[cm.CommentRecord], dict[str, np.ndarray]],
 ) -> None:
     records, vectors = flood_and_crowd
-    a = th.build_themes(records, vectors)
-    b = th.build_themes(list(reversed(records)), dict(reversed(list(vectors.items()))))
+    one, two = table_of(records), table_of(list(reversed(records)))
+    a, _ = th.build_themes(one, everything(one), vectors)
+    b, _ = th.build_themes(two, everything(two), dict(reversed(list(vectors.items()))))
     assert [(t.label, len(t.members), t.terms) for t in a] == [
         (t.label, len(t.members), t.terms) for t in b
     ]
+
+
+def test_themes_only_use_the_mask_and_texts_with_vectors(
+    flood_and_crowd: tuple[list[cm.CommentRecord], dict[str, np.ndarray]],
+) -> None:
+    records, vectors = flood_and_crowd
+    table = table_of(records)
+    mask = np.array([not cid.startswith("c000") for cid in table.ids])  # drop c00000-c00099
+    del vectors["the harbor shots are gorgeous, love episode 3"]
+    themes, comment_theme = th.build_themes(table, mask, vectors)
+    assert len(themes) == 1 and len(themes[0].members) == 49
+    assert (comment_theme[~mask] == -1).all()
 
 
 def test_kmeans_then_merge_recovers_clear_clusters_deterministically() -> None:
@@ -120,7 +145,7 @@ def test_near_duplicate_burst_is_flagged() -> None:
                for i in range(12)]  # fmt: skip
     records += [record(100 + i, "facts", f"v{i}", ts=1000 + i) for i in range(30)]
     records += [record(200 + i, spam, f"late{i}", ts=50_000 + i * 3600) for i in range(12)]
-    bursts = cm.find_bursts(records)
+    bursts = cm.find_bursts(table_of(records))
     assert len(bursts) == 1
     assert bursts[0].comment_ids == tuple(f"c{i:05d}" for i in range(12))
     assert bursts[0].authors == 12 and bursts[0].end - bursts[0].start == 44
@@ -129,19 +154,20 @@ def test_near_duplicate_burst_is_flagged() -> None:
 def test_burst_needs_enough_copies_inside_the_window() -> None:
     text = "watch the next episode early on my page"
     nine = [record(i, text, f"a{i}", ts=i * 10.0) for i in range(cm.BURST_MIN_COMMENTS - 1)]
-    assert cm.find_bursts(nine) == []
+    assert cm.find_bursts(table_of(nine)) == []
     spread = [record(i, text, f"a{i}", ts=i * 100.0) for i in range(20)]
     # 20 copies 100 s apart: any 300-s window holds only 4.
-    assert cm.find_bursts(spread) == []
+    assert cm.find_bursts(table_of(spread)) == []
 
 
 def test_flood_needs_count_and_share() -> None:
     crowd = [record(i, f"comment {i}", f"v{i}") for i in range(200)]
     six = [record(1000 + i, "same again", "loud") for i in range(6)]
-    assert cm.find_floods(crowd + six) == []  # 6 of 206 is under 5 %
-    floods = cm.find_floods(crowd[:20] + six)
+    assert cm.find_floods(table_of(crowd + six)) == []  # 6 of 206 is under 5 %
+    floods = cm.find_floods(table_of(crowd[:20] + six))
     assert len(floods) == 1 and floods[0].share == pytest.approx(6 / 26)
-    assert cm.find_floods(crowd[:2] + six[:4]) == []  # 4 comments is not a flood
+    assert floods[0].author == "loud" and len(floods[0].comment_ids) == 6
+    assert cm.find_floods(table_of(crowd[:2] + six[:4])) == []  # 4 comments is no flood
 
 
 @pytest.mark.parametrize(
@@ -201,7 +227,8 @@ def test_character_mentions_by_first_name() -> None:
         record(5, "June deserves better", "d"),
     ]
     cast = [{"name": "Theo Vance"}, {"name": "Mara Quinn"}, {"name": "June Quinn"}, {"name": ""}]
-    counts = {c.name: c for c in cm.character_mentions(records, cast)}
+    table = table_of(records)
+    counts = {c.name: c for c in cm.character_mentions(table, cast, everything(table))}
     assert set(counts) == {"Theo Vance", "Mara Quinn", "June Quinn"}
     theo = counts["Theo Vance"]
     assert (theo.comments, theo.authors, theo.episodes) == (3, 2, {"ep1": 1, "ep2": 2})
@@ -209,10 +236,26 @@ def test_character_mentions_by_first_name() -> None:
 
 
 def test_cue_matches_rank_by_likes() -> None:
-    records = [
-        record(1, "the flashback was so long I almost quit", "a", likes=3),
-        record(2, "too much explaining in the middle", "b", likes=9),
-        record(3, "love this", "c", likes=100),
-    ]
-    assert [r.comment_id for r in cm.cue_matches("pacing", records)] == ["c00002", "c00001"]
-    assert cm.cue_matches("low_participation", records) == []
+    table = table_of(
+        [
+            record(1, "the flashback was so long I almost quit", "a", likes=3),
+            record(2, "too much explaining in the middle", "b", likes=9),
+            record(3, "love this", "c", likes=100),
+        ]
+    )
+    pacing = cm.cue_mask("pacing", table, everything(table))
+    assert [table.ids[i] for i in table.top(pacing, 5)] == ["c00002", "c00001"]
+    assert not cm.cue_mask("low_participation", table, everything(table)).any()
+    assert not cm.cue_mask("pacing", table, ~everything(table)).any()
+    assert [table.ids[i] for i in table.top(everything(table), 2)] == ["c00003", "c00002"]
+
+
+def test_comment_table_codes_and_records() -> None:
+    table = table_of([record(2, "b", "x", "ep2", 5.0, 1), record(1, "a", "y", "ep1", 3.0, 7)])
+    assert table.ids == ["c00001", "c00002"]
+    assert table.record(0) == cm.CommentRecord("c00001", "ep1", "y", "a", 3.0, 7)
+    assert table.episode_mask("ep2").tolist() == [False, True]
+    assert not table.episode_mask("ep9").any()
+    assert table.distinct_authors(everything(table)) == 2
+    empty = table_of([])
+    assert empty.n == 0 and cm.find_bursts(empty) == [] and cm.find_floods(empty) == []

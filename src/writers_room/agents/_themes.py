@@ -10,28 +10,32 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from writers_room.agents._comments import CommentRecord, facts
+from writers_room.agents._comments import BoolArray, CommentTable, IntArray, facts
 
 SEED = 20240613
 MAX_THEMES = 12
 # One theme per this many distinct texts, up to MAX_THEMES.
 TEXTS_PER_THEME = 10
-MAX_ITERATIONS = 60
+MAX_ITERATIONS = 40
+# Stop once at most one text in this many changes theme in an iteration.
+CONVERGED_FRACTION = 1000
 # k-means is run with generous k; themes whose centres are this similar (cosine) are then
 # merged, so one opinion split across clusters counts as one theme. Distinct themes of
 # real comment feeds sit below ~0.75 (measured on the sample series at k up to 30).
 MERGE_COSINE = 0.8
 # Above this many distinct texts, themes are fitted on a fixed pseudo-random sample of
-# them (the texts with the smallest hash), which bounds the time spent reading vectors
-# from the index (~35 µs each through the Chroma client).
-MAX_THEME_TEXTS = 20_000
+# them (the texts with the smallest hash). That bounds the time spent reading vectors
+# from the index (~50 µs each through the Chroma client, so ~0.5 s) and clustering them;
+# for at most MAX_THEMES themes, 10k texts estimate each theme's share to about ±1 %.
+MAX_THEME_TEXTS = 10_000
 FETCH_BATCH = 2_000
 EXAMPLES = 3
 TERMS = 4
@@ -49,12 +53,12 @@ _STOPWORDS = frozenset(
 
 @dataclass
 class ThemeStats:
-    """One fitted theme, before it becomes a report model."""
+    """One fitted theme, before it becomes a report model (indices into the table)."""
 
-    members: list[CommentRecord]
+    members: IntArray
     label: str
     terms: list[str]
-    examples: list[CommentRecord]
+    examples: list[int]
     authors: int = 0
     likes: int = 0
     sentiment: float = 0.0
@@ -99,15 +103,15 @@ def spherical_kmeans(
     """
     n = vectors.shape[0]
     k = max(1, min(k, n))
-    x = vectors.astype(np.float64)
-    w = weights.astype(np.float64)
+    x = vectors.astype(np.float32)
+    w = weights.astype(np.float32)
     rng = np.random.default_rng(seed)
-    centres = np.empty((k, x.shape[1]))
+    centres = np.empty((k, x.shape[1]), dtype=np.float32)
     first = int(np.argmax(w))  # the most repeated text seeds the first theme
     centres[0] = x[first]
     closest = 1.0 - x @ centres[0]
     for c in range(1, k):
-        score = np.maximum(closest, 0.0) ** 2 * w
+        score = (np.maximum(closest, 0.0) ** 2 * w).astype(np.float64)
         total = score.sum()
         if total <= 0:
             pick = int(np.argmax(closest))
@@ -120,9 +124,10 @@ def spherical_kmeans(
     for _ in range(MAX_ITERATIONS):
         sims = x @ centres.T
         new = np.argmax(sims, axis=1)
-        if np.array_equal(new, labels):
-            break
+        changed = int((new != labels).sum())
         labels = new
+        if changed <= n // CONVERGED_FRACTION:
+            break
         for c in range(k):
             mask = labels == c
             if not mask.any():
@@ -145,13 +150,14 @@ def merge_close(
 ) -> np.ndarray:
     """Merge clusters whose weighted centres have cosine >= ``threshold`` (closest first)."""
     labels = labels.copy()
+    weighted = vectors * weights[:, None]
     while True:
-        ids = sorted(set(labels.tolist()))
+        ids = np.unique(labels)
         if len(ids) < 2:
             break
-        centres = np.stack(
-            [(vectors[labels == c] * weights[labels == c, None]).sum(0) for c in ids]
-        )
+        # Weighted centres of all clusters at once: one-hot(labels)^T @ (w * x).
+        onehot = (labels[:, None] == ids[None, :]).astype(weighted.dtype)
+        centres = onehot.T @ weighted
         centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
         sims = centres @ centres.T
         np.fill_diagonal(sims, -np.inf)
@@ -164,100 +170,129 @@ def merge_close(
     return np.array([remap[int(v)] for v in labels])
 
 
+@lru_cache(maxsize=200_000)
+def _terms(text: str) -> frozenset[str]:
+    return frozenset(
+        t for t in facts(text).tokens if t not in _STOPWORDS and len(t) > 2 and not t.isdigit()
+    )
+
+
+def doc_freq(texts: Mapping[str, int]) -> tuple[Counter[str], int]:
+    """Comments containing each term (a text counts ``n`` times), and the comment total."""
+    counts: Counter[str] = Counter()
+    total = 0
+    for text, n in texts.items():
+        total += n
+        for term in _terms(text):
+            counts[term] += n
+    return counts, total
+
+
 def key_terms(
-    cluster_texts: Mapping[str, int], other_texts: Mapping[str, int], top: int = TERMS
+    inside: Mapping[str, int],
+    n_in: int,
+    everywhere: Mapping[str, int],
+    n_all: int,
+    top: int = TERMS,
 ) -> list[str]:
     """Terms frequent in a cluster and rare elsewhere (a TF-IDF-like contrast).
 
     ``score = p_in · log((p_in + ε) / (p_out + ε))`` with ``p`` the share of comments
-    containing the term, inside the cluster and in all other themes.
+    containing the term, inside the cluster and in all other themes (``everywhere``
+    minus ``inside``, so the corpus is counted once for all clusters).
     """
-
-    def doc_freq(texts: Mapping[str, int]) -> tuple[Counter[str], int]:
-        counts: Counter[str] = Counter()
-        total = 0
-        for text, n in texts.items():
-            total += n
-            for term in set(facts(text).tokens):
-                if term not in _STOPWORDS and len(term) > 2 and not term.isdigit():
-                    counts[term] += n
-        return counts, total
-
-    inside, n_in = doc_freq(cluster_texts)
-    outside, n_out = doc_freq(other_texts)
     eps = 0.01
+    n_out = n_all - n_in
     scored = []
     for term, count in inside.items():
         p_in = count / max(1, n_in)
         if p_in < 0.05:
             continue
-        p_out = outside.get(term, 0) / max(1, n_out)
+        p_out = (everywhere.get(term, 0) - count) / max(1, n_out)
         scored.append((p_in * math.log((p_in + eps) / (p_out + eps)), term))
     scored.sort(key=lambda st: (-st[0], st[1]))
     return [term for _, term in scored[:top]]
 
 
 def build_themes(
-    records: Sequence[CommentRecord],
+    table: CommentTable,
+    mask: BoolArray,
     vectors: Mapping[str, np.ndarray],
-    flagged_authors: frozenset[tuple[str, str]] = frozenset(),
-) -> list[ThemeStats]:
-    """Cluster ``records`` (those whose text has a vector) into themes.
+    flagged: BoolArray | None = None,
+) -> tuple[list[ThemeStats], IntArray]:
+    """Cluster the comments in ``mask`` whose text has a vector into themes.
 
     Args:
-        records: The comments to cluster.
+        table: The window's comments.
+        mask: Which of them may form themes (bursts and injections are left out).
         vectors: Unit vector per distinct text.
-        flagged_authors: (episode_id, author) pairs flagged as floods; their comments
-            stay in the themes (a vocal minority is still an opinion) but are counted.
+        flagged: Comments of flagged authors (floods); they stay in the themes (a vocal
+            minority is still an opinion) but are counted.
 
     Returns:
-        Themes in no particular order; callers rank them.
+        The themes (in no particular order; callers rank them) and, per comment, the
+        index of its theme in that list or -1.
     """
-    by_text: dict[str, list[CommentRecord]] = defaultdict(list)
-    for record in records:
-        if record.text in vectors:
-            by_text[record.text].append(record)
-    texts = sorted(by_text)
-    if not texts:
-        return []
-    matrix = np.stack([vectors[t] for t in texts])
+    comment_theme = np.full(table.n, -1, dtype=np.int64)
+    if table.n == 0:
+        return [], comment_theme
+    has_vector = np.array([t in vectors for t in table.texts], dtype=bool)
+    use = mask & has_vector[table.text]
+    weights_t = np.bincount(table.text[use], minlength=len(table.texts)).astype(np.float64)
+    text_ids = np.flatnonzero(weights_t > 0)
+    if text_ids.size == 0:
+        return [], comment_theme
+    # A fixed order of texts (by text, not by arrival) keeps the clustering reproducible.
+    text_ids = np.array(sorted(text_ids.tolist(), key=lambda t: table.texts[t]), dtype=np.int64)
+    matrix = np.stack([vectors[table.texts[t]] for t in text_ids]).astype(np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    matrix = matrix / np.where(norms > 0, norms, 1.0)
-    weights = np.array([len(by_text[t]) for t in texts], dtype=np.float64)
-    k = min(MAX_THEMES, max(1, len(texts) // TEXTS_PER_THEME))
+    matrix /= np.where(norms > 0, norms, 1.0)
+    weights = weights_t[text_ids]
+    k = min(MAX_THEMES, max(1, len(text_ids) // TEXTS_PER_THEME))
     labels = merge_close(matrix, weights, spherical_kmeans(matrix, weights, k))
-    clusters: dict[int, list[int]] = defaultdict(list)
-    for index, label in enumerate(labels.tolist()):
-        clusters[label].append(index)
-    counts_all = {t: len(by_text[t]) for t in texts}
+    theme_of_text = np.full(len(table.texts), -1, dtype=np.int64)
+    theme_of_text[text_ids] = labels
+    comment_theme = np.where(use, theme_of_text[table.text], -1)
+
+    counts_all = {table.texts[t]: int(weights_t[t]) for t in text_ids}
+    everywhere, n_all = doc_freq(counts_all)
+    # The comment quoted for a text: its most liked, then lowest id.
+    quote_of_text = np.full(len(table.texts), -1, dtype=np.int64)
+    ranked_comments = table.quote_rank[use[table.quote_rank]]
+    first = np.unique(table.text[ranked_comments], return_index=True)
+    quote_of_text[first[0]] = ranked_comments[first[1]]
+    flagged = flagged if flagged is not None else np.zeros(table.n, dtype=bool)
     themes = []
-    for label in sorted(clusters):
-        idx = clusters[label]
-        centre = (matrix[idx] * weights[idx, None]).sum(axis=0)
+    for label in range(int(labels.max()) + 1):
+        rows = np.flatnonzero(labels == label)
+        centre = (matrix[rows] * weights[rows, None]).sum(axis=0)
         centre /= np.linalg.norm(centre) or 1.0
-        closeness = matrix[idx] @ centre
-        order = sorted(range(len(idx)), key=lambda i: (-float(closeness[i]), texts[idx[i]]))
-        ranked = [texts[idx[i]] for i in order]
-        members = [r for t in ranked for r in by_text[t]]
-        inside = {t: counts_all[t] for t in ranked}
-        outside = {t: c for t, c in counts_all.items() if t not in inside}
-        examples = [
-            min(by_text[t], key=lambda r: (-r.likes, r.comment_id)) for t in ranked[:EXAMPLES]
-        ]
+        closeness = matrix[rows] @ centre
+        order = sorted(
+            range(len(rows)), key=lambda i: (-round(float(closeness[i]), 6), int(text_ids[rows[i]]))
+        )
+        ranked = [int(text_ids[rows[i]]) for i in order]
+        members = np.flatnonzero(comment_theme == label)
+        inside, n_in = doc_freq({table.texts[t]: int(weights_t[t]) for t in ranked})
+        episodes = np.bincount(table.episode[members], minlength=len(table.episodes))
         themes.append(
             ThemeStats(
-                members=sorted(members, key=lambda r: r.comment_id),
-                label=ranked[0][:120],
-                terms=key_terms(inside, outside),
-                examples=examples,
-                authors=len({r.author for r in members}),
-                likes=sum(r.likes for r in members),
-                sentiment=sum(facts(r.text).sentiment for r in members) / len(members),
-                flagged=sum((r.episode_id, r.author) in flagged_authors for r in members),
-                episodes=dict(sorted(Counter(r.episode_id for r in members).items())),
+                members=members,
+                label=table.texts[ranked[0]][:120],
+                terms=key_terms(inside, n_in, everywhere, n_all),
+                examples=[int(quote_of_text[t]) for t in ranked[:EXAMPLES]],
+                authors=table.distinct_authors(members_mask := comment_theme == label),
+                likes=int(table.likes[members].sum()),
+                sentiment=float(table.sentiment_t[table.text[members]].mean()),
+                flagged=int((flagged & members_mask).sum()),
+                episodes={
+                    table.episodes[e]: int(c)
+                    for e, c in sorted(enumerate(episodes), key=lambda ec: table.episodes[ec[0]])
+                    if c
+                },
             )
         )
-    return themes
+    return themes, comment_theme
 
 
 def rank_by_authors(themes: Sequence[ThemeStats]) -> list[int]:

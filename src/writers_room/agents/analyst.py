@@ -8,6 +8,12 @@ mentions, suspicious bursts) and returns an :class:`AnalystReport`. With ``write
 it also writes ``report.json``, ``report.html`` and the charts under
 ``<home>/reports/<series_id>/<window_end>/``. Same data in, byte-identical files out.
 
+Comment intelligence reads the comments posted *in the window*: the review is about the
+last 24 hours, and a lifetime view would let an old episode's settled conversation drown
+what viewers said today. Themes use the vectors embedded at ingest, read from the comment
+index one per distinct text (fitted on a fixed sample above ``MAX_THEME_TEXTS`` distinct
+texts); flags, questions and character mentions read every comment's text.
+
 The CLI prints :func:`report_json` for ``--json`` and :func:`render_report_text`
 otherwise.
 """
@@ -17,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlmodel import select
 
 from writers_room.agents import _comments as cm
@@ -418,9 +427,9 @@ def _variants(
 
 @dataclass
 class _Intel:
-    records: list[cm.CommentRecord]
-    clean: dict[str, list[cm.CommentRecord]]  # per episode, quotable comments
-    theme_of: dict[str, int]  # comment_id -> theme id
+    table: cm.CommentTable
+    quotable: cm.BoolArray  # not a burst, an injection or a flooding author's comment
+    comment_theme: npt.NDArray[np.int64]  # theme id per comment, 0 when none
     themes: list[Theme]
     by_volume: list[int]
     by_authors: list[int]
@@ -428,10 +437,43 @@ class _Intel:
     voices: dict[str, AudienceVoice]
     flags: list[Flag]
     scope: CommentScope
-    examples_by_theme: dict[int, list[cm.CommentRecord]]
 
 
-def _quote(r: cm.CommentRecord) -> Quote:
+class _IndexOpener:
+    """Opens the comment index's collection on a background thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._result: list[Any] = []
+        self._error: list[BaseException] = []
+        self._thread = threading.Thread(
+            target=self._open, args=(settings,), name="analyst-index", daemon=True
+        )
+        # No embedded index on disk means no comment was ever embedded: don't create one.
+        self.exists = bool(settings.chroma_url) or settings.chroma_path.exists()
+        if self.exists:
+            self._thread.start()
+
+    def _open(self, settings: Settings) -> None:
+        try:
+            from writers_room.memory.index import CommentIndex
+
+            collection = CommentIndex(settings).collection
+            collection.get(ids=["analyst-warm-up"], include=[])
+            self._result.append(collection)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            self._error.append(exc)
+
+    def collection(self) -> Any:
+        if not self.exists:
+            return None
+        self._thread.join()
+        if self._error:
+            raise self._error[0]
+        return self._result[0]
+
+
+def _quote(table: cm.CommentTable, i: int) -> Quote:
+    r = table.record(i)
     return Quote(comment_id=r.comment_id, text=r.text, likes=r.likes, episode_id=r.episode_id)
 
 
@@ -443,32 +485,49 @@ def _comment_intel(
     seg: Mapping[str, str | bool] | None,
 ) -> _Intel:
     platform = seg.get("platform") if seg else None
-    records = cm.load_comments(
+    # Opening the comment index (import, client, first read of its segments) takes seconds
+    # in a fresh process and mostly waits on Chroma's own code: start it now, so it runs
+    # while the comments are read from SQL and their texts are analysed.
+    index = _IndexOpener(settings)
+    table = cm.load_comments(
         settings, series.series_id, start, end, platform if isinstance(platform, str) else None
     )
-    bursts = cm.find_bursts(records)
-    burst_ids = {cid for b in bursts for cid in b.comment_ids}
-    injections = [r for r in records if cm.facts(r.text).injection]
-    injection_ids = {r.comment_id for r in injections}
-    floods = cm.find_floods(records)
-    flooders = frozenset((f.episode_id, f.author) for f in floods)
-    themable = [
-        r for r in records if r.comment_id not in burst_ids and r.comment_id not in injection_ids
+    bursts = cm.find_bursts(table)
+    floods = cm.find_floods(table)
+    index_of = {cid: i for i, cid in enumerate(table.ids)} if bursts else {}
+    in_burst = np.zeros(table.n, dtype=bool)
+    for b in bursts:
+        in_burst[[index_of[cid] for cid in b.comment_ids]] = True
+    injection = table.injection_t[table.text] if table.n else np.zeros(0, dtype=bool)
+    keys = cm.flood_keys(table)
+    flood_pairs = [
+        table.episodes.index(f.episode_id) * max(1, len(table.authors))
+        + table.authors.index(f.author)
+        for f in floods
     ]
+    flooded = np.isin(keys, flood_pairs)
+    themable = ~in_burst & ~injection
+    quotable = themable & ~flooded
 
-    ids_by_text: dict[str, str] = {}
-    for r in themable:  # records are ordered by id: the first id per text is the smallest
-        ids_by_text.setdefault(r.text, r.comment_id)
-    chosen = th.sample_texts(sorted(ids_by_text), th.MAX_THEME_TEXTS)
-    vectors = {}
+    # One vector per distinct text, read by one comment id per text.
+    first_of_text = np.full(len(table.texts), -1, dtype=np.int64)
+    candidates = np.flatnonzero(themable)[::-1]  # reversed: the lowest id per text wins
+    first_of_text[table.text[candidates]] = candidates
+    texts = [table.texts[t] for t in np.flatnonzero(first_of_text >= 0)]
+    chosen = th.sample_texts(texts, th.MAX_THEME_TEXTS)
+    vectors: dict[str, np.ndarray] = {}
     if chosen:
-        from writers_room.memory.index import CommentIndex
-
-        collection = CommentIndex(settings).collection
-        vectors = th.fetch_vectors(collection, {t: ids_by_text[t] for t in chosen})
+        text_code = {t: i for i, t in enumerate(table.texts)}
+        wanted = {t: table.ids[first_of_text[text_code[t]]] for t in chosen}
+        collection = index.collection()
+        if collection is not None:
+            vectors = th.fetch_vectors(collection, wanted)
     chosen_set = set(chosen)
-    missing = sum(1 for r in themable if r.text in chosen_set and r.text not in vectors)
-    stats = th.build_themes(themable, vectors, flooders)
+    chosen_t = np.array([t in chosen_set for t in table.texts], dtype=bool)
+    has_vector_t = np.array([t in vectors for t in table.texts], dtype=bool)
+    missing = int((themable & chosen_t[table.text] & ~has_vector_t[table.text]).sum())
+    stats, theme_index = th.build_themes(table, themable, vectors, flooded)
+
     authors_rank = th.rank_by_authors(stats)
     volume_rank = th.rank_by_volume(stats)
     theme_id = {index: rank + 1 for rank, index in enumerate(authors_rank)}
@@ -482,8 +541,8 @@ def _comment_intel(
             distinct_authors=stats[i].authors,
             likes=stats[i].likes,
             sentiment=stats[i].sentiment,
-            examples=[r.comment_id for r in stats[i].examples],
-            example_texts=[r.text for r in stats[i].examples],
+            examples=[table.ids[c] for c in stats[i].examples],
+            example_texts=[table.texts[table.text[c]] for c in stats[i].examples],
             episodes=stats[i].episodes,
             flagged_comments=stats[i].flagged,
             rank_by_authors=theme_id[i],
@@ -491,63 +550,60 @@ def _comment_intel(
         )
         for i in authors_rank
     ]
-    theme_of = {r.comment_id: theme_id[i] for i, s in enumerate(stats) for r in s.members}
-    examples_by_theme = {theme_id[i]: s.examples for i, s in enumerate(stats)}
+    to_id = np.array([0] + [theme_id[i] for i in range(len(stats))], dtype=np.int64)
+    comment_theme = to_id[theme_index + 1]
     label_of = {t.theme_id: t.label for t in themes}
 
-    clean: dict[str, list[cm.CommentRecord]] = defaultdict(list)
-    for r in themable:
-        if (r.episode_id, r.author) not in flooders:
-            clean[r.episode_id].append(r)
-
     voices: dict[str, AudienceVoice] = {}
-    per_episode: dict[str, list[cm.CommentRecord]] = defaultdict(list)
-    for r in themable:
-        per_episode[r.episode_id].append(r)
-    for episode_id, rs in sorted(per_episode.items()):
-        asks = [r for r in rs if cm.facts(r.text).question]
-        predicts = [r for r in rs if cm.facts(r.text).prediction]
-        authors = {r.author for r in rs}
-        engaged = {r.author for r in asks} | {r.author for r in predicts}
-        counts: Counter[int] = Counter()
-        theme_authors: dict[int, set[str]] = defaultdict(set)
-        for r in rs:
-            tid = theme_of.get(r.comment_id)
-            if tid is not None:
-                counts[tid] += 1
-                theme_authors[tid].add(r.author)
-        top = sorted(counts, key=lambda tid: (-len(theme_authors[tid]), -counts[tid], tid))[:3]
-
-        def best(pool: list[cm.CommentRecord], episode: str = episode_id) -> list[Quote]:
-            ok = [r for r in pool if (episode, r.author) not in flooders]
-            ok.sort(key=lambda r: (-r.likes, r.comment_id))
-            return [_quote(r) for r in ok[:EXAMPLES_PER_VOICE]]
-
+    asks_all = table.question_t[table.text] if table.n else np.zeros(0, dtype=bool)
+    guesses_all = table.prediction_t[table.text] if table.n else np.zeros(0, dtype=bool)
+    for episode_id in sorted(table.episodes):
+        mine = table.episode_mask(episode_id) & themable
+        n = int(mine.sum())
+        if n == 0:
+            continue
+        asks, guesses = mine & asks_all, mine & guesses_all
+        authors = table.distinct_authors(mine)
+        engaged = table.distinct_authors(asks | guesses)
+        tids, counts = np.unique(comment_theme[mine & (comment_theme > 0)], return_counts=True)
+        theme_authors = {
+            int(tid): table.distinct_authors(mine & (comment_theme == tid)) for tid in tids
+        }
+        top = sorted(
+            zip(tids.tolist(), counts.tolist(), strict=True),
+            key=lambda tc: (-theme_authors[tc[0]], -tc[1], tc[0]),
+        )[:3]
         voices[episode_id] = AudienceVoice(
-            comments=len(rs),
-            distinct_authors=len(authors),
-            questions=len(asks),
-            predictions=len(predicts),
-            engaged_author_share=len(engaged) / len(authors) if authors else 0.0,
-            sentiment=sum(cm.facts(r.text).sentiment for r in rs) / len(rs),
-            question_examples=best(asks),
-            prediction_examples=best(predicts),
+            comments=n,
+            distinct_authors=authors,
+            questions=int(asks.sum()),
+            predictions=int(guesses.sum()),
+            engaged_author_share=engaged / authors if authors else 0.0,
+            sentiment=float(table.sentiment_t[table.text[mine]].mean()),
+            question_examples=[
+                _quote(table, i) for i in table.top(asks & quotable, EXAMPLES_PER_VOICE)
+            ],
+            prediction_examples=[
+                _quote(table, i) for i in table.top(guesses & quotable, EXAMPLES_PER_VOICE)
+            ],
             themes=[
                 EpisodeTheme(
                     theme_id=tid,
                     label=label_of[tid],
-                    comments=counts[tid],
-                    distinct_authors=len(theme_authors[tid]),
+                    comments=count,
+                    distinct_authors=theme_authors[tid],
                 )
-                for tid in top
+                for tid, count in top
             ],
         )
 
     flags: list[Flag] = []
-    episode_of = {r.comment_id: r.episode_id for r in records}
     for b in bursts:
-        episodes = Counter(episode_of[cid] for cid in b.comment_ids)
-        episode = sorted(episodes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        members = [index_of[cid] for cid in b.comment_ids]
+        episodes = np.bincount(table.episode[members], minlength=len(table.episodes))
+        episode = sorted(
+            (table.episodes[e] for e in np.flatnonzero(episodes == episodes.max())),
+        )[0]
         flags.append(
             Flag(
                 kind="duplicate_burst",
@@ -575,20 +631,19 @@ def _comment_intel(
                 evidence={"comments": float(len(f.comment_ids)), "share": f.share},
             )
         )
-    by_episode_injection: dict[str, list[str]] = defaultdict(list)
-    for r in injections:
-        by_episode_injection[r.episode_id].append(r.comment_id)
-    for episode_id, ids in sorted(by_episode_injection.items()):
-        flags.append(
-            Flag(
-                kind="prompt_injection",
-                detail=f"{len(ids)} comment(s) on {episode_id} address the AI instead of the "
-                "show; kept out of themes and quotes",
-                episode_id=episode_id,
-                comment_ids=ids[:MAX_FLAG_IDS],
-                evidence={"comments": float(len(ids))},
+    for episode_id in sorted(table.episodes):
+        ids = [table.ids[i] for i in np.flatnonzero(table.episode_mask(episode_id) & injection)]
+        if ids:
+            flags.append(
+                Flag(
+                    kind="prompt_injection",
+                    detail=f"{len(ids)} comment(s) on {episode_id} address the AI instead of "
+                    "the show; kept out of themes and quotes",
+                    episode_id=episode_id,
+                    comment_ids=ids[:MAX_FLAG_IDS],
+                    evidence={"comments": float(len(ids))},
+                )
             )
-        )
 
     characters = [
         CharacterMentions(
@@ -598,21 +653,21 @@ def _comment_intel(
             sentiment=c.sentiment,
             episodes=c.episodes,
         )
-        for c in cm.character_mentions(themable, series.characters)
+        for c in cm.character_mentions(table, series.characters, themable)
     ]
     scope = CommentScope(
         start=_iso(start),
         end=_iso(end),
-        comments=len(records),
+        comments=table.n,
         themed=sum(len(s.members) for s in stats),
-        excluded=len(records) - len(themable),
+        excluded=int((~themable).sum()),
         missing_vectors=missing,
-        sampled=len(chosen) < len(ids_by_text),
+        sampled=len(chosen) < len(texts),
     )
     return _Intel(
-        records=records,
-        clean=dict(clean),
-        theme_of=theme_of,
+        table=table,
+        quotable=quotable,
+        comment_theme=comment_theme,
         themes=themes,
         by_volume=[theme_id[i] for i in volume_rank],
         by_authors=[theme_id[i] for i in authors_rank],
@@ -620,19 +675,19 @@ def _comment_intel(
         voices=voices,
         flags=flags,
         scope=scope,
-        examples_by_theme=examples_by_theme,
     )
 
 
 def _finding(d: dx.Diagnosis, episode_id: str, baseline: str, intel: _Intel) -> Finding:
-    pool = intel.clean.get(episode_id, [])
-    chosen = cm.cue_matches(d.kind, pool)[:QUOTES_PER_FINDING]
-    if not chosen and pool:
-        # No comment names the problem: quote what the episode's largest themes say.
+    table = intel.table
+    pool = table.episode_mask(episode_id) & intel.quotable
+    chosen = table.top(cm.cue_mask(d.kind, table, pool), QUOTES_PER_FINDING)
+    if not chosen and pool.any():
+        # No comment names the problem: quote what the episode's largest theme says.
         voice = intel.voices.get(episode_id)
-        top = [t.theme_id for t in voice.themes] if voice else []
-        ranked = [r for r in pool if intel.theme_of.get(r.comment_id) in top[:1]]
-        chosen = sorted(ranked or pool, key=lambda r: (-r.likes, r.comment_id))[:QUOTES_PER_FINDING]
+        top = voice.themes[0].theme_id if voice and voice.themes else -1
+        in_theme = pool & (intel.comment_theme == top)
+        chosen = table.top(in_theme if in_theme.any() else pool, QUOTES_PER_FINDING)
     problem, proposal = dx.PROBLEMS[d.kind]
     return Finding(
         kind=d.kind,
@@ -642,22 +697,28 @@ def _finding(d: dx.Diagnosis, episode_id: str, baseline: str, intel: _Intel) -> 
         evidence=d.evidence,
         baseline=baseline,
         shot_id=d.shot_id,
-        comment_ids=[r.comment_id for r in chosen],
-        quotes=[_quote(r) for r in chosen],
+        comment_ids=[table.ids[i] for i in chosen],
+        quotes=[_quote(table, i) for i in chosen],
     )
 
 
 def _traffic_flags(episodes: Sequence[EpisodeReport], intel: _Intel) -> list[Flag]:
     flags = []
-    stored = Counter(r.episode_id for r in intel.records)
+    table = intel.table
+    stored = {
+        e: int(c)
+        for e, c in zip(
+            table.episodes, np.bincount(table.episode, minlength=len(table.episodes)), strict=True
+        )
+    }
     ratios = {
-        e.episode_id: stored[e.episode_id] / e.metrics.starts
+        e.episode_id: stored.get(e.episode_id, 0) / e.metrics.starts
         for e in episodes
         if e.metrics.starts > 0
     }
     typical = sorted(ratios.values())[len(ratios) // 2] if ratios else 0.0
     for e in episodes:
-        n = stored[e.episode_id]
+        n = stored.get(e.episode_id, 0)
         if n >= ANOMALY_MIN_COMMENTS and (
             e.metrics.starts == 0
             or (typical > 0 and ratios[e.episode_id] >= ANOMALY_COMMENT_MULTIPLE * typical)
