@@ -200,3 +200,40 @@ def test_analyse_has_no_side_effects_but_its_report_files(gold_room: Settings) -
     assert listing() == before  # no comment index is created either
     analyse(gold_room, "gold", window_end=DAY2_END)
     assert {p.split("/")[0] for p in listing() - before} == {"reports"}
+
+
+def test_comment_intelligence_on_each_backend(gold_room: Settings, tmp_path: Path) -> None:
+    from writers_room.memory.comments import ingest_comments
+
+    lines = []
+    spam = "FREE COINS for every episode at https://spam.example/x?t=1 today!!"
+    for i in range(12):  # a burst: 12 copies inside one minute, on day 1
+        lines.append(("e4", f"bot{i}", spam, f"2026-11-16T10:00:{i * 4:02d}Z"))
+    for i in range(6):
+        lines.append(
+            ("e4", f"fan{i}", f"who sent the letter to Ada?? part {i}", "2026-11-16T12:00:00Z")
+        )
+    lines.append(("e4", "fan9", "Max Weber is so slimy", "2026-11-16T13:00:00Z"))
+    lines.append(("e4", "late", "this is on day two", "2026-11-17T01:00:00Z"))
+    path = tmp_path / "comments.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"comment_id": f"g{i:03d}", "series_id": "gold", "episode_id": ep,
+                        "author_id": author, "text": text, "ts": ts, "likes": i})
+            + "\n"
+            for i, (ep, author, text, ts) in enumerate(lines)
+        )
+    )  # fmt: skip
+    ingest_comments(gold_room, path)
+    report = analyse(gold_room, "gold", window_end=DAY2_END, write=False)
+    assert report.comment_scope.comments == 19  # the day-two comment is outside the window
+    assert report.comment_scope.excluded == 12 and report.comment_scope.themed == 7
+    burst = [f for f in report.flags if f.kind == "duplicate_burst"]
+    assert len(burst) == 1 and burst[0].evidence["seconds"] == 44
+    assert burst[0].comment_ids == [f"g{i:03d}" for i in range(12)]
+    e4 = next(e for e in report.episodes if e.episode_id == "e4")
+    assert e4.audience is not None and e4.audience.questions == 6
+    assert e4.audience.distinct_authors == 7
+    names = {c.name: c.comments for c in report.characters}
+    assert names == {"Ada Byron": 6, "Max Weber": 1}
+    assert sum(t.comments for t in report.themes) == 7

@@ -248,7 +248,10 @@ def load_comments(
     if not rows:
         return CommentTable([], [], [], [], [], [])
     ids, episodes, authors, texts, ts, likes = zip(*rows, strict=True)
-    return CommentTable(ids, episodes, authors, texts, ts, likes)
+    # julianday() arithmetic is exact to a few microseconds; round to the millisecond the
+    # ingest keeps, so both backends give identical times.
+    seconds = np.round(np.asarray(ts, dtype=np.float64), 3)
+    return CommentTable(ids, episodes, authors, texts, seconds.tolist(), likes)
 
 
 def tokens(text: str) -> list[str]:
