@@ -12,14 +12,31 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator
 
 from writers_room.errors import InputError
 
-__all__ = ["detect_format", "file_sha256", "iter_rows", "open_text"]
+__all__ = ["UTCTime", "detect_format", "file_sha256", "iter_rows", "open_text", "validate_row"]
 
 Format = Literal["csv", "jsonl"]
+
+
+def _epoch_ms(value: Any) -> Any:
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    return value
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# A time in an input file: ISO 8601 (naive means UTC) or epoch milliseconds.
+UTCTime = Annotated[datetime, BeforeValidator(_epoch_ms), AfterValidator(_as_utc)]
 
 _SUFFIXES: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 

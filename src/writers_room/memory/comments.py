@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 
 from writers_room.config import Settings
 from writers_room.errors import InputError
-from writers_room.memory._readers import file_sha256, iter_rows, validate_row
+from writers_room.memory._readers import UTCTime, file_sha256, iter_rows, validate_row
 from writers_room.memory.db import audit, get_engine, session_scope
 from writers_room.memory.embedding import get_embedder
 from writers_room.memory.index import CommentIndex
@@ -58,7 +58,7 @@ class CommentRow(BaseModel):
     episode_id: str = Field(min_length=1)
     author_id: str = Field(min_length=1)
     text: str = Field(min_length=1, max_length=10_000)
-    ts: datetime
+    ts: UTCTime
     likes: int = Field(ge=0)
     parent_id: str | None = None
     platform: str | None = None
@@ -74,18 +74,6 @@ class CommentRow(BaseModel):
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         return str(value)
-
-    @field_validator("ts", mode="before")
-    @classmethod
-    def _parse_time(cls, value: Any) -> Any:
-        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-            return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
-        return value
-
-    @field_validator("ts")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(frozen=True)

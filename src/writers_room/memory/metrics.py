@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from writers_room.config import Settings
 from writers_room.errors import InputError
-from writers_room.memory._readers import file_sha256, iter_rows, validate_row
+from writers_room.memory._readers import UTCTime, file_sha256, iter_rows, validate_row
 from writers_room.memory.db import audit, session_scope
 from writers_room.memory.models import Episode, IngestRun, MetricWindow, Variant
 from writers_room.memory.series import variant_kind
@@ -62,7 +62,7 @@ class MetricRow(BaseModel):
     series_id: str = Field(min_length=1)
     episode_id: str = Field(min_length=1)
     variant_id: str = Field(min_length=1)
-    window_start: datetime
+    window_start: UTCTime
     window_hours: int = Field(gt=0, le=24 * 31)
     impressions: int = Field(ge=0)
     clicks: int = Field(ge=0)
@@ -76,18 +76,6 @@ class MetricRow(BaseModel):
     revenue: float = Field(ge=0)
     avg_view_s: float = Field(ge=0)
     retention: list[float]
-
-    @field_validator("window_start", mode="before")
-    @classmethod
-    def _parse_time(cls, value: Any) -> Any:
-        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-            return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
-        return value
-
-    @field_validator("window_start")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     @field_validator("retention", mode="before")
     @classmethod

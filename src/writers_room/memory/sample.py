@@ -42,6 +42,11 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import yaml
 
+from writers_room.memory.events import EVENT_TYPES
+from writers_room.memory.events import OPTIONAL as EVENT_OPTIONAL
+from writers_room.memory.events import REQUIRED as EVENT_REQUIRED
+from writers_room.memory.metrics import REQUIRED as METRIC_REQUIRED
+
 __all__ = ["EVENT_COLUMNS", "EVENT_TYPES", "METRIC_COLUMNS", "SampleBundle", "generate"]
 
 Progress = Callable[[str, int, int], None]
@@ -50,50 +55,9 @@ _Arr = npt.NDArray[Any]
 WINDOW_START = datetime(2026, 11, 16, tzinfo=UTC)
 DAYS = 3
 
-EVENT_COLUMNS = (
-    "ts",
-    "series_id",
-    "episode_id",
-    "variant_id",
-    "viewer_id",
-    "type",
-    "position_s",
-    "value",
-    "platform",
-    "country",
-    "returning",
-)
-EVENT_TYPES = (
-    "impression",
-    "click",
-    "play",
-    "progress",
-    "complete",
-    "share",
-    "save",
-    "comment",
-    "follow",
-    "purchase",
-)
-METRIC_COLUMNS = (
-    "series_id",
-    "episode_id",
-    "variant_id",
-    "window_start",
-    "window_hours",
-    "impressions",
-    "clicks",
-    "views",
-    "completions",
-    "shares",
-    "saves",
-    "comments",
-    "follows",
-    "conversions",
-    "revenue",
-    "avg_view_s",
-    "retention",
-)
+# The generator writes exactly what ingest reads: one definition of the formats.
+EVENT_COLUMNS = EVENT_REQUIRED + EVENT_OPTIONAL
+METRIC_COLUMNS = METRIC_REQUIRED
 
 _MS_PER_DAY = 86_400_000
 _MS_PER_HOUR = 3_600_000
