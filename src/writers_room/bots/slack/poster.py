@@ -23,6 +23,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import ColumnElement
 from sqlmodel import col, or_, select
 
 from writers_room.bots.slack import blocks as bk
@@ -31,7 +32,7 @@ from writers_room.config import Settings
 from writers_room.graphs.chat._answers import window_folder
 from writers_room.graphs.chat.run import ChatRoom, chat_thread_id
 from writers_room.memory.db import audit, session_scope
-from writers_room.memory.models import AuditLog, BriefVersion, Decision, RenderJob
+from writers_room.memory.models import AuditLog, BriefVersion, Decision, Proposal, RenderJob
 from writers_room.memory.proposals import get_proposal, list_proposals
 
 __all__ = ["ReviewPoster"]
@@ -340,18 +341,26 @@ class ReviewPoster:
         return posted
 
     def _posted_since(self, proposal_id: str, since: datetime) -> bool:
+        """Whether the proposal, or the review that carries it, was posted since ``since``.
+
+        A review post is claimed before its proposals are sent, so a process starting
+        beside the poster sees the claim even while the proposals are still on their way.
+        """
         with session_scope(self.settings) as session:
+            proposal = session.get(Proposal, proposal_id)
+            subjects: list[ColumnElement[bool]] = [
+                col(AuditLog.subject) == proposal_id,
+                col(AuditLog.subject).startswith(f"{proposal_id}@"),
+            ]
+            actions = ["slack.proposal_message", "slack.proposal_post"]
+            if proposal is not None and proposal.thread_id:
+                subjects.append(col(AuditLog.subject) == proposal.thread_id)
+                actions.append("slack.review_post")
             found = session.exec(
                 select(AuditLog.id)
                 .where(
-                    or_(
-                        AuditLog.action == "slack.proposal_message",
-                        AuditLog.action == "slack.proposal_post",
-                    ),
-                    or_(
-                        AuditLog.subject == proposal_id,
-                        col(AuditLog.subject).startswith(f"{proposal_id}@"),
-                    ),
+                    col(AuditLog.action).in_(actions),
+                    or_(*subjects),
                     col(AuditLog.ts) >= since,
                 )
                 .limit(1)

@@ -39,6 +39,8 @@ BAND_WORDS = {
     "double_down": "double down",
 }
 QUOTES = 3
+# Nearest comments fetched without a filter before keeping the episode's (see nearby_comments).
+WIDE_K = 256
 
 _cache_lock = threading.Lock()
 _report_cache: dict[Path, tuple[float, dict[str, Any]]] = {}
@@ -106,22 +108,42 @@ def latest_report(settings: Settings, series_id: str) -> tuple[dict[str, Any], P
 def nearby_comments(
     settings: Settings, series_id: str, episode_id: str | None, question: str, k: int = QUOTES
 ) -> list[tuple[str, str, int]]:
-    """(comment_id, text, likes) of the comments nearest to ``question`` in the index."""
+    """(comment_id, text, likes) of the episode's comments nearest to ``question``.
+
+    Chroma answers an unfiltered query in milliseconds but a metadata-filtered one in
+    hundreds (it narrows by metadata first) at 200k comments. So the room asks for the
+    :data:`WIDE_K` nearest comments overall and keeps the episode's: when at least ``k``
+    of them are there, they *are* the episode's ``k`` nearest. Only otherwise (an episode
+    with few comments) does it run the filtered query.
+    """
     from writers_room.memory.index import CommentIndex
 
-    clauses: list[dict[str, Any]] = [{"series_id": series_id}]
-    if episode_id:
-        clauses.append({"episode_id": episode_id})
-    where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-    found = CommentIndex(settings).query(question, k=k, where=where)
-    ids = [cid for cid, _ in found]
+    index = CommentIndex(settings)
+    wide = [cid for cid, _ in index.query(question, k=WIDE_K)]
+    found = _comments_of(settings, wide, series_id, episode_id)
+    if len(found) < k:
+        clauses: list[dict[str, Any]] = [{"series_id": series_id}]
+        if episode_id:
+            clauses.append({"episode_id": episode_id})
+        where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        narrow = [cid for cid, _ in index.query(question, k=k, where=where)]
+        found = _comments_of(settings, narrow, series_id, episode_id)
+    return found[:k]
+
+
+def _comments_of(
+    settings: Settings, ids: list[str], series_id: str, episode_id: str | None
+) -> list[tuple[str, str, int]]:
+    """The rows of ``ids`` that belong to the series (and episode), in ``ids`` order."""
     if not ids:
         return []
     with session_scope(settings) as session:
-        rows = {
-            c.comment_id: c
-            for c in session.exec(select(Comment).where(col(Comment.comment_id).in_(ids)))
-        }
+        query = select(Comment).where(
+            col(Comment.comment_id).in_(ids), Comment.series_id == series_id
+        )
+        if episode_id:
+            query = query.where(Comment.episode_id == episode_id)
+        rows = {c.comment_id: c for c in session.exec(query)}
     return [(cid, rows[cid].text, rows[cid].likes) for cid in ids if cid in rows]
 
 
