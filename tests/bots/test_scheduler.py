@@ -122,6 +122,7 @@ def count(settings: Settings, model: type, *where: object) -> int:
         return int(session.exec(select(func.count()).select_from(model).where(*where)).one())
 
 
+@pytest.mark.slow
 def test_two_serve_processes_review_and_post_once(
     room: Settings, slack: MockSlack, serves: list[Serve]
 ) -> None:
@@ -141,6 +142,7 @@ def test_two_serve_processes_review_and_post_once(
     assert len(slack.calls_to("files.completeUploadExternal")) == 1
 
 
+@pytest.mark.slow
 def test_pending_approval_survives_kill_9_and_completes_once(
     room: Settings, slack: MockSlack, serves: list[Serve]
 ) -> None:

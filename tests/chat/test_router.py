@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from writers_room.config import Settings
 from writers_room.graphs.chat.router import (
     Router,
     find_episode_ref,
@@ -121,3 +124,29 @@ def test_nonsense_falls_back(router: Router) -> None:
 def test_free_text_note_needs_an_explicit_text(router: Router) -> None:
     route = router.route("add a note to episode 3")
     assert route.intent == "note" and route.problem
+
+
+def test_unsure_messages_go_to_the_configured_llm(tmp_path: Path) -> None:
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    settings = Settings(home=tmp_path / "home")
+    model = GenericFakeChatModel(
+        messages=iter([AIMessage(content='{"intent": "brief", "episode": "ep2"}')])
+    )
+    route = Router(settings, model=model).route("qwzx vbnm")
+    assert (route.intent, route.source, route.episode_ref) == ("brief", "llm", "ep2")
+    # A model that never answers in shape leaves the offline fallback in charge.
+    broken = GenericFakeChatModel(
+        messages=iter([AIMessage(content="no idea"), AIMessage(content="?")])
+    )
+    route = Router(settings, model=broken).route("qwzx vbnm")
+    assert (route.intent, route.source) == ("help", "fallback")
+    # Confident matches never wait for a model.
+    route = Router(settings, model=broken).route("why did episode 3 drop?")
+    assert route.source == "similarity"
+
+
+def test_offline_settings_use_no_model(tmp_path: Path) -> None:
+    route = Router(Settings(home=tmp_path / "home")).route("qwzx vbnm")
+    assert route.source == "fallback"

@@ -8,15 +8,16 @@ Three stages, cheapest first:
 2. **Follow-ups.** A message that only names another episode (``and episode 4?``) asks
    the previous question about that episode.
 3. **Similarity.** Anything else is embedded (the room's offline sentence model) and
-   compared with example utterances of each intent; below :data:`MIN_SIMILARITY` the
-   room falls back to explaining the episode it is talking about, or to help.
-
-An LLM router is not needed for these intents and is not used, whatever
-``WRITERS_ROOM_LLM`` says: routing stays deterministic and fast (< 10 ms warm).
+   compared with example utterances of each intent (< 10 ms warm).
+4. **LLM, only when unsure and configured.** Below :data:`MIN_SIMILARITY`, with
+   ``WRITERS_ROOM_LLM=openai``, the chat model picks the intent (schema-validated); if it
+   fails, or offline, the room falls back to explaining the episode it is talking about,
+   or to help. Verbs and confident matches never wait for a model.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from typing import Any, Literal
@@ -28,6 +29,7 @@ from writers_room.config import Settings
 
 __all__ = [
     "EPISODE_INTENTS",
+    "LLMRoute",
     "EXAMPLES",
     "INTENTS",
     "MIN_SIMILARITY",
@@ -47,6 +49,8 @@ Intent = Literal[
 INTENTS: tuple[str, ...] = Intent.__args__  # type: ignore[attr-defined]
 # Intents that are about one episode (and so take part in follow-ups).
 EPISODE_INTENTS = frozenset({"explain", "propose", "brief", "render_status"})
+
+log = logging.getLogger(__name__)
 
 # Below this similarity (mean of an intent's TOP_K nearest examples) the router does not
 # trust the match.
@@ -167,7 +171,7 @@ class Route(BaseModel):
     """Where a message goes and the arguments the router found in it."""
 
     intent: Intent = Field(description="What the message asks the room to do.")
-    source: Literal["verb", "followup", "similarity", "fallback"] = Field(
+    source: Literal["verb", "followup", "similarity", "llm", "fallback"] = Field(
         description="Which stage decided."
     )
     score: float = Field(default=1.0, description="Cosine similarity when source=similarity.")
@@ -282,11 +286,40 @@ def parse_command(text: str) -> Route | None:
     return route
 
 
-class Router:
-    """Routes free text by similarity to :data:`EXAMPLES` (and verbs first)."""
+class LLMRoute(BaseModel):
+    """What the chat model answers when asked to route a message."""
 
-    def __init__(self, settings: Settings) -> None:
+    intent: Intent = Field(description="The one intent the message asks for.")
+    episode: str | None = Field(
+        default=None, description="The episode the message is about, as written, or null."
+    )
+
+
+ROUTER_PROMPT = """You route messages that writers send to the bot of a microdrama writers' room.
+Pick the one intent the message asks for:
+- explain: why an episode's numbers are what they are (scores, retention, drop-offs, comments)
+- propose: ideas or changes for an episode
+- brief: the episode's current brief, hook, beats or shot list
+- note: the writer gives a creative note to record
+- approve / reject: decide a proposal
+- render_status: whether a video render is done and where it is
+- status: an overview of the room, counts, what is pending
+- help: greetings, questions about the bot, anything else
+Answer with a JSON object {"intent": ..., "episode": ...} and nothing else."""
+
+
+class Router:
+    """Routes messages: verbs, follow-ups, similarity to :data:`EXAMPLES`, then an LLM.
+
+    Args:
+        settings: the room (embedding model; ``llm`` decides whether an LLM may help).
+        model: a chat model for uncertain messages; by default the one the settings
+            name (none for the offline provider).
+    """
+
+    def __init__(self, settings: Settings, *, model: Any = "settings") -> None:
         self.settings = settings
+        self._model = model
         self._vectors: np.ndarray | None = None
         self._labels: list[Intent] = []
         self._rows: dict[Intent, np.ndarray] = {}
@@ -358,10 +391,15 @@ class Router:
         if not rest.strip():
             return Route(intent="help", source="fallback", series_id=series_id)
         intent, score = self.similar(rest)
-        source: Literal["similarity", "fallback"] = "similarity"
+        source: Literal["similarity", "llm", "fallback"] = "similarity"
         if score < MIN_SIMILARITY:
-            source = "fallback"
-            intent = "explain" if episode_ref or last_intent in EPISODE_INTENTS else "help"
+            asked = self._ask_model(rest)
+            if asked is not None:
+                source, intent = "llm", asked.intent
+                episode_ref = episode_ref or asked.episode
+            else:
+                source = "fallback"
+                intent = "explain" if episode_ref or last_intent in EPISODE_INTENTS else "help"
         route = Route(
             intent=intent,
             source=source,
@@ -377,6 +415,29 @@ class Router:
             if not route.text:
                 route.problem = "to add a note, write `note <episode> <text>`"
         return route
+
+    def _ask_model(self, text: str) -> LLMRoute | None:
+        """The chat model's routing of ``text``, or ``None`` (offline, or it failed)."""
+        from writers_room.agents.llm import LLMError, audit_recorder, chat_model, structured_call
+
+        if isinstance(self._model, str):
+            self._model = chat_model(self.settings)
+        if self._model is None:
+            return None
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        try:
+            return structured_call(
+                self._model,
+                [SystemMessage(ROUTER_PROMPT), HumanMessage(text)],
+                LLMRoute,
+                max_attempts=2,
+                recorder=audit_recorder(self.settings),
+                purpose="chat.route",
+            )
+        except LLMError as exc:
+            log.warning("LLM routing failed (%s); using the offline fallback", exc)
+            return None
 
 
 def _only_names_an_episode(text: str) -> bool:
