@@ -17,6 +17,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,12 @@ def _fresh_room(work: Path, bundle: Any) -> Any:
     from writers_room.memory.db import dispose_engines
     from writers_room.memory.series import add_series_file
 
-    home = work / "home"
+    # A new folder per run: clients (SQLite engine, Chroma) are cached per path, and a
+    # folder deleted under a live client would turn it read-only.
     dispose_engines()
-    shutil.rmtree(home, ignore_errors=True)
+    for old in work.glob("home-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    home = work / f"home-{uuid.uuid4().hex[:8]}"
     settings = Settings(home=home, pii_key="bench")
     for path in bundle.series_files:
         add_series_file(settings, path)
@@ -139,7 +143,7 @@ def _events_run(state: _Events, work: Path) -> dict[str, Any]:
 
     settings = _fresh_room(work, state.bundle)
     result = ingest_events(settings, state.bundle.events)
-    return {"events": result.rows, "windows": result.windows}
+    return {"events": result.rows, "windows": result.windows, "stages_s": result.stages_s}
 
 
 scenario(

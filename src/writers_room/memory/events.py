@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,25 @@ class EventIngestResult:
     partitions: int
     windows: int
     duration_s: float
+    stages_s: dict[str, float] = field(default_factory=dict)
+
+
+class _Stages:
+    """Names the stage in progress (for the progress bar) and times each one."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.seconds: dict[str, float] = {}
+        self._current: tuple[str, float] | None = None
+
+    def start(self, stage: str) -> None:
+        now = time.perf_counter()
+        if self._current is not None:
+            name, since = self._current
+            self.seconds[name] = round(now - since, 3)
+        self._current = (stage, now)
+        if self.progress is not None:
+            self.progress(stage)
 
 
 def connect(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
@@ -281,7 +300,8 @@ def ingest_events(
             is stored.
     """
     started = time.perf_counter()
-    say = progress or (lambda _stage: None)
+    watch = _Stages(progress)
+    say = watch.start
     path = Path(path)
     detect_format(path)
     with session_scope(settings) as session:
@@ -338,6 +358,7 @@ def ingest_events(
         finally:
             shutil.rmtree(staged, ignore_errors=True)
         shutil.rmtree(backup, ignore_errors=True)
+    say("done")
     con.close()
     return EventIngestResult(
         rows=total,
@@ -345,6 +366,7 @@ def ingest_events(
         partitions=len(partitions),
         windows=len(windows),
         duration_s=time.perf_counter() - started,
+        stages_s=watch.seconds,
     )
 
 
