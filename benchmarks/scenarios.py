@@ -297,3 +297,91 @@ scenario(
         repeats=3,
     )
 )
+
+
+# -- graph overhead and approve → applied on the sample room (SQLite) --
+
+
+def _graph_setup(work: Path) -> Any:
+    from writers_room.memory.events import ingest_events
+    from writers_room.memory.metrics import ingest_metrics
+
+    bundle = _bundle(work, 1.0)
+    template = work / "template"
+    if not (template / "room.db").exists():
+        from writers_room.config import Settings
+        from writers_room.memory.db import dispose_engines
+        from writers_room.memory.series import add_series_file
+
+        shutil.rmtree(template, ignore_errors=True)
+        settings = Settings(home=template, pii_key="bench")
+        for path in bundle.series_files:
+            add_series_file(settings, path)
+        ingest_events(settings, bundle.events)
+        ingest_metrics(settings, bundle.metrics)
+        dispose_engines()
+    return template
+
+
+def _graph_run(template: Path, work: Path) -> dict[str, Any]:
+    """Time each node of a review to the gate, then one approval to applied."""
+    import time as _time
+
+    from writers_room.config import Settings
+    from writers_room.graphs._checkpoint import checkpointer
+    from writers_room.graphs.window_review.graph import builder
+    from writers_room.graphs.window_review.run import decide_and_resume
+    from writers_room.graphs.window_review.state import ReviewContext
+    from writers_room.memory.db import dispose_engines
+    from writers_room.memory.runs import claim_run, last_closed_window_end, set_run_status
+
+    dispose_engines()
+    for old in work.glob("room-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    home = work / f"room-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(template, home)
+    settings = Settings(home=home, pii_key="bench", approvers=["U0SHOWRUN1"])
+    series = "harbor-hearts"
+    end = last_closed_window_end(settings, series)
+    assert end is not None
+    run = claim_run(settings, series, end).run
+    nodes: dict[str, float] = {}
+    started = _time.perf_counter()
+    with checkpointer(settings) as saver:
+        graph = builder.compile(checkpointer=saver)
+        last = _time.perf_counter()
+        for update in graph.stream(
+            {"series_id": series, "window_end": end.isoformat()},
+            {"configurable": {"thread_id": run.thread_id}},
+            context=ReviewContext(settings=settings),
+            stream_mode="updates",
+            durability="sync",
+        ):
+            now = _time.perf_counter()
+            nodes[next(iter(update))] = round(now - last, 4)
+            last = now
+        pending = graph.get_state({"configurable": {"thread_id": run.thread_id}}).interrupts
+    total = _time.perf_counter() - started
+    set_run_status(settings, run.thread_id, "waiting")
+    agents = sum(nodes.get(n, 0.0) for n in ("analyse", "ideate", "brand_guard"))
+    proposal = pending[0].value["pending"][0]
+    t = _time.perf_counter()
+    decide_and_resume(settings, proposal, actor="U0SHOWRUN1", approve=True)
+    approve_s = _time.perf_counter() - t
+    return {
+        "nodes_s": nodes,
+        "review_total_s": round(total, 3),
+        "overhead_s": round(total - agents, 3),
+        "approve_to_applied_s": round(approve_s, 3),
+    }
+
+
+scenario(
+    Scenario(
+        name="graph",
+        target="overhead ≤ 250 ms per review; approve → applied ≤ 200 ms (SQLite)",
+        setup=_graph_setup,
+        run=_graph_run,
+        repeats=3,
+    )
+)
