@@ -29,7 +29,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from writers_room.config import Settings
-from writers_room.errors import InputError, NotBuiltError, RoomError
+from writers_room.errors import InputError, RoomError
 
 # Piped output keeps whole table rows on one line instead of wrapping at 80 columns.
 out = Console() if sys.stdout.isatty() else Console(width=160)
@@ -126,12 +126,6 @@ def _stage_reporter(bar: Progress | None, label: str) -> Callable[[str, int, int
         bar.update(tasks[stage], completed=done, total=total or None)
 
     return report
-
-
-def _not_built(what: str, issue: str) -> None:
-    raise NotBuiltError(
-        f"`writers-room {what}` is not built yet ({issue}); see the README's 'Not built yet'."
-    )
 
 
 # ---------------------------------------------------------------- series
@@ -744,19 +738,31 @@ def render(
 
 
 @app.command()
-def chat() -> None:
-    """Talk to the room in the terminal."""
-    _not_built("chat", "issue #5")
+def chat(
+    as_: Annotated[
+        str | None, typer.Option("--as", help="Who you are (default: your login name).")
+    ] = None,
+) -> None:
+    """Talk to the room in the terminal (the same conversation as in Slack)."""
+    from writers_room.bots.terminal import run_chat
+
+    raise typer.Exit(run_chat(settings(), user=as_))
 
 
 @app.command()
 def serve(
-    http: Annotated[bool, typer.Option("--http", help="Serve Slack over HTTP.")] = False,
+    http: Annotated[bool, typer.Option("--http", help="Serve Slack over HTTP (default).")] = False,
     port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 3000,
-    socket_mode: Annotated[bool, typer.Option("--socket-mode", help="Slack Socket Mode.")] = False,
+    socket_mode: Annotated[
+        bool, typer.Option("--socket-mode", help="Connect with Slack Socket Mode instead.")
+    ] = False,
 ) -> None:
-    """Run the Slack bot and the 24h scheduler."""
-    _not_built("serve", "issue #5")
+    """Run the Slack app and the 24h scheduler (reviews, re-posts, renders)."""
+    from writers_room.bots.serve import serve as run_serve
+
+    if http and socket_mode:
+        raise InputError("choose one of --http and --socket-mode")
+    run_serve(settings(), http=not socket_mode, port=port, socket_mode=socket_mode)
 
 
 def main() -> None:

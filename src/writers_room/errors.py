@@ -2,13 +2,12 @@
 
 * :class:`InputError` — bad input or usage (exit 2): names file, line, field and value.
 * :class:`GuardrailRefusal` — a guardrail said no (exit 3): approval missing, not an approver.
-* :class:`NotBuiltError` — the command exists in the contract but is not built yet (exit 1).
 * anything else — exit 1.
 """
 
 from __future__ import annotations
 
-__all__ = ["GuardrailRefusal", "InputError", "NotBuiltError", "RoomError"]
+__all__ = ["GuardrailRefusal", "InputError", "RoomError"]
 
 
 class RoomError(Exception):
@@ -42,9 +41,3 @@ class GuardrailRefusal(RoomError):
     """A guardrail refused the action; nothing changed."""
 
     exit_code = 3
-
-
-class NotBuiltError(RoomError):
-    """The command is part of the contract but not built in this release."""
-
-    exit_code = 1

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from writers_room.cli import app
@@ -76,11 +75,21 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert code == 2
 
 
-@pytest.mark.parametrize("args", [["chat"], ["serve", "--http"]])
-def test_unbuilt_commands_say_so(tmp_path: Path, args: list[str]) -> None:
-    code, output = invoke(tmp_path, *args)
-    assert code == 1
-    assert "not built yet" in output
+def test_serve_without_slack_credentials_is_a_usage_error(tmp_path: Path) -> None:
+    code, output = invoke(tmp_path, "serve", "--http", "--port", "0")
+    assert code == 2 and "SLACK_" in output
+    code, output = invoke(tmp_path, "serve", "--http", "--socket-mode")
+    assert code == 2
+
+
+def test_chat_in_the_terminal(tmp_path: Path, tiny_series: Path) -> None:
+    home = tmp_path / "home"
+    invoke(home, "series", "add", str(tiny_series))
+    result = runner.invoke(
+        app, ["--home", str(home), "chat", "--as", "ana"], input="help\nshow the brief of ep1\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "wave smashes" in result.output.lower()
 
 
 def test_unknown_ids_are_usage_errors(tmp_path: Path, tiny_series: Path) -> None:

@@ -289,3 +289,20 @@ def test_blind_iterations_escalate_across_restarts(sqlite_room: Settings, sample
     add_note(room, series_id=SERIES, episode_id="ep03", author="ana", text="Open on the fire.")
     with session_scope(room) as session:
         assert blocked_reason(session, SERIES, "ep03") is None
+
+
+def test_a_run_that_crashed_mid_graph_continues_on_the_next_start(sqlite_room: Settings) -> None:
+    from writers_room.agents.ideator import get_ideator
+
+    class Crashing:
+        def propose(self, _ctx: Any) -> list[Any]:
+            raise RuntimeError("model server went away")
+
+    with pytest.raises(RuntimeError, match="went away"):
+        start_review(sqlite_room, SERIES, agents={"ideator": Crashing()})
+    with session_scope(sqlite_room) as session:
+        assert session.exec(select(WindowRun)).one().status == "failed"
+    again = start_review(sqlite_room, SERIES, agents={"ideator": get_ideator(sqlite_room)})
+    assert not again.created and again.status == "waiting" and again.pending
+    with session_scope(sqlite_room) as session:
+        assert session.exec(select(WindowRun)).one().status == "waiting"

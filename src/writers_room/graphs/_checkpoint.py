@@ -21,6 +21,8 @@ from writers_room.memory.db import SQLITE_BUSY_TIMEOUT_MS
 
 __all__ = ["CHECKPOINT_TABLES", "checkpointer", "not_a_checkpoint_table"]
 
+_PG_SETUP_LOCK = 0x57_52_43_50  # "WRCP"
+
 # Tables the savers create; Alembic leaves them alone.
 CHECKPOINT_TABLES = frozenset(
     {"checkpoints", "writes", "checkpoint_blobs", "checkpoint_writes", "checkpoint_migrations"}
@@ -61,5 +63,11 @@ def checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[str]]:
         conninfo, autocommit=True, prepare_threshold=0, row_factory=dict_row
     ) as pg_conn:
         saver_pg = PostgresSaver(pg_conn)
-        saver_pg.setup()
+        # setup() is not safe against a concurrent setup() on a new database (two serve
+        # processes starting together): serialise it with a session advisory lock.
+        pg_conn.execute("SELECT pg_advisory_lock(%s)", (_PG_SETUP_LOCK,))
+        try:
+            saver_pg.setup()
+        finally:
+            pg_conn.execute("SELECT pg_advisory_unlock(%s)", (_PG_SETUP_LOCK,))
         yield saver_pg

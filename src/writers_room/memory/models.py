@@ -286,6 +286,9 @@ class IngestRun(SQLModel, table=True):
 class AuditLog(SQLModel, table=True):
     """Append-only: rows are inserted, never updated or deleted (a DB trigger enforces it)."""
 
+    # Lookups by (action, subject): "was this Slack event handled", "was this review posted".
+    __table_args__ = (Index("ix_auditlog_action_subject", "action", "subject"),)
+
     id: int | None = Field(default=None, primary_key=True)
     ts: datetime = _ts(default_factory=utcnow)
     actor: str

@@ -21,7 +21,7 @@ from writers_room.config import Settings
 from writers_room.errors import GuardrailRefusal, InputError
 from writers_room.graphs._checkpoint import checkpointer
 from writers_room.graphs.window_review.graph import builder
-from writers_room.graphs.window_review.state import ReviewContext
+from writers_room.graphs.window_review.state import ReviewContext, ReviewState
 from writers_room.memory.db import audit, session_scope
 from writers_room.memory.models import BriefVersion, Decision, Proposal, RenderJob, WindowRun
 from writers_room.memory.runs import (
@@ -126,14 +126,17 @@ def start_review(
     ):
         graph = builder.compile(checkpointer=saver)
         config = _config(run.thread_id)
-        if claim.created or not graph.get_state(config).values:
+        before = graph.get_state(config)
+        fresh = claim.created or not before.values
+        # A run that crashed mid-graph has steps left but no interrupt: continue it from
+        # its last checkpoint (input None) instead of leaving it stranded.
+        crashed = not fresh and bool(before.next) and not before.interrupts
+        if fresh or crashed:
+            start: ReviewState | None = (
+                {"series_id": series_id, "window_end": window_end.isoformat()} if fresh else None
+            )
             try:
-                graph.invoke(
-                    {"series_id": series_id, "window_end": window_end.isoformat()},
-                    config,
-                    context=_context(settings, agents),
-                    durability="sync",
-                )
+                graph.invoke(start, config, context=_context(settings, agents), durability="sync")
             except Exception:
                 set_run_status(settings, run.thread_id, "failed")
                 raise
