@@ -20,7 +20,15 @@ from pydantic import AfterValidator, BeforeValidator
 
 from writers_room.errors import InputError
 
-__all__ = ["UTCTime", "detect_format", "file_sha256", "iter_rows", "open_text", "validate_row"]
+__all__ = [
+    "UTCTime",
+    "detect_format",
+    "file_sha256",
+    "iter_rows",
+    "open_text",
+    "registered_rows",
+    "validate_row",
+]
 
 Format = Literal["csv", "jsonl"]
 
@@ -179,3 +187,27 @@ def validate_row(
             field=field,
             value=value,
         ) from None
+
+
+def registered_rows(
+    model: type[Any],
+    path: Path,
+    *,
+    required: tuple[str, ...],
+    known: set[tuple[str, str]],
+    private: tuple[str, ...] = (),
+) -> Iterator[tuple[int, Any]]:
+    """Validated rows of ``path`` whose (series_id, episode_id) is registered."""
+    for line, raw in iter_rows(path, required=required):
+        row = validate_row(model, path, line, raw, private=private)
+        if (row.series_id, row.episode_id) not in known:
+            raise InputError(
+                f"{path}:{line}: field 'episode_id': series {row.series_id!r} episode "
+                f"{row.episode_id!r} is not registered (run `writers-room series add` first); "
+                "nothing from this file was stored",
+                file=str(path),
+                line=line,
+                field="episode_id",
+                value=row.episode_id,
+            )
+        yield line, row

@@ -14,8 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlmodel import select
 
 from writers_room.config import Settings
-from writers_room.errors import InputError
-from writers_room.memory._readers import UTCTime, file_sha256, iter_rows, validate_row
+from writers_room.memory._readers import UTCTime, file_sha256, registered_rows
 from writers_room.memory.db import audit, session_scope
 from writers_room.memory.models import Episode, IngestRun, MetricWindow, Variant
 from writers_room.memory.series import variant_kind
@@ -40,17 +39,6 @@ REQUIRED = (
     "revenue",
     "avg_view_s",
     "retention",
-)
-COUNTS = (
-    "impressions",
-    "clicks",
-    "views",
-    "completions",
-    "shares",
-    "saves",
-    "comments",
-    "follows",
-    "conversions",
 )
 
 
@@ -122,18 +110,7 @@ def ingest_metrics(
     with session_scope(settings) as session:
         known = {(e.series_id, e.episode_id) for e in session.exec(select(Episode))}
     rows: list[MetricRow] = []
-    for line, raw in iter_rows(path, required=REQUIRED):
-        row = validate_row(MetricRow, path, line, raw)
-        if (row.series_id, row.episode_id) not in known:
-            raise InputError(
-                f"{path}:{line}: field 'episode_id': series {row.series_id!r} episode "
-                f"{row.episode_id!r} is not registered (run `writers-room series add` first); "
-                "nothing from this file was stored",
-                file=str(path),
-                line=line,
-                field="episode_id",
-                value=row.episode_id,
-            )
+    for _line, row in registered_rows(MetricRow, path, required=REQUIRED, known=known):
         rows.append(row)
         if progress:
             progress(1)
