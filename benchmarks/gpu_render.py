@@ -6,15 +6,28 @@ is the real architecture's (weights do not change FLOPs). It times:
 
 * 12 keyframes at 768x1344, batch 4, 4 steps without CFG (few-step models such as
   SDXL-Turbo/Lightning) and 30 steps with CFG 5 (classic SDXL), through the room's
-  ``DiffusionRenderer`` (fp16/bf16, SDPA, channels-last; optional ``torch.compile``);
-* the whole episode: ``render_manifest`` of a 30-s, 12-shot manifest with those
-  keyframes, the 1080/720/360 ladder, HLS and the MP4 master.
+  ``DiffusionRenderer`` (fp16/bf16, SDPA; optional ``torch.compile``),
+  with one batch split into denoise, VAE decode and crop/resize/copy-out;
+* the whole episode, warm (after one untimed episode): ``render_manifest`` of a 30-s,
+  12-shot manifest with those keyframes, motion, captions, the 1080/720/360 ladder, HLS,
+  the MP4 master and thumbnails, for every step count;
+* the encoder alone on the episode's own frames (raw, from memory), with x264's own
+  thread count and with the room's per-rung split.
+
+Random weights give no pictures: noise (seen on an H100: mean 133, std 41) or, where fp16
+overflows, NaN frames that turn black, and x264's speed depends on what it encodes. By
+default (``--content texture``) the renderer still runs the whole model on every shot,
+then its images are swapped for a detailed texture with sensor-like grain, the same
+size, so motion, PNG and x264 work on picture-like content; ``--content smooth`` drops
+the grain (an easier, cleaner picture) and ``--content model`` keeps the model's own
+pixels.
 
 Run on a GPU machine::
 
     python benchmarks/gpu_render.py                  # fp16, prints a table + JSON
     python benchmarks/gpu_render.py --compile        # torch.compile the UNet
     python benchmarks/gpu_render.py --tiny           # CPU smoke test, tiny configs
+    python benchmarks/gpu_render.py --embed-texts comments.json.gz   # comment embeddings
 
 Pass ``--json FILE`` to keep the numbers.
 """
@@ -155,8 +168,11 @@ def build_pipeline(*, tiny: bool, device: str, dtype: Any, scratch: Path) -> Any
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
     torch.manual_seed(0)
-    unet_cfg, vae_cfg = (TINY_UNET, TINY_VAE) if tiny else (SDXL_UNET, SDXL_VAE)
-    text_1, text_2 = (TINY_TEXT, TINY_TEXT) if tiny else (SDXL_TEXT_1, SDXL_TEXT_2)
+    # Any: the configs mix ints, floats, strings and tuples; each class checks its own.
+    unet_cfg: dict[str, Any] = TINY_UNET if tiny else SDXL_UNET
+    vae_cfg: dict[str, Any] = TINY_VAE if tiny else SDXL_VAE
+    text_1: dict[str, Any] = TINY_TEXT if tiny else SDXL_TEXT_1
+    text_2: dict[str, Any] = TINY_TEXT if tiny else SDXL_TEXT_2
     # Initialising on the GPU takes seconds; a 2.6 B-parameter UNet on CPU takes minutes.
     with torch.device(device):
         unet = UNet2DConditionModel(**unet_cfg)
@@ -172,7 +188,7 @@ def build_pipeline(*, tiny: bool, device: str, dtype: Any, scratch: Path) -> Any
         timestep_spacing="leading",
         prediction_type="epsilon",
     )
-    pipe = StableDiffusionXLPipeline(
+    pipe: Any = StableDiffusionXLPipeline(
         vae=vae,
         text_encoder=encoder_1,
         text_encoder_2=encoder_2,
@@ -187,15 +203,17 @@ def build_pipeline(*, tiny: bool, device: str, dtype: Any, scratch: Path) -> Any
 
 
 def prepare(pipe: Any, *, device: str, compile_unet: bool) -> None:
-    """SDPA attention and channels-last on CUDA, optional torch.compile (as the room does)."""
+    """SDPA attention on CUDA and optional torch.compile, as the room does.
+
+    Like the room, no channels-last (see ``load_pipeline``): CUDA GroupNorm hands back
+    channels-first tensors, so it costs a transpose on each side of every norm.
+    """
     import torch
 
     from writers_room.render.diffusion import _use_sdpa
 
     if device == "cuda":
         _use_sdpa(pipe)
-        pipe.unet.to(memory_format=torch.channels_last)
-        pipe.vae.to(memory_format=torch.channels_last)
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     if compile_unet:
@@ -237,6 +255,253 @@ def manifest(shots: int, shot_s: float, fps: int) -> Any:
     )
 
 
+class TexturedRenderer:
+    """A renderer that runs its inner renderer in full, then returns detailed textures.
+
+    Random weights give noise or black keyframes, not pictures, and every CPU stage after
+    the model (PNG, motion, x264) runs at a speed that depends on the pixels. The inner
+    model still renders every shot, so the keyframe time is the model's; only the pixels
+    handed on are swapped.
+    """
+
+    def __init__(self, inner: Any, *, grain: bool = True) -> None:
+        self.inner = inner
+        self.grain = grain
+        self.name = inner.name
+        self.batch_size = inner.batch_size
+        self.model_id = inner.model_id
+        self._textures: dict[tuple[int, int], list[Any]] = {}
+
+    def prepare(self, size: tuple[int, int]) -> None:
+        """Draw the textures for ``size`` now, outside the timed render."""
+        if size not in self._textures:
+            self._textures[size] = [_texture(size, seed, self.grain) for seed in range(6)]
+
+    @property
+    def version(self) -> str:
+        return f"{self.inner.version}+textured"
+
+    @property
+    def gpu_seconds(self) -> float:
+        return float(self.inner.gpu_seconds)
+
+    def describe(self, shot: Any) -> dict[str, Any]:
+        return dict(self.inner.describe(shot))
+
+    def info(self) -> dict[str, Any]:
+        return {**self.inner.info(), "content": "texture"}
+
+    def render(self, shots: Any, size: tuple[int, int]) -> list[Any]:
+        images = self.inner.render(shots, size)
+        self.prepare(size)
+        textures = self._textures[size]
+        return [textures[shot.seed % len(textures)] for shot in shots][: len(images)]
+
+
+def _texture(size: tuple[int, int], seed: int, grain: bool = True) -> Any:
+    """A photo-like test picture: smooth shapes plus (optionally) fine grain, per seed."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    width, height = size
+    total = np.zeros((height, width, 3), np.float32)
+    for octave, weight in ((4, 0.5), (16, 0.25), (64, 0.15), (256, 0.1)):
+        cells = rng.random((max(2, height * octave // width), octave, 3), dtype=np.float32)
+        layer = Image.fromarray((cells * 255).astype(np.uint8)).resize(
+            size, Image.Resampling.BICUBIC
+        )
+        total += weight * np.asarray(layer, np.float32)
+    if grain:  # sensor-like noise: the hardest case for x264 at a capped bitrate
+        total += rng.normal(0, 6, total.shape).astype(np.float32)
+    return Image.fromarray(total.clip(0, 255).astype(np.uint8))
+
+
+def profile_batch(renderer: Any, shots: Any, target: tuple[int, int], device: str) -> dict:
+    """One batch split into denoise, VAE decode + postprocess, and crop/resize/copy-out."""
+    import torch
+
+    pipe = renderer.pipeline
+    batch = list(shots[: renderer.batch_size])
+    gen_w, gen_h = renderer.gen_size_for(target)
+    kwargs: dict[str, Any] = {
+        "prompt": [renderer.prompt_for(shot) for shot in batch],
+        "height": gen_h,
+        "width": gen_w,
+        "num_inference_steps": renderer.steps,
+        "guidance_scale": renderer.guidance_scale,
+    }
+    if renderer.guidance_scale > 1:
+        kwargs["negative_prompt"] = [renderer.negative_prompt] * len(batch)
+
+    def timed(**extra: Any) -> float:
+        generators = [torch.Generator("cpu").manual_seed(renderer.seed_for(s)) for s in batch]
+        _sync(device)
+        started = time.perf_counter()
+        with torch.inference_mode():
+            pipe(**kwargs, **extra, generator=generators)
+        _sync(device)
+        return time.perf_counter() - started
+
+    latent = min(timed(output_type="latent") for _ in range(2))
+    tensor = min(timed(output_type="pt") for _ in range(2))
+    started = time.perf_counter()
+    renderer.render(batch, target)
+    _sync(device)
+    whole = time.perf_counter() - started
+    return {
+        "images": len(batch),
+        "steps": renderer.steps,
+        "denoise_s": round(latent, 3),
+        "vae_decode_s": round(tensor - latent, 3),
+        "fit_and_copy_s": round(whole - tensor, 3),
+        "render_s": round(whole, 3),
+    }
+
+
+def memory_formats(pipe: Any, device: str, batch: int, gen_size: tuple[int, int]) -> dict:
+    """VAE decode and one UNet step, channels-last against contiguous, at batch shape."""
+    import torch
+
+    width, height = gen_size
+    dtype = pipe.unet.dtype
+    latents = torch.randn(batch, 4, height // 8, width // 8, device=device, dtype=dtype)
+    text = torch.randn(batch, 77, pipe.unet.config.cross_attention_dim, device=device, dtype=dtype)
+    added = {
+        # The pooled text embedding: what the add-embedding takes besides 6 time ids.
+        "text_embeds": torch.randn(
+            batch,
+            pipe.unet.config.projection_class_embeddings_input_dim
+            - 6 * pipe.unet.config.addition_time_embed_dim,
+            device=device,
+            dtype=dtype,
+        ),
+        "time_ids": torch.tensor([[height, width, 0, 0, height, width]] * batch, device=device).to(
+            dtype
+        ),
+    }
+    step = torch.tensor(500, device=device)
+
+    def best(run: Any) -> float:
+        with torch.inference_mode():
+            run()
+            times = []
+            for _ in range(3):
+                _sync(device)
+                started = time.perf_counter()
+                run()
+                _sync(device)
+                times.append(time.perf_counter() - started)
+        return round(min(times), 4)
+
+    result: dict[str, Any] = {"batch": batch}
+    formats = {"contiguous": torch.contiguous_format, "channels_last": torch.channels_last}
+    for name, fmt in formats.items():
+        pipe.vae.to(memory_format=fmt)
+        result[f"vae_decode_{name}_s"] = best(lambda: pipe.vae.decode(latents).sample)
+        pipe.unet.to(memory_format=fmt)
+        result[f"unet_step_{name}_s"] = best(
+            lambda: pipe.unet(latents, step, text, added_cond_kwargs=added).sample
+        )
+    # Back to what prepare() set: the room's choice.
+    pipe.vae.to(memory_format=torch.contiguous_format)
+    pipe.unet.to(memory_format=torch.contiguous_format)
+    return result
+
+
+def encoder_variants(episode: Path, cores: int) -> list[dict[str, Any]]:
+    """The ladder encode alone, fed raw frames from memory, per x264 thread setting."""
+    import subprocess
+
+    from writers_room.render._ffmpeg import ffmpeg_exe, probe
+    from writers_room.render.encode import audio_source, hls_command, ladder_for, rung_threads
+
+    info = probe(episode)
+    width, height = info.video.width or 1080, info.video.height or 1920
+    fps = round(info.video.fps or 30)
+    raw = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(episode), "-f", "rawvideo"]
+        + ["-pix_fmt", "yuv420p", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    frames = len(raw) // (width * height * 3 // 2)
+    rungs = ladder_for(width, height)
+    rows = []
+    for name, threads in (("auto", None), ("split", rung_threads(rungs, cores))):
+        work = Path(tempfile.mkdtemp(prefix="encode-"))
+        (work / "hls").mkdir()
+        args = hls_command(
+            audio_source(frames / fps),
+            rungs,
+            size=(width, height),
+            fps=fps,
+            segment_s=2,
+            preset="veryfast",
+            threads=threads,
+        )
+        cpu = _child_cpu()
+        started = time.perf_counter()
+        subprocess.run(args, cwd=work, input=raw, check=True)
+        rows.append(
+            {
+                "threads": name,
+                "per_rung": threads,
+                "frames": frames,
+                "wall_s": round(time.perf_counter() - started, 2),
+                "cpu_s": round(_child_cpu() - cpu, 1),
+            }
+        )
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def _child_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def embed_throughput(path: Path, device: str, batch: int, repeats: int) -> dict[str, Any]:
+    """Comment embeddings per second with the room's Embedder (torch backend)."""
+    import gzip
+
+    import torch
+
+    from writers_room.memory.embedding import Embedder
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as src:
+        texts = [str(t) for t in json.load(src)]
+    # Every comment made distinct: the Embedder embeds each distinct text once, so a feed
+    # with bot bursts is faster than this; this is the model's own rate.
+    distinct = [f"{text} #{index}" for index, text in enumerate(texts)]
+    embedder = Embedder(device, backend="torch")
+    embedder.encode(texts[:4096], batch_size=batch)  # warm-up: kernels, allocator
+    rows: dict[str, Any] = {"device": device, "batch": batch, "comments": len(texts)}
+    for name, corpus in (("feed", texts), ("all_distinct", distinct)):
+        times = []
+        for _ in range(repeats):
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            started = time.perf_counter()
+            vectors = embedder.encode(corpus, batch_size=batch)
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - started)
+        best = min(times)
+        rows[name] = {
+            "texts": len(corpus),
+            "distinct": len(set(corpus)),
+            "best_s": round(best, 3),
+            "median_s": round(statistics.median(times), 3),
+            "comments_per_s": round(len(corpus) / best),
+            "shape": list(vectors.shape),
+        }
+    return rows
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark; print a table and return the numbers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -247,12 +512,31 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--steps", type=int, nargs="+", default=[4, 30])
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--episodes", type=int, default=1, help="timed episodes per configuration")
+    parser.add_argument("--content", choices=["texture", "smooth", "model"], default="texture")
+    parser.add_argument("--supersample", type=float, default=None, help="RenderOptions knob")
     parser.add_argument("--no-ladder", action="store_true", help="skip the episode render")
+    parser.add_argument("--no-encoder", action="store_true", help="skip the encoder variants")
+    parser.add_argument(
+        "--formats", action="store_true", help="VAE/UNet: channels-last against contiguous"
+    )
+    parser.add_argument("--x264-threads", choices=["split", "auto", "both"], default="split")
+    parser.add_argument("--embed-texts", type=Path, default=None, help="only time embeddings")
+    parser.add_argument("--embed-batch", type=int, default=1024)
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     args = parser.parse_args(argv)
 
-    import diffusers
     import torch
+
+    if args.embed_texts is not None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        embed = embed_throughput(args.embed_texts, device, args.embed_batch, args.repeats)
+        print(json.dumps(embed, indent=2))
+        if args.json is not None:
+            args.json.write_text(json.dumps(embed, indent=2))
+        return embed
+
+    import diffusers
     import transformers
 
     from writers_room.config import Settings
@@ -271,17 +555,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     gen_size = (64, 112) if args.tiny else (768, 1344)
     target = (360, 640) if args.tiny else (1080, 1920)
     scratch = Path(tempfile.mkdtemp(prefix="gpu-render-"))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     report: dict[str, Any] = {
         "device": torch.cuda.get_device_name(0)
         if device == "cuda"
         else f"CPU ({platform.machine()}, {os.cpu_count()} cores)",
+        "cores": cores,
         "torch": torch.__version__,
         "dtype": dtype_name,
         "compile": args.compile,
         "tiny": args.tiny,
+        "content": args.content,
         "gen_size": list(gen_size),
         "batch": args.batch,
         "shots": args.shots,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
     try:
         started = time.perf_counter()
@@ -312,13 +600,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         report["warmup_s"] = 0.0
         report["keyframes"] = []
+        report["profile"] = []
         for steps in args.steps:
             # Warm-up at this configuration's batch shape (CFG doubles it): cuDNN autotuning,
             # allocator growth and torch.compile graphs are not part of the timings.
             started = time.perf_counter()
-            renderer(2, cfg(steps)).render(shots[: args.batch], target)
+            sample = renderer(2, cfg(steps)).render(shots[: args.batch], target)
             _sync(device)
             report["warmup_s"] = round(report["warmup_s"] + time.perf_counter() - started, 2)
+            if "model_pixels" not in report:
+                import numpy as np
+
+                pixels = np.asarray(sample[0], np.float32)
+                report["model_pixels"] = {"mean": float(pixels.mean()), "std": float(pixels.std())}
             times = []
             for _ in range(args.repeats):
                 if device == "cuda":
@@ -339,33 +633,84 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             if device == "cuda":
                 row["peak_mem_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 1)
             report["keyframes"].append(row)
+            if steps == min(args.steps):
+                # The split is the same at any step count but the denoise share; time it
+                # once, at the cheapest configuration.
+                report["profile"].append(profile_batch(renderer(steps), shots, target, device))
+                if args.formats:
+                    report["formats"] = memory_formats(pipe, device, args.batch, gen_size)
 
         if not args.no_ladder:
             episode = manifest(args.shots, 0.5 if args.tiny else 2.5, 12 if args.tiny else 30)
             settings = Settings(home=scratch / "home", device=device)
-            started = time.perf_counter()
-            result = render_manifest(
-                settings,
-                episode,
-                scratch / "home" / "renders" / "bench" / "gpu" / "r1",
-                renderer=renderer(min(args.steps)),
-                options=RenderOptions(use_cache=False),
-            )
-            report["episode"] = {
-                "steps": min(args.steps),
-                "runtime_s": episode.runtime_s,
-                "size": [episode.width, episode.height],
-                "wall_s": round(time.perf_counter() - started, 2),
-                "stages_s": result.timings,
-                "gpu_s": result.gpu_seconds,
-                "cpu_s": result.cpu_seconds,
-            }
+            report["episodes"] = []
+            threads = ["split", "auto"] if args.x264_threads == "both" else [args.x264_threads]
+            last: Path | None = None
+
+            def one(steps: int, label: str, x264: str) -> dict[str, Any]:
+                nonlocal last
+                inner = renderer(steps)
+                chosen: Any = inner
+                if args.content in {"texture", "smooth"}:
+                    chosen = TexturedRenderer(inner, grain=args.content == "texture")
+                    chosen.prepare((episode.width, episode.height))
+                extra: dict[str, Any] = {} if x264 == "split" else {"x264_threads": x264}
+                if args.supersample is not None:
+                    extra["supersample"] = args.supersample
+                try:
+                    options = RenderOptions(use_cache=False, **extra)
+                except TypeError:  # an older room without the knob
+                    options = RenderOptions(use_cache=False)
+                out = scratch / "home" / "renders" / "bench" / "gpu" / f"r{time.time_ns()}"
+                stats_path = scratch / f"compose-{time.time_ns()}.json"
+                os.environ["WRITERS_ROOM_COMPOSE_STATS"] = str(stats_path)
+                started = time.perf_counter()
+                result = render_manifest(settings, episode, out, renderer=chosen, options=options)
+                wall = time.perf_counter() - started
+                compose: dict[str, Any] = {}
+                if stats_path.is_file():  # the room's motion/encode helper says where time went
+                    data = json.loads(stats_path.read_text())
+                    clips = data.pop("clips")
+                    compose = {
+                        **data,
+                        "first_clip_start_s": min(c["start_s"] for c in clips.values()),
+                        "last_clip_end_s": max(c.get("end_s", 0.0) for c in clips.values()),
+                    }
+                if last is not None:
+                    shutil.rmtree(last.parent, ignore_errors=True)
+                last = result.episode_path
+                return {
+                    "run": label,
+                    "steps": steps,
+                    "x264_threads": x264,
+                    "runtime_s": episode.runtime_s,
+                    "size": [episode.width, episode.height],
+                    "wall_s": round(wall, 2),
+                    "stages_s": {k: round(v, 2) for k, v in result.timings.items()},
+                    "gpu_s": result.gpu_seconds,
+                    "cpu_s": result.cpu_seconds,
+                    "compose": compose,
+                }
+
+            # One untimed episode first: ffmpeg's binary and fonts into the page cache,
+            # the thumbnail and caption code paths, the allocator at episode batch shapes.
+            report["episode_warmup"] = one(min(args.steps), "warm-up", threads[0])
+            for steps in args.steps:
+                for x264 in threads:
+                    for _ in range(args.episodes):
+                        report["episodes"].append(one(steps, "timed", x264))
+            if not args.no_encoder and last is not None:
+                try:
+                    report["encoder"] = encoder_variants(last, cores or 1)
+                except Exception as exc:  # an older room without hls_command
+                    report["encoder"] = [{"error": repr(exc)}]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
     print(
-        f"{report['device']} · torch {report['torch']} · {report['dtype']}"
-        f"{' · compiled' if args.compile else ''} · UNet {report['unet_params_m']} M params"
+        f"{report['device']} ({report['cores']} cores) · torch {report['torch']} · "
+        f"{report['dtype']}{' · compiled' if args.compile else ''} · "
+        f"UNet {report['unet_params_m']} M params · content {report['content']}"
     )
     print(f"build {report['build_s']} s, warm-up {report['warmup_s']} s")
     print(f"{'steps':>6}{'cfg':>6}{'images':>8}{'median s':>10}{'s/image':>9}")
@@ -374,10 +719,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{row['steps']:>6}{row['cfg']:>6.1f}{row['images']:>8}"
             f"{row['median_s']:>10.2f}{row['s_per_image']:>9.3f}"
         )
-    if "episode" in report:
-        ep = report["episode"]
+    for row in report["profile"]:
+        print(f"  one batch: {row}")
+    if "formats" in report:
+        print(f"  memory formats: {report['formats']}")
+    for ep in report.get("episodes", []):
         stages = ", ".join(f"{k} {v:.2f}" for k, v in ep["stages_s"].items())
-        print(f"episode ({ep['runtime_s']:g} s, {ep['steps']} steps): {ep['wall_s']} s — {stages}")
+        print(
+            f"episode ({ep['runtime_s']:g} s, {ep['steps']} steps, x264 {ep['x264_threads']}): "
+            f"{ep['wall_s']} s — {stages}"
+        )
+        if ep["compose"]:
+            print(f"    helper: {ep['compose']}")
+    for row in report.get("encoder", []):
+        print(f"  encoder alone: {row}")
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=2))
     return report

@@ -15,6 +15,7 @@ from writers_room.render.keyframes import (
     KeyframeCache,
     KeyframeRenderer,
     StoryboardRenderer,
+    _chunks,
     cache_key,
     mood_colour,
     render_keyframes,
@@ -130,7 +131,8 @@ def test_the_cache_rerenders_only_changed_shots(tmp_path: Path) -> None:
     targets = [tmp_path / "a" / f"{i}.png" for i in range(3)]
     first = render_keyframes(renderer, manifest.shots, (90, 160), cache=cache, targets=targets)
     assert [r.cache_hit for r in first] == [False, False, False]
-    assert calls == [["s1", "s2", "s3"]]
+    # Every shot drawn once (storyboards go one a call, each handed on as soon as drawn).
+    assert [shot for call in calls for shot in call] == ["s1", "s2", "s3"]
 
     changed = list(manifest.shots)
     changed[1] = changed[1].model_copy(update={"action": "Something else happens."})
@@ -144,3 +146,48 @@ def test_the_cache_rerenders_only_changed_shots(tmp_path: Path) -> None:
     assert Image.open(targets2[1]).size == (90, 160)
     # A different size is a different keyframe.
     assert cache_key(renderer, changed[0], (90, 160)) != cache_key(renderer, changed[0], (180, 320))
+
+
+def test_batches_start_and_end_half_full_and_cover_every_shot() -> None:
+    assert _chunks(list(range(12)), 4) == [[0, 1], [2, 3, 4, 5], [6, 7, 8, 9], [10, 11]]
+    assert _chunks([5, 7, 9], 2) == [[5], [7], [9]]
+    assert _chunks([], 4) == []
+    for count in range(1, 30):
+        for batch in (1, 2, 3, 4, 8, 16):
+            chunks = _chunks(list(range(count)), batch)
+            assert [i for chunk in chunks for i in chunk] == list(range(count))
+            assert all(1 <= len(chunk) <= batch for chunk in chunks)
+
+
+def test_each_keyframe_is_announced_once_it_is_in_place(tmp_path: Path) -> None:
+    manifest = make_manifest(3, 1.0)
+    targets = [tmp_path / "k" / f"{i}.png" for i in range(3)]
+    seen: list[int] = []
+
+    def ready(index: int) -> None:
+        assert Image.open(targets[index]).size == (90, 160)
+        seen.append(index)
+
+    cache = KeyframeCache(tmp_path / "cache")
+    render_keyframes(
+        StoryboardRenderer(),
+        manifest.shots,
+        (90, 160),
+        cache=cache,
+        targets=targets,
+        on_ready=ready,
+    )
+    assert sorted(seen) == [0, 1, 2]
+    # Cache hits are announced too (before anything renders).
+    seen.clear()
+    again = [tmp_path / "k2" / f"{i}.png" for i in range(3)]
+    targets[:] = again
+    render_keyframes(
+        StoryboardRenderer(),
+        manifest.shots,
+        (90, 160),
+        cache=cache,
+        targets=again,
+        on_ready=ready,
+    )
+    assert sorted(seen) == [0, 1, 2]

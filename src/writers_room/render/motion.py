@@ -1,11 +1,16 @@
-"""Motion between keyframes: Ken Burns moves, caption plates and cross-fades in ffmpeg.
+"""Motion between keyframes: Ken Burns moves and caption plates, one ffmpeg clip per shot.
 
 Each shot is one still animated by ``zoompan`` (push-in, pull-out, pan or tilt, chosen
-from the shot's camera note), with its caption plate composited on top, and joined to
-its neighbours by an ``xfade`` centred on the cut. Shot boundaries are frame-exact: shot
-``i`` owns frames ``[starts[i], starts[i+1])`` of the timeline and every cross-fade is
-centred on that boundary, so the cut a viewer perceives lands within a frame of the
-manifest.
+from the shot's camera note), with its caption plate composited on top. Every shot is its
+own ffmpeg command writing raw yuv420p frames, so clips render in parallel processes
+(``zoompan`` is single-threaded: one filter graph for the whole episode kept one core busy
+for ~8 s of a 30-s episode while x264 waited); :mod:`writers_room.render._compose` joins
+them in order with a linear cross-fade centred on each cut and feeds the encoder.
+
+Shot boundaries are frame-exact: shot ``i`` owns frames ``[starts[i], starts[i+1])`` of
+the timeline. With a cross-fade of ``2h`` frames, clip ``i`` starts ``h`` frames early
+(its head) and ends ``h`` frames late (its tail), so every fade is centred on its
+boundary and the cut a viewer perceives lands within a frame of the manifest.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from typing import Any
 
 import ffmpeg
 
+from writers_room.render._ffmpeg import compile_args
 from writers_room.render.captions import CaptionOverlay
 from writers_room.render.validate import Timeline
 
-__all__ = ["Move", "build_video", "crossfade_half_frames", "plan_move"]
+__all__ = ["Clip", "Move", "clip_plan", "crossfade_half_frames", "plan_move"]
 
 # How far a move travels over one shot: 12 % zoom reads as motion without losing framing.
 MOVE_AMOUNT = 0.12
@@ -94,7 +100,26 @@ def crossfade_half_frames(timeline: Timeline, crossfade_s: float) -> int:
     return max(0, min(wanted, min(timeline.frames) // 2))
 
 
-def build_video(
+@dataclass(frozen=True)
+class Clip:
+    """One shot's clip: the ffmpeg command that writes its raw frames, and its fade edges.
+
+    Attributes:
+        args: The ffmpeg argument list; it writes ``frames`` raw yuv420p frames to stdout.
+        raw_args: The same clip read from a raw RGB still (see ``clip_plan``), or ``None``.
+        frames: Frames in the clip: the shot's own, plus ``head`` and ``tail``.
+        head: Frames before the shot's first timeline frame (half the fade into it).
+        tail: Frames after the shot's last timeline frame (half the fade out of it).
+    """
+
+    args: list[str]
+    raw_args: list[str] | None
+    frames: int
+    head: int
+    tail: int
+
+
+def clip_plan(
     stills: Sequence[str],
     overlays: Sequence[CaptionOverlay | None],
     moves: Sequence[Move],
@@ -103,8 +128,9 @@ def build_video(
     *,
     crossfade_s: float,
     supersample: float,
-) -> Any:
-    """The ffmpeg-python video stream of the whole episode (yuv420p, ``size``).
+    raw_stills: Sequence[str] | None = None,
+) -> list[Clip]:
+    """One :class:`Clip` per shot, each an ffmpeg command of its own.
 
     Args:
         stills: Keyframe paths, one per shot, relative to ffmpeg's working directory.
@@ -116,87 +142,82 @@ def build_video(
         supersample: Scale each still by this factor before ``zoompan``. ``zoompan`` crops
             at whole input pixels, so a 2x source halves the sub-pixel judder of slow
             moves; the scale runs once per still, not per frame.
+        raw_stills: Per shot, a path where the keyframe may instead be found as raw RGB
+            of ``size`` (written the moment it is rendered, while its PNG is still being
+            compressed): each clip gets a second command that reads it.
 
     Returns:
-        The joined video stream.
+        The clips, in shot order.
     """
     width, height = size
-    fps = timeline.fps
     half = crossfade_half_frames(timeline, crossfade_s)
     count = len(stills)
     src_w = max(width, int(width * supersample) // 2 * 2)
     src_h = max(height, int(height * supersample) // 2 * 2)
-    clips = []
+    clips: list[Clip] = []
     for index, (still, overlay, move) in enumerate(zip(stills, overlays, moves, strict=True)):
-        frames = timeline.frames[index]
-        frames += half if index > 0 else 0
-        frames += half if index < count - 1 else 0
-        clip = (
-            ffmpeg.input(still, f="image2", pattern_type="none")
-            .video.filter("scale", src_w, src_h, flags="lanczos")
-            # Converting the still once here, not every output frame after zoompan, also
-            # halves the bytes zoompan scales per frame.
-            .filter("format", "yuv420p")
-            .filter(
-                "zoompan",
-                d=frames,
-                s=f"{width}x{height}",
-                fps=fps,
-                **_zoompan_exprs(move, frames),
-            )
-        )
-        if overlay is not None:
-            plate = ffmpeg.input(str(overlay.path), f="image2", pattern_type="none").video
-            clip = clip.overlay(plate, x=overlay.x, y=overlay.y, eof_action="repeat")
-        clips.append(clip.filter("setsar", "1"))
-    if count == 1:
-        return clips[0]
-    if half == 0:
-        return ffmpeg.concat(*clips, v=1, a=0)
-    return _crossfaded(clips, timeline, half)
-
-
-def _trim(stream: Any, start: int, end: int) -> Any:
-    return stream.trim(start_frame=start, end_frame=end).setpts("PTS-STARTPTS")
-
-
-def _crossfaded(clips: Sequence[Any], timeline: Timeline, half: int) -> Any:
-    """Join clips with fades centred on each cut, blending only the fade frames.
-
-    A chain of ``xfade`` filters would push every frame of the episode through every
-    later ``xfade`` (11 of them for 12 shots), each copying the frame. Instead each clip
-    is split (by reference, no copy) into head, body and tail; only tail + next head go
-    through an ``xfade``, and ``concat`` strings bodies and fades together.
-    """
-    fps = timeline.fps
-    count = len(clips)
-    fade = 2 * half
-    pieces: list[Any] = []
-    previous_tail: Any = None
-    for index, clip in enumerate(clips):
         head = half if index > 0 else 0
         tail = half if index < count - 1 else 0
-        length = timeline.frames[index] + head + tail
-        body_start, body_end = 2 * head, length - 2 * tail
-        wanted = (head > 0) + (body_end > body_start) + (tail > 0)
-        if wanted > 1:
-            split = clip.filter_multi_output("split", wanted)
-            parts = iter([split.stream(k) for k in range(wanted)])
-        else:
-            parts = iter([clip])
-        if head:
-            fade_in = _trim(next(parts), 0, fade)
-            pieces.append(
-                ffmpeg.filter(
-                    [previous_tail, fade_in],
-                    "xfade",
-                    transition="fade",
-                    duration=f"{fade / fps:.6f}",
-                    offset="0",
-                )
+        frames = timeline.frames[index] + head + tail
+        png = ffmpeg.input(still, f="image2", pattern_type="none")
+        raw = None
+        if raw_stills is not None:
+            raw = ffmpeg.input(
+                raw_stills[index], f="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}"
             )
-        if body_end > body_start:
-            pieces.append(_trim(next(parts), body_start, body_end))
-        if tail:
-            previous_tail = _trim(next(parts), length - fade, length)
-    return ffmpeg.concat(*pieces, v=1, a=0)
+        commands = [
+            _clip_args(source, overlay, move, frames, size, timeline.fps, src_w, src_h)
+            for source in (png, raw)
+            if source is not None
+        ]
+        clips.append(
+            Clip(
+                args=commands[0],
+                raw_args=commands[1] if len(commands) > 1 else None,
+                frames=frames,
+                head=head,
+                tail=tail,
+            )
+        )
+    return clips
+
+
+def _clip_args(
+    source: Any,
+    overlay: CaptionOverlay | None,
+    move: Move,
+    frames: int,
+    size: tuple[int, int],
+    fps: int,
+    src_w: int,
+    src_h: int,
+) -> list[str]:
+    width, height = size
+    clip = (
+        source.video.filter("scale", src_w, src_h, flags="lanczos")
+        # Converting the still once here, not every output frame after zoompan, also
+        # halves the bytes zoompan scales per frame.
+        .filter("format", "yuv420p")
+        .filter(
+            "zoompan",
+            d=frames,
+            s=f"{width}x{height}",
+            fps=fps,
+            **_zoompan_exprs(move, frames),
+        )
+    )
+    if overlay is not None:
+        plate = ffmpeg.input(str(overlay.path), f="image2", pattern_type="none").video
+        clip = clip.overlay(plate, x=overlay.x, y=overlay.y, eof_action="repeat")
+    output = ffmpeg.output(
+        clip.filter("format", "yuv420p"),
+        "pipe:1",
+        f="rawvideo",
+        pix_fmt="yuv420p",
+        **{"frames:v": frames},
+    )
+    # One thread per clip: clips run side by side, sized to the cores by the caller,
+    # and zoompan (nearly all of a clip's work) cannot use more than one anyway.
+    return compile_args(
+        output.global_args("-hide_banner", "-nostdin", "-loglevel", "error", "-filter_threads", "1")
+    )

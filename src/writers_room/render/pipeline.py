@@ -6,6 +6,13 @@ sidecar, composes motion and cross-fades and encodes every rendition of the ladd
 HLS in one ffmpeg pass, remuxes the MP4 master with synthetic-content tags, makes the
 thumbnail variants (in parallel with the encode) and writes ``provenance.json``.
 
+Motion and encode overlap the keyframes: a helper process (:mod:`._compose`) starts the
+encoder first, renders each shot's clip as soon as its keyframe file lands (clips in
+parallel, as many as the cores allow) and feeds the frames to the encoder in order. On a
+GPU the denoiser and the CPU-bound encode then run at the same time instead of one after
+the other; ``timings`` reports each stage's own span, so the stages can add up to more
+than ``total``.
+
 The folder appears atomically: everything is written into a hidden sibling folder that
 is renamed into place at the end, so a reader never sees half a render and a failed
 render leaves nothing behind.
@@ -15,7 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from writers_room.errors import InputError
+from writers_room.render._compose import ClipSpec, EpisodeJob, lower_thread_priority
 from writers_room.render.captions import write_caption_overlays, write_vtt
 from writers_room.render.encode import (
     HLS_DIR,
@@ -33,9 +43,10 @@ from writers_room.render.encode import (
     VARIANT_PLAYLIST,
     Rung,
     audio_source,
-    encode_hls,
+    hls_command,
     ladder_for,
     remux_master,
+    rung_threads,
 )
 from writers_room.render.keyframes import (
     KeyframeCache,
@@ -44,7 +55,7 @@ from writers_room.render.keyframes import (
     render_keyframes,
 )
 from writers_room.render.manifest import ShotManifest
-from writers_room.render.motion import build_video, crossfade_half_frames, plan_move
+from writers_room.render.motion import clip_plan, crossfade_half_frames, plan_move
 from writers_room.render.provenance import (
     StageClock,
     library_versions,
@@ -85,6 +96,11 @@ class RenderOptions:
         diffusion: Extra :class:`~writers_room.render.diffusion.DiffusionRenderer`
             arguments (``steps``, ``guidance_scale``, ``batch_size``, ``dtype``,
             ``compile``, ``gen_size``).
+        motion_workers: Shot clips rendered at the same time; default a quarter of the
+            cores (at least one), leaving the rest to x264.
+        x264_threads: ``split`` shares 1.5 threads per core among the rungs by pixel
+            count (see :func:`~writers_room.render.encode.rung_threads`); ``auto`` lets
+            every rung's x264 pick its own count.
     """
 
     crossfade_s: float = 0.25
@@ -97,6 +113,8 @@ class RenderOptions:
     use_cache: bool = True
     characters: Mapping[str, str] = field(default_factory=dict)
     diffusion: Mapping[str, Any] = field(default_factory=dict)
+    motion_workers: int | None = None
+    x264_threads: str = "split"
 
 
 @dataclass(frozen=True)
@@ -141,6 +159,14 @@ class RenderResult:
             "thumbnails": [rel(p) for p in self.thumbnail_paths],
             "provenance": rel(self.provenance_path),
         }
+
+
+def _cores() -> int:
+    """CPUs this process may run on (a container's share, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def _emit(progress: Progress | None, stage: str, done: int, total: int) -> None:
@@ -196,6 +222,12 @@ def render_manifest(
                 field="segment_s",
                 value=options.segment_s,
             )
+        if options.x264_threads not in {"split", "auto"}:
+            raise InputError(
+                f"x264_threads is {options.x264_threads!r}; use 'split' or 'auto'",
+                field="x264_threads",
+                value=options.x264_threads,
+            )
         if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
             raise InputError(
                 f"{out_dir} already exists and is not empty; a render never overwrites "
@@ -223,15 +255,6 @@ def render_manifest(
             f"keyframes/{index:02d}_{safe_name(shot.shot_id)}.png"
             for index, shot in enumerate(manifest.shots)
         ]
-        with clock.stage("keyframes"):
-            records = render_keyframes(
-                renderer,
-                manifest.shots,
-                size,
-                cache=KeyframeCache.for_settings(settings) if options.use_cache else None,
-                targets=[partial / name for name in keyframe_names],
-                progress=lambda done, total: _emit(progress, "keyframes", done, total),
-            )
         with clock.stage("captions"):
             write_vtt(manifest, frames, partial / "captions.vtt")
             overlays = [
@@ -240,44 +263,90 @@ def render_manifest(
             ]
         moves = [plan_move(shot.camera, index) for index, shot in enumerate(manifest.shots)]
         thumb_sizes = [PREVIEW_SIZE] if preview else list(THUMBNAIL_SIZES)
+        cores = _cores()
+        raw_stills = [f".work/stills/{index:02d}.rgb" for index in range(len(keyframe_names))]
+        clips = clip_plan(
+            keyframe_names,
+            overlays,
+            moves,
+            frames,
+            size,
+            crossfade_s=options.crossfade_s,
+            supersample=supersample,
+            raw_stills=raw_stills,
+        )
+        encoder = hls_command(
+            audio_source(manifest.runtime_s, options.music),
+            rungs,
+            size=size,
+            fps=manifest.fps,
+            segment_s=options.segment_s,
+            preset=preset,
+            threads=rung_threads(rungs, cores) if options.x264_threads == "split" else None,
+        )
+        (partial / HLS_DIR).mkdir(parents=True, exist_ok=True)
+        (partial / "keyframes").mkdir(parents=True, exist_ok=True)
+        (work / "stills").mkdir(parents=True, exist_ok=True)
+        workers = options.motion_workers or max(1, cores // 4)
+        encode_started = time.perf_counter()
+        job = EpisodeJob(
+            [ClipSpec(c.args, c.raw_args, c.frames, c.head, c.tail) for c in clips],
+            encoder,
+            cwd=partial,
+            spec_dir=work,
+            size=size,
+            total_frames=frames.total_frames,
+            workers=min(workers, len(clips)),
+            # Several clip processes run ahead of the encoder into their buffers and can
+            # yield to it; a single one is the encoder's only feeder and must keep pace.
+            clip_nice=5 if workers > 1 else 0,
+        )
 
-        def thumbnails() -> list[Any]:
-            with clock.stage("thumbnails"):
-                return make_thumbnails(
-                    [record.path for record in records],
+        def hand_off(index: int, image: Any) -> None:
+            # A raw copy takes milliseconds to write and none to decode; the PNG beside it
+            # takes a quarter second to compress. Motion starts from the raw copy.
+            (partial / raw_stills[index]).write_bytes(image.tobytes())
+            job.ready(index, raw=True)
+
+        try:
+            with clock.stage("keyframes"):
+                records = render_keyframes(
+                    renderer,
                     manifest.shots,
-                    partial / "thumbnails",
-                    headline=options.headline,
-                    sizes=thumb_sizes,
-                    variants=max(3, options.thumbnail_variants),
+                    size,
+                    cache=KeyframeCache.for_settings(settings) if options.use_cache else None,
+                    targets=[partial / name for name in keyframe_names],
+                    progress=lambda done, total: _emit(progress, "keyframes", done, total),
+                    on_image=hand_off,
+                    on_ready=job.ready,
                 )
 
-        # Thumbnails are Pillow work; they overlap the ffmpeg encode instead of following it.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="thumbnails") as pool:
-            thumbs_future = pool.submit(thumbnails)
-            with clock.stage("encode"):
-                video = build_video(
-                    keyframe_names,
-                    overlays,
-                    moves,
-                    frames,
-                    size,
-                    crossfade_s=options.crossfade_s,
-                    supersample=supersample,
-                )
-                encode_hls(
-                    video,
-                    audio_source(manifest.runtime_s, options.music),
-                    rungs,
-                    size=size,
-                    fps=manifest.fps,
-                    segment_s=options.segment_s,
-                    preset=preset,
-                    cwd=partial,
-                    total_frames=frames.total_frames,
-                    progress=lambda done, total: _emit(progress, "encode", done, total),
-                )
-            thumbs = thumbs_future.result()
+            def thumbnails() -> list[Any]:
+                with clock.stage("thumbnails"):
+                    return make_thumbnails(
+                        [record.path for record in records],
+                        manifest.shots,
+                        partial / "thumbnails",
+                        headline=options.headline,
+                        sizes=thumb_sizes,
+                        variants=max(3, options.thumbnail_variants),
+                    )
+
+            # Thumbnails are Pillow work; they overlap the encode instead of following it,
+            # at the encoder's priority rather than above it.
+            with ThreadPoolExecutor(
+                max_workers=1,
+                thread_name_prefix="thumbnails",
+                initializer=lower_thread_priority,
+                initargs=(5,),
+            ) as pool:
+                thumbs_future = pool.submit(thumbnails)
+                job.wait(lambda done, total: _emit(progress, "encode", done, total))
+                clock.record("encode", time.perf_counter() - encode_started)
+                thumbs = thumbs_future.result()
+        except BaseException:
+            job.abort()
+            raise
         _emit(progress, "thumbnails", 1, 1)
         with clock.stage("master"):
             remux_master(

@@ -88,6 +88,10 @@ class StageClock:
             elapsed = time.perf_counter() - started
             self.stages[name] = round(self.stages.get(name, 0.0) + elapsed, 4)
 
+    def record(self, name: str, seconds: float) -> None:
+        """Add a span timed elsewhere (a stage that overlaps others) under ``name``."""
+        self.stages[name] = round(self.stages.get(name, 0.0) + seconds, 4)
+
     @property
     def total_s(self) -> float:
         """Wall time since the clock started."""

@@ -1,0 +1,564 @@
+"""Motion and encode in a helper process: clips rendered in parallel, joined, encoded once.
+
+The render process starts one helper (``python -m writers_room.render._compose SPEC``)
+before the keyframes exist and tells it, one line per shot on its stdin, when each
+keyframe file is ready. The helper
+
+* starts the encoder at once (it waits for frames on its stdin);
+* runs each shot's clip command (see :func:`writers_room.render.motion.clip_plan`) as
+  soon as its keyframe is ready (``N`` on stdin: the PNG is in place; ``N raw``: the raw
+  RGB copy is, which comes sooner), ``workers`` at a time, in shot order, reading the
+  raw frames into a bounded buffer per clip, so later clips render while earlier ones
+  encode;
+* writes the frames to the encoder in timeline order, blending each clip's head with the
+  previous clip's tail (the cross-fade, the same linear mix as ffmpeg's ``xfade=fade``);
+* forwards the encoder's ``frame=N`` progress lines on its stdout.
+
+Why a process and not threads of the render process: relaying ~2.8 GB of frames takes a
+few thousand GIL acquisitions, and while keyframes render the GIL is held by the
+diffusers loop nearly all the time (each wait costs up to the 5 ms switch interval). A
+process of its own also lowers its priority (``nice``), and its children inherit that,
+so ffmpeg's threads never starve the one thread that keeps the GPU busy. Clips run lower
+still: the encoder is the bottleneck (it alone keeps ~12 of 16 cores busy), clips run
+ahead of it into their buffers, and clip work that preempts x264's critical path slows
+the whole ladder.
+
+``WRITERS_ROOM_COMPOSE_STATS=<file>`` makes the helper write where its time went (clip
+start and end times, time the writer waited for frames or for the encoder) as JSON.
+
+The relay only moves bytes and blends a few frames per cut; it needs numpy and nothing
+else from the room.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["ClipSpec", "EpisodeJob", "lower_thread_priority", "main"]
+
+# Bytes of buffered frames the helper may hold across the clips rendered ahead.
+BUFFER_BYTES = 1 << 30
+# Linux: a 1 MiB pipe (the unprivileged maximum) moves a frame in 3 system calls, not 48.
+_F_SETPIPE_SZ = 1031
+_PIPE_BYTES = 1 << 20
+_STDERR_TAIL = 4000
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """One clip as the helper sees it (see :class:`writers_room.render.motion.Clip`)."""
+
+    args: list[str]
+    raw_args: list[str] | None
+    frames: int
+    head: int
+    tail: int
+
+
+def _grow_pipe(fd: int) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_BYTES)
+    except (ImportError, OSError):  # not Linux, or capped lower: the default pipe works
+        pass
+
+
+def _tail(handle: IO[bytes]) -> str:
+    handle.seek(0)
+    return handle.read().decode("utf-8", "replace")[-_STDERR_TAIL:].strip()
+
+
+# --------------------------------------------------------------------------------------
+# The render process's side.
+
+
+class EpisodeJob:
+    """The helper process, seen from the render process.
+
+    Args:
+        clips: One clip per shot, in order.
+        encoder: The encoder's argument list (:func:`~writers_room.render.encode.hls_command`).
+        cwd: Working directory of every ffmpeg command (the render folder).
+        spec_dir: Where the helper's spec file is written.
+        size: Frame size (width, height) of the clips.
+        total_frames: Frames of the whole episode.
+        workers: Clips rendered at the same time.
+        nice: Niceness added to the helper and the encoder.
+        clip_nice: Niceness added on top of that to the clip processes (see the module
+            docstring).
+    """
+
+    def __init__(
+        self,
+        clips: Sequence[ClipSpec],
+        encoder: list[str],
+        *,
+        cwd: Path,
+        spec_dir: Path,
+        size: tuple[int, int],
+        total_frames: int,
+        workers: int,
+        nice: int = 5,
+        clip_nice: int = 5,
+    ) -> None:
+        width, height = size
+        frame_bytes = width * height * 3 // 2
+        spec = {
+            "cwd": str(cwd),
+            "frame_bytes": frame_bytes,
+            "total_frames": total_frames,
+            "workers": max(1, workers),
+            # Enough to hold whole clips ahead at 1080p; never so little that a clip stalls.
+            "buffer_frames": max(16, BUFFER_BYTES // max(1, workers) // frame_bytes),
+            "nice": nice,
+            "clip_nice": clip_nice,
+            "clips": [asdict(clip) for clip in clips],
+            "encoder": encoder,
+        }
+        spec_dir.mkdir(parents=True, exist_ok=True)
+        spec_path = spec_dir / "compose.json"
+        spec_path.write_text(json.dumps(spec), "utf-8")
+        self.total_frames = total_frames
+        self.frames_done = 0
+        self._count = len(clips)
+        self._sent: set[int] = set()
+        self._lock = threading.Lock()
+        self._stderr = tempfile.TemporaryFile()
+        env = dict(os.environ)
+        # The helper imports this package: make sure it finds the same copy, wherever the
+        # render process found it (an installed wheel, a source tree on sys.path).
+        root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "writers_room.render._compose", str(spec_path)],
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=env,
+            # Its own process group: an abort can stop the helper's ffmpeg children too.
+            start_new_session=True,
+        )
+        self._reader = threading.Thread(target=self._read_progress, daemon=True)
+        self._reader.start()
+
+    def _read_progress(self) -> None:
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            if line.startswith(b"frame="):
+                try:
+                    self.frames_done = int(line[6:])
+                except ValueError:
+                    pass
+
+    def ready(self, index: int, *, raw: bool = False) -> None:
+        """Tell the helper that shot ``index``'s keyframe is in place (first call counts).
+
+        Args:
+            index: The shot.
+            raw: The raw RGB copy is in place (the PNG may not be yet).
+        """
+        with self._lock:
+            if index in self._sent:
+                return
+            self._sent.add(index)
+            try:
+                assert self._proc.stdin is not None
+                self._proc.stdin.write(f"{index}{' raw' if raw else ''}\n".encode())
+                self._proc.stdin.flush()
+            except (BrokenPipeError, ValueError):  # the helper failed; wait() reports why
+                pass
+
+    def wait(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Wait for the encode to finish, calling ``progress(frames, total)`` meanwhile.
+
+        Progress is reported from the calling thread, as the rest of the render does.
+
+        Raises:
+            FFmpegError: the helper, a clip or the encoder failed.
+        """
+        from writers_room.render._ffmpeg import FFmpegError
+
+        with self._lock:
+            missing = sorted(set(range(self._count)) - self._sent)
+            self._close_stdin()
+        reported = -1
+        while True:
+            try:
+                returncode = self._proc.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                if progress is not None and self.frames_done != reported:
+                    reported = self.frames_done
+                    progress(min(reported, self.total_frames), self.total_frames)
+        self._reader.join()
+        stderr = _tail(self._stderr)
+        self._stderr.close()
+        if returncode != 0 or missing:
+            raise FFmpegError(
+                f"motion/encode helper exited with status {returncode}: "
+                f"{stderr or '(no output)'}"
+                + (f" (keyframes never announced: {missing})" if missing else ""),
+                returncode=returncode,
+                stderr=stderr,
+            )
+        if progress is not None:
+            progress(self.total_frames, self.total_frames)
+
+    def abort(self) -> None:
+        """Stop the helper and everything it started; returns once they are gone."""
+        with self._lock:
+            self._close_stdin()
+        try:
+            # End of input before every keyframe arrived makes the helper stop its
+            # children and exit; that leaves no ffmpeg writing into a folder being deleted.
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._proc.wait()
+        self._reader.join(timeout=5)
+        self._stderr.close()
+
+    def _close_stdin(self) -> None:
+        try:
+            if self._proc.stdin is not None and not self._proc.stdin.closed:
+                self._proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+
+# --------------------------------------------------------------------------------------
+# The helper's side.
+
+
+class _Failed(Exception):
+    """Something the helper runs failed; the message says what."""
+
+
+class _Composer:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.cwd = spec["cwd"]
+        self.frame_bytes = int(spec["frame_bytes"])
+        self.total_frames = int(spec["total_frames"])
+        self.workers = int(spec["workers"])
+        self.clips = [ClipSpec(**clip) for clip in spec["clips"]]
+        self.encoder_args = list(spec["encoder"])
+        self.clip_nice = int(spec.get("clip_nice", 0))
+        self.raw: set[int] = set()
+        self.started_at = time.perf_counter()
+        self.stats: dict[str, Any] = {"clips": {}, "wait_frames_s": 0.0, "wait_encoder_s": 0.0}
+        self.cond = threading.Condition()
+        self.ready: set[int] = set()
+        self.input_closed = False
+        self.running = 0
+        self.failure: str | None = None
+        self.started = [threading.Event() for _ in self.clips]
+        size = max(1, int(spec["buffer_frames"]))
+        self.queues: list[queue.Queue[Any]] = [queue.Queue(maxsize=size) for _ in self.clips]
+        self.children: list[subprocess.Popen[bytes]] = []
+
+    # -- failure -----------------------------------------------------------------------
+
+    def fail(self, message: str) -> None:
+        with self.cond:
+            if self.failure is None:
+                self.failure = message
+            self.cond.notify_all()
+
+    def check(self) -> None:
+        if self.failure is not None:
+            raise _Failed(self.failure)
+
+    # -- threads -----------------------------------------------------------------------
+
+    def read_control(self) -> None:
+        """Shot indices whose keyframes are ready, one per line, until end of input."""
+        for line in sys.stdin.buffer:
+            fields = line.split()
+            try:
+                index = int(fields[0])
+            except (IndexError, ValueError):
+                continue
+            with self.cond:
+                if fields[1:] == [b"raw"] and self.clips[index].raw_args is not None:
+                    self.raw.add(index)
+                self.ready.add(index)
+                self.cond.notify_all()
+        with self.cond:
+            self.input_closed = True
+            self.cond.notify_all()
+
+    def launch(self) -> None:
+        """Start clips in shot order as their keyframes arrive, ``workers`` at a time.
+
+        Strict order means the clip the writer needs next has always been started before
+        any later one, so a full buffer of a later clip can never block the writer.
+        """
+        for index in range(len(self.clips)):
+
+            def startable(i: int = index) -> bool:
+                return (
+                    self.failure is not None
+                    or (i in self.ready and self.running < self.workers)
+                    or (self.input_closed and i not in self.ready)
+                )
+
+            with self.cond:
+                self.cond.wait_for(startable)
+                if self.failure is not None:
+                    return
+                if index not in self.ready:
+                    self.failure = f"input ended before the keyframe of shot {index} was ready"
+                    self.cond.notify_all()
+                    return
+                self.running += 1
+            threading.Thread(target=self.read_clip, args=(index,), daemon=True).start()
+            self.started[index].set()
+
+    def read_clip(self, index: int) -> None:
+        clip = self.clips[index]
+        target = self.queues[index]
+        record: dict[str, Any] = {"start_s": round(time.perf_counter() - self.started_at, 3)}
+        self.stats["clips"][index] = record
+        args = clip.args
+        if index in self.raw and clip.raw_args is not None:
+            args = clip.raw_args
+            record["raw"] = True
+        lower_thread_priority(self.clip_nice)  # the clip process inherits it from this thread
+        try:
+            with tempfile.TemporaryFile() as err:
+                proc = subprocess.Popen(
+                    args,
+                    cwd=self.cwd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                    bufsize=0,
+                )
+                with self.cond:
+                    self.children.append(proc)
+                assert proc.stdout is not None
+                _grow_pipe(proc.stdout.fileno())
+                got_all = True
+                for count in range(clip.frames):
+                    frame = _read_exactly(proc.stdout, self.frame_bytes)
+                    if frame is None:
+                        got_all = False
+                        break
+                    if count == 0:
+                        record["first_frame_s"] = round(time.perf_counter() - self.started_at, 3)
+                    self.put(target, frame)
+                returncode = proc.wait()
+                record["end_s"] = round(time.perf_counter() - self.started_at, 3)
+                if returncode != 0 or not got_all:
+                    self.put(
+                        target,
+                        _Failed(
+                            f"clip {index} (ffmpeg status {returncode}) gave fewer than "
+                            f"{clip.frames} frames: {_tail(err) or '(no output)'}"
+                        ),
+                    )
+                else:
+                    self.put(target, None)
+        except _Failed:
+            pass
+        except Exception as exc:  # a broken clip must end the helper, not hang it
+            self.fail(f"clip {index}: {exc!r}")
+        finally:
+            with self.cond:
+                self.running -= 1
+                self.cond.notify_all()
+
+    def put(self, target: queue.Queue[Any], item: Any) -> None:
+        while True:
+            self.check()
+            try:
+                target.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def get(self, source: queue.Queue[Any]) -> Any:
+        while True:
+            self.check()
+            try:
+                item = source.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if isinstance(item, _Failed):
+                self.fail(str(item))
+                raise item
+            return item
+
+    # -- the writer (main thread) --------------------------------------------------------
+
+    def write_frames(self, out: int) -> int:
+        import numpy as np
+
+        written = 0
+        previous_tail: list[bytearray] = []
+        for index, clip in enumerate(self.clips):
+            while not self.started[index].wait(timeout=0.2):
+                self.check()
+            source = self.queues[index]
+            tail: list[bytearray] = []
+            fade = 2 * clip.head
+            for position in range(clip.frames):
+                waited = time.perf_counter()
+                frame = self.get(source)
+                self.stats["wait_frames_s"] += time.perf_counter() - waited
+                if frame is None:
+                    raise _Failed(f"clip {index} ended after {position} of {clip.frames} frames")
+                if position < fade:
+                    # ffmpeg's xfade=fade: out = A * p + B * (1 - p), p falling from 1 to
+                    # 1/fade over the fade; integer maths, rounded.
+                    a = np.frombuffer(previous_tail[position], np.uint8).astype(np.uint32)
+                    b = np.frombuffer(frame, np.uint8).astype(np.uint32)
+                    mixed = (a * (fade - position) + b * position + fade // 2) // fade
+                    self.write(out, mixed.astype(np.uint8))
+                    written += 1
+                elif position >= clip.frames - 2 * clip.tail:
+                    tail.append(frame)
+                else:
+                    self.write(out, frame)
+                    written += 1
+            if self.get(source) is not None:
+                raise _Failed(f"clip {index} sent more than {clip.frames} frames")
+            previous_tail = tail
+        return written
+
+    def write(self, out: int, data: Any) -> None:
+        waited = time.perf_counter()
+        _write_all(out, data)
+        self.stats["wait_encoder_s"] += time.perf_counter() - waited
+
+    def run(self) -> int:
+        argv = list(self.encoder_args)
+        # -progress writes key=value lines to stdout; global, so straight after the binary.
+        argv[1:1] = ["-progress", "pipe:1", "-nostats"]
+        with tempfile.TemporaryFile() as err:
+            encoder = subprocess.Popen(
+                argv,
+                cwd=self.cwd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                bufsize=0,
+            )
+            self.children.append(encoder)
+            threading.Thread(target=self.read_control, daemon=True).start()
+            threading.Thread(target=self.launch, daemon=True).start()
+            assert encoder.stdin is not None and encoder.stdout is not None
+            _grow_pipe(encoder.stdin.fileno())
+            relay = threading.Thread(target=_relay_progress, args=(encoder.stdout,), daemon=True)
+            relay.start()
+            try:
+                written = self.write_frames(encoder.stdin.fileno())
+                if written != self.total_frames:
+                    raise _Failed(f"wrote {written} frames, the timeline has {self.total_frames}")
+                encoder.stdin.close()
+                returncode = encoder.wait()
+                relay.join()
+                self.stats["encoder_end_s"] = round(time.perf_counter() - self.started_at, 3)
+                if returncode != 0:
+                    raise _Failed(f"encoder exited with status {returncode}: {_tail(err)}")
+            except (_Failed, BrokenPipeError) as exc:
+                message = str(exc)
+                if isinstance(exc, BrokenPipeError):
+                    encoder.wait()
+                    message = f"encoder exited with status {encoder.returncode}: {_tail(err)}"
+                self.fail(message)
+                self.stop_children()
+                sys.stderr.write(f"{self.failure}\n")
+                return 1
+        target = os.environ.get("WRITERS_ROOM_COMPOSE_STATS")
+        if target:
+            for key in ("wait_frames_s", "wait_encoder_s"):
+                self.stats[key] = round(self.stats[key], 3)
+            Path(target).write_text(json.dumps(self.stats), "utf-8")
+        return 0
+
+    def stop_children(self) -> None:
+        with self.cond:
+            children = list(self.children)
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+        for child in children:
+            child.wait()
+
+
+def lower_thread_priority(extra: int) -> None:
+    """Raise the calling thread's niceness by ``extra``; processes it starts inherit it.
+
+    Linux keeps a niceness per thread, so this leaves the rest of the process (the thread
+    driving the GPU) alone. Elsewhere ``setpriority`` would apply to the whole process (or
+    to an unrelated one), so it does nothing there.
+    """
+    if extra <= 0 or sys.platform != "linux":
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + extra)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the helper's priority
+        pass
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytearray | None:
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    got = 0
+    while got < size:
+        count = stream.readinto(view[got:])  # type: ignore[attr-defined]
+        if not count:
+            return None
+        got += count
+    return buffer
+
+
+def _write_all(fd: int, data: Any) -> None:
+    view = memoryview(data).cast("B")
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _relay_progress(stream: IO[bytes]) -> None:
+    out = sys.stdout.buffer
+    for line in stream:
+        if line.startswith(b"frame="):
+            try:
+                out.write(line)
+                out.flush()
+            except (BrokenPipeError, ValueError):  # the render process stopped listening
+                pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The helper: ``python -m writers_room.render._compose SPEC.json``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    spec = json.loads(Path(args[0]).read_text("utf-8"))
+    try:
+        os.nice(int(spec.get("nice", 0)))
+    except OSError:  # not allowed here: run at normal priority
+        pass
+    return _Composer(spec).run()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
