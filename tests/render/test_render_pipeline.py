@@ -322,3 +322,26 @@ def test_a_failing_clip_fails_the_render_and_leaves_nothing(
     assert not (settings.renders_path / "tiny" / "ep1").exists() or not os.listdir(
         settings.renders_path / "tiny" / "ep1"
     )
+
+
+def test_the_encode_may_finish_before_the_keyframe_files_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Motion starts from the raw copy of each keyframe; with slow PNG writes the helper
+    # finishes the whole encode while the render process is still writing PNGs.
+    from writers_room.render.keyframes import KeyframeCache
+
+    real_put = KeyframeCache.put
+
+    def slow_put(self: KeyframeCache, key: str, image: Image.Image) -> Path:
+        import time
+
+        time.sleep(2.0)
+        return real_put(self, key, image)
+
+    monkeypatch.setattr(KeyframeCache, "put", slow_put)
+    settings = Settings(home=tmp_path / "home")
+    manifest = make_manifest(2, 0.5, fps=12)
+    result = _preview(settings, manifest, "slow-png")
+    assert count_frames(result.episode_path) == timeline(manifest).total_frames
+    assert all(path.is_file() for path in result.keyframe_paths)

@@ -41,7 +41,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -288,8 +288,13 @@ class _Composer:
     # -- threads -----------------------------------------------------------------------
 
     def read_control(self) -> None:
-        """Shot indices whose keyframes are ready, one per line, until end of input."""
-        for line in sys.stdin.buffer:
+        """Shot indices whose keyframes are ready, one per line, until end of input.
+
+        Reads the raw descriptor, not ``sys.stdin``: the helper may finish while this
+        thread still waits for input, and a daemon thread blocked inside a buffered
+        reader makes interpreter shutdown abort (it cannot take the reader's lock).
+        """
+        for line in _lines(0):
             fields = line.split()
             try:
                 index = int(fields[0])
@@ -518,6 +523,20 @@ def lower_thread_priority(extra: int) -> None:
         os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + extra)
     except (AttributeError, OSError):  # not Linux, or not allowed: the helper's priority
         pass
+
+
+def _lines(fd: int) -> Iterator[bytes]:
+    """Lines from a file descriptor, read with plain ``os.read`` calls."""
+    pending = b""
+    while True:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        yield from complete
+    if pending:
+        yield pending
 
 
 def _read_exactly(stream: IO[bytes], size: int) -> bytearray | None:

@@ -275,6 +275,7 @@ def render_manifest(
             supersample=supersample,
             raw_stills=raw_stills,
         )
+        threads = rung_threads(rungs, cores) if options.x264_threads == "split" else None
         encoder = hls_command(
             audio_source(manifest.runtime_s, options.music),
             rungs,
@@ -282,7 +283,7 @@ def render_manifest(
             fps=manifest.fps,
             segment_s=options.segment_s,
             preset=preset,
-            threads=rung_threads(rungs, cores) if options.x264_threads == "split" else None,
+            threads=threads,
         )
         (partial / HLS_DIR).mkdir(parents=True, exist_ok=True)
         (partial / "keyframes").mkdir(parents=True, exist_ok=True)
@@ -408,6 +409,8 @@ def render_manifest(
                     "crossfade_frames": 2 * half,
                     "supersample": supersample,
                     "ladder": [dataclasses.asdict(rung) for rung in rungs],
+                    "x264_threads": threads or "auto",
+                    "motion_workers": min(workers, len(clips)),
                     "audio": "silence"
                     if options.music is None
                     else {
