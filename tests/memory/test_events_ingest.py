@@ -188,3 +188,138 @@ def test_unsupported_file_type(sqlite_settings: Settings, tmp_path: Path) -> Non
     path.write_text("x")
     with pytest.raises(InputError, match="unsupported file type"):
         ingest_events(sqlite_settings, path)
+
+
+def stored_rows(settings: Settings) -> list[dict[str, object]]:
+    """Every stored event (with its partition), in a stable order."""
+    import duckdb
+
+    from writers_room.memory.events import parquet_source
+
+    files = [str(p) for p in settings.events_path.rglob("*.parquet")]
+    if not files:
+        return []
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    result = con.execute(f"SELECT * FROM {parquet_source(files)}")
+    names = [d[0] for d in result.description]
+    return sorted((dict(zip(names, row, strict=True)) for row in result.fetchall()), key=repr)
+
+
+def window_values(settings: Settings) -> list[tuple[object, ...]]:
+    return [
+        (w.variant_id, w.window_start, w.impressions, w.views, w.completions, w.avg_view_s)
+        + tuple(w.retention)
+        for w in windows(settings)
+    ]
+
+
+def test_gzip_read_in_chunks_matches_the_plain_file(
+    tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import writers_room.memory.events as events
+
+    # Quoted newlines and blank lines across many small chunks: the same rows and windows
+    # as reading the plain file in one go.
+    rows = [r.replace(",tiktok,", ',"tik\ntok",') for r in ROWS] * 30
+    rows = [f"{r}\n" if i % 17 == 0 else r for i, r in enumerate(rows)]
+    text = "\n".join([HEADER, *rows]) + "\n"
+    plain = tmp_path / "events.csv"
+    plain.write_text(text)
+    packed = tmp_path / "events.csv.gz"
+    with gzip.open(packed, "wt", newline="") as out:
+        out.write(text)
+    results = []
+    for name, path in (("plain", plain), ("packed", packed)):
+        room = Settings(home=tmp_path / name, pii_key="test-key")
+        add_series_file(room, tiny_series)
+        monkeypatch.setattr(events, "CHUNK_BYTES", 1000)
+        result = ingest_events(room, path)
+        assert (result.rows, result.inserted) == (600, 20)  # 30 copies of 20 distinct rows
+        results.append((stored_rows(room), window_values(room)))
+    assert results[0] == results[1]
+    assert len(results[0][0]) == 20
+
+
+def test_gzip_chunks_report_the_right_line(
+    sqlite_settings: Settings, tiny_series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import writers_room.memory.events as events
+
+    add_series_file(sqlite_settings, tiny_series)
+    rows = [r.replace(",app,", ',"a\nb",') for r in ROWS] * 20  # each row spans 2 lines
+    rows.insert(300, "2026-11-16T08:00:00Z,tiny,ep1,v1-thumb,z,progress,-1,,,,")
+    path = tmp_path / "events.csv.gz"
+    with gzip.open(path, "wt", newline="") as out:
+        out.write("\n".join([HEADER, *rows, ""]))
+    monkeypatch.setattr(events, "CHUNK_BYTES", 2000)
+    with pytest.raises(InputError) as caught:
+        ingest_events(sqlite_settings, path)
+    before = rows[:300]
+    assert caught.value.line == 2 + len(before) + sum(r.count("\n") for r in before)
+    assert caught.value.field == "position_s" and caught.value.value == "-1"
+    assert event_files(sqlite_settings, "tiny") == []
+
+
+def test_padded_values_are_trimmed_and_duplicates_stored_once(
+    sqlite_settings: Settings, tiny_series: Path, tmp_path: Path
+) -> None:
+    add_series_file(sqlite_settings, tiny_series)
+    nbsp = "\u00a0"
+    rows = [
+        f" 2026-11-16T08:00:00Z , tiny ,{nbsp}ep1{nbsp}, v1-thumb ,  a , play ,,"
+        ", tiktok , us , TRUE ",
+        f"2026-11-16T08:00:05Z,tiny,ep1,v1-thumb,a,progress,{nbsp}3.5 ,,app,Gb, yes ",
+        "1794819600000,tiny,ep1,v1-thumb,b,impression,,,app,,N",
+        "2026-11-16T08:00:05Z,tiny,ep1,v1-thumb,a,progress,3.5,,app,GB,true",  # = row 2
+    ]
+    result = ingest_events(sqlite_settings, write_csv(tmp_path / "e.csv", rows))
+    assert (result.rows, result.inserted) == (4, 3)
+    stored = {
+        (r["viewer_id"], r["type"], r["position_s"], r["platform"], r["country"], r["returning"])
+        for r in stored_rows(sqlite_settings)
+    }
+    assert stored == {
+        ("a", "play", None, "tiktok", "US", True),
+        ("a", "progress", 3.5, "app", "GB", True),
+        ("b", "impression", None, "app", None, False),
+    }
+
+
+def test_window_straddling_two_days_reads_the_untouched_day(
+    tmp_path: Path, tiny_series: Path
+) -> None:
+    room = Settings(home=tmp_path / "home", pii_key="test-key", window_hour=6)
+    add_series_file(room, tiny_series)
+    ingest_events(room, write_csv(tmp_path / "a.csv", ROWS))
+    # The window [16th 06:00, 17th 06:00) holds the 16th's starters; these late rows fall
+    # on the 17th, whose partition is rewritten while the 16th's is only read.
+    late = [
+        "2026-11-17T03:00:00Z,tiny,ep1,v1-thumb,l,play,,,app,FR,",
+        "2026-11-17T03:00:09Z,tiny,ep1,v1-thumb,l,progress,7,,app,FR,",
+    ]
+    result = ingest_events(room, write_csv(tmp_path / "b.csv", late))
+    assert (result.inserted, result.partitions, result.windows) == (2, 1, 1)
+    window = windows(room)[0]
+    assert window.window_start.isoformat() == "2026-11-16T06:00:00+00:00"
+    assert (window.impressions, window.views, window.completions) == (5, 5, 1)
+    assert window.retention[7] == 60.0  # a (3.5 s) and d (0 s) dropped before 7 s
+
+
+def test_header_only_file_stores_nothing(
+    sqlite_settings: Settings, tiny_series: Path, tmp_path: Path
+) -> None:
+    add_series_file(sqlite_settings, tiny_series)
+    result = ingest_events(sqlite_settings, write_csv(tmp_path / "e.csv", []))
+    assert (result.rows, result.inserted, result.partitions, result.windows) == (0, 0, 0, 0)
+    assert event_files(sqlite_settings, "tiny") == []
+
+
+def test_infinite_time_is_rejected(
+    sqlite_settings: Settings, tiny_series: Path, tmp_path: Path
+) -> None:
+    add_series_file(sqlite_settings, tiny_series)
+    path = write_csv(tmp_path / "e.csv", [*ROWS[:2], "infinity,tiny,ep1,v1-thumb,z,play,,,,,"])
+    with pytest.raises(InputError) as caught:
+        ingest_events(sqlite_settings, path)
+    assert (caught.value.line, caught.value.field, caught.value.value) == (4, "ts", "infinity")
