@@ -7,6 +7,7 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlmodel import func, select
 
@@ -83,12 +84,11 @@ def test_pii_never_reaches_sql_index_or_logs(
     assert result.redactions >= 20
     stored = sql_comments(settings)
     index = CommentIndex(settings)
-    documents = index.collection.get(include=["documents", "metadatas"])
-    everything = json.dumps(
-        [c.model_dump(mode="json") for c in stored]
-        + documents["documents"]
-        + documents["metadatas"]
-    )
+    indexed = index.collection.get(include=["documents", "metadatas"])
+    # The index holds no text at all (SQL does), and only the listed metadata.
+    assert indexed["documents"] == [None] * 40
+    assert set(indexed["metadatas"][0]) == {"series_id", "episode_id", "author_hash", "ts", "likes"}
+    everything = json.dumps([c.model_dump(mode="json") for c in stored] + indexed["metadatas"])
     for secret in [*PII, "author-3@platform", "spam.example/watch?token"]:
         assert secret not in everything
         assert secret not in caplog.text
@@ -188,3 +188,52 @@ def test_index_rebuild_reconciles_with_sql(
         (texts[cid], round(d, 4)) for cid, d in before
     ]
     assert "belong together" in texts[after[0][0]]
+
+
+def test_many_batches_pipeline_and_repeated_texts(
+    sqlite_settings: Settings, tiny_series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several batches (index writes overlap the next batch's embedding); a text repeated
+    across batches gets one vector; SQL rows keep their values."""
+    from writers_room.memory import comments
+
+    monkeypatch.setattr(comments, "BATCH", 7)
+    add_series_file(sqlite_settings, tiny_series)
+    rows = comment_rows()
+    assert ingest_comments(sqlite_settings, write_jsonl(tmp_path / "c.jsonl", rows)).inserted == 40
+    stored = sql_comments(sqlite_settings)
+    assert [c.comment_id for c in stored] == [r["comment_id"] for r in rows]
+    assert stored[5].likes == rows[5]["likes"] and stored[5].ts.isoformat().startswith(
+        str(rows[5]["ts"]).removesuffix("Z")
+    )
+    got = CommentIndex(sqlite_settings).collection.get(
+        ids=["c0000", "c0010", "c0030"], include=["embeddings"]
+    )
+    # The same text, in batches 1, 2 and 5.
+    assert len({c.text for c in stored if c.comment_id in got["ids"]}) == 1
+    vectors = np.asarray(got["embeddings"])
+    assert np.array_equal(vectors[0], vectors[1]) and np.array_equal(vectors[0], vectors[2])
+
+
+def test_index_failure_in_a_later_batch_stores_nothing(
+    sqlite_settings: Settings, tiny_series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from writers_room.memory import comments
+
+    monkeypatch.setattr(comments, "BATCH", 10)
+    add_series_file(sqlite_settings, tiny_series)
+    real = CommentIndex.upsert
+    calls = []
+
+    def flaky(self: CommentIndex, rows: object, vectors: object) -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("index full")
+        real(self, rows, vectors)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CommentIndex, "upsert", flaky)
+    with pytest.raises(RuntimeError, match="index full"):
+        ingest_comments(sqlite_settings, write_jsonl(tmp_path / "c.jsonl", comment_rows()))
+    assert len(calls) == 3
+    assert sql_comments(sqlite_settings) == []
+    assert CommentIndex(sqlite_settings).count() == 0
