@@ -207,11 +207,11 @@ def stored_rows(settings: Settings) -> list[dict[str, object]]:
 
 
 def window_values(settings: Settings) -> list[tuple[object, ...]]:
-    return [
-        (w.variant_id, w.window_start, w.impressions, w.views, w.completions, w.avg_view_s)
-        + tuple(w.retention)
+    return sorted(
+        (w.episode_id, w.variant_id, w.window_start, w.impressions, w.views, w.completions)
+        + (w.avg_view_s, *w.retention)
         for w in windows(settings)
-    ]
+    )
 
 
 def test_gzip_read_in_chunks_matches_the_plain_file(
@@ -323,3 +323,119 @@ def test_infinite_time_is_rejected(
     with pytest.raises(InputError) as caught:
         ingest_events(sqlite_settings, path)
     assert (caught.value.line, caught.value.field, caught.value.value) == (4, "ts", "infinity")
+
+
+# ISO times only, ids with nothing to trim: a file the fast path can vouch for.
+PLAIN_ROWS = [
+    r if not r[0].isdigit() or "T" in r.split(",")[0] else "2026-11-16T10:00:00Z" + r[13:]
+    for r in ROWS
+]
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+def test_fast_path_stores_what_the_careful_read_stores(
+    tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch, packed: bool
+) -> None:
+    import writers_room.memory.events as events
+
+    rows = [*PLAIN_ROWS, '2026-11-16T08:00:00Z,tiny,ep1,v1-thumb,"q,1",play,,,"re""els",US,t']
+    path = write_csv(tmp_path / "events.csv", rows * 25)
+    if packed:
+        path = tmp_path / "events.csv.gz"
+        path.write_bytes(gzip.compress((tmp_path / "events.csv").read_bytes()))
+        monkeypatch.setattr(events, "CHUNK_BYTES", 700)  # many chunks
+    fast_reads: list[int] = []
+    real = events._read_fast
+
+    def spy(*args: object, **kwargs: object) -> object:
+        table, digest = real(*args, **kwargs)  # type: ignore[arg-type]
+        fast_reads.append(table.num_rows)
+        return table, digest
+
+    results = []
+    for name in ("fast", "careful"):
+        room = Settings(home=tmp_path / name, pii_key="test-key")
+        add_series_file(room, tiny_series)
+        if name == "careful":
+
+            def decline(*_args: object, **_kwargs: object) -> None:
+                raise events._NotPlain("test: careful read")
+
+            monkeypatch.setattr(events, "_read_fast", decline)
+        else:
+            monkeypatch.setattr(events, "_read_fast", spy)
+        result = ingest_events(room, path)
+        assert (result.rows, result.inserted) == (525, 21)
+        results.append((stored_rows(room), window_values(room)))
+    assert fast_reads == [525]  # the fast path read the whole file
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "1794819600000,tiny,ep1,v1-thumb,a,play,,,app,US,true",  # epoch milliseconds
+        "2026-11-16T08:00:00Z,tiny,ep1,v1-thumb, a,play,,,app,US,true",  # to trim
+        "2026-11-16T08:00:00Z,tiny,ep1,v1-thumb,a\u00a0,play,,,app,US,true",  # NBSP
+        "2026-11-16T08:00:00Z,tiny,ep1,v1-thumb,a,play,,,app,us,true",  # lower-case
+        "2026-11-16T08:00:00Z, tiny,ep1,v1-thumb,a,play,,,app,US,true",  # padded series
+        "2026-11-16T08:00:00Z,tiny,ep9,v1-thumb,a,play,,,app,US,true",  # unknown episode
+        "2026-11-16T08:00:00Z,tiny,ep1,v1-thumb,a,play,x,,app,US,true",  # bad number
+    ],
+)
+def test_fast_path_declines_what_it_cannot_vouch_for(
+    sqlite_settings: Settings, tiny_series: Path, tmp_path: Path, row: str
+) -> None:
+    import writers_room.memory.events as events
+
+    add_series_file(sqlite_settings, tiny_series)
+    path = write_csv(tmp_path / "e.csv", [*PLAIN_ROWS, row])
+    work = tmp_path / "work"
+    work.mkdir()
+    from writers_room.memory.db import session_scope as scope
+
+    with scope(sqlite_settings) as session:
+        known = events._known_episodes(session)
+    con = events._ingest_connection(sqlite_settings, work, known)
+    try:
+        with pytest.raises(events._NotPlain):
+            events._read_fast(con, path, False, work)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        '2026-11-16T08:00:00Z,tiny,ep1,"",a,play,,,app,US,true',  # empty, quoted
+        "2026-11-16T08:00:00Z,tiny,ep1,v1-thumb,a,play,,,app,US,Yes",  # yes/no, any case
+        "2026-11-16T08:00:00Z,tiny,ep1,v1-thumb,a,progress,-2,,app,US,n",  # negative
+        "2026-11-16T08:00:00Z,tiny,ep2,v1-thumb,a,play,,,app,US,true",  # unknown variant ok
+        "2026-11-16T08:00:00Z,tiny,ep1,v1-thumb,a,play,,nan,app,US,true",  # NaN value
+        "2026-11-16T08:00:00Z,tiny,ep1,v1-thumb,a,play,,,app,US,on",  # not a boolean
+    ],
+)
+def test_fast_and_careful_reads_agree(
+    tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch, row: str
+) -> None:
+    """Rows the fast path takes itself: stored, or reported, exactly as the careful read."""
+    import writers_room.memory.events as events
+
+    path = write_csv(tmp_path / "e.csv", [*PLAIN_ROWS, row])
+    outcomes = []
+    for name in ("fast", "careful"):
+        room = Settings(home=tmp_path / name, pii_key="test-key")
+        add_series_file(room, tiny_series)
+        if name == "careful":
+
+            def decline(*_args: object, **_kwargs: object) -> None:
+                raise events._NotPlain("test: careful read")
+
+            monkeypatch.setattr(events, "_read_fast", decline)
+        try:
+            ingest_events(room, path)
+        except InputError as exc:
+            outcomes.append((exc.line, exc.field, exc.value, str(exc).split(": ", 1)[1]))
+        else:
+            outcomes.append((stored_rows(room), window_values(room)))
+    assert outcomes[0] == outcomes[1]

@@ -347,6 +347,15 @@ class _Chunk:
             Path(self.path).unlink(missing_ok=True)
 
 
+def _inflater() -> Any:
+    """A gzip stream decompressor: ISA-L's (~5x faster than zlib here) where installed."""
+    try:
+        from isal import isal_zlib
+    except ImportError:  # pragma: no cover - isal ships wheels for the usual platforms
+        return zlib.decompressobj(wbits=31)
+    return isal_zlib.decompressobj(wbits=31)
+
+
 class _Gunzip:
     """Inflates a .gz file on a background thread into line-aligned chunks.
 
@@ -369,12 +378,12 @@ class _Gunzip:
 
     def _inflate(self) -> Iterator[bytes]:
         with open(self.path, "rb") as handle:
-            inflater = zlib.decompressobj(wbits=31)
+            inflater = _inflater()
             while block := handle.read(1 << 20):
                 self.digest.update(block)
                 while block:
                     if inflater.eof:  # a gzip file may hold several members
-                        inflater = zlib.decompressobj(wbits=31)
+                        inflater = _inflater()
                     yield inflater.decompress(block)
                     block = inflater.unused_data if inflater.eof else b""
             if not inflater.eof:
@@ -446,8 +455,8 @@ class _Gunzip:
         self._thread.join()
 
 
-def _sniffed_csv_reader(con: duckdb.DuckDBPyConnection, first: str) -> Callable[[str], str]:
-    """How to read the chunks after the first, with the dialect sniffed from the first.
+def _csv_dialect(con: duckdb.DuckDBPyConnection, first: str) -> tuple[list[str], str]:
+    """The header's column names and the dialect options sniffed from the first chunk.
 
     The whole-file reader sniffs the start of the file, which is the first chunk; the
     others have no header and must not be sniffed on their own.
@@ -464,25 +473,132 @@ def _sniffed_csv_reader(con: duckdb.DuckDBPyConnection, first: str) -> Callable[
     if quote not in ("", '"') or escape not in ("", '"'):
         raise _Unchunkable(f"quote {quote!r} / escape {escape!r}: chunks may split a value")
     names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_csv_reader(first)}").fetchall()]
-    columns = ", ".join(f"{_sql_str(name)}: 'VARCHAR'" for name in names)
+    if not set(names).issuperset(REQUIRED):
+        raise _Misread(sorted(names))
     options = (
-        f"header=false, auto_detect=false, strict_mode=true, columns={{{columns}}}, "
-        f"delim={_sql_str(delim)}, quote={_sql_str(quote)}, escape={_sql_str(escape)}, "
+        f"auto_detect=false, strict_mode=true, delim={_sql_str(delim)}, "
+        f"quote={_sql_str(quote)}, escape={_sql_str(escape)}, "
         f"new_line={_sql_str(newline)}, comment={_sql_str(comment)}"
     )
+    return names, options
+
+
+def _sniffed_csv_reader(con: duckdb.DuckDBPyConnection, first: str) -> Callable[[str], str]:
+    """How to read the chunks after the first as text, with the first chunk's dialect."""
+    names, options = _csv_dialect(con, first)
+    columns = ", ".join(f"{_sql_str(name)}: 'VARCHAR'" for name in names)
     present = set(names)
-    return lambda chunk: _raw_select(f"read_csv({_sql_str(str(chunk))}, {options})", present)
+    return lambda chunk: _raw_select(
+        f"read_csv({_sql_str(str(chunk))}, header=false, columns={{{columns}}}, {options})",
+        present,
+    )
+
+
+# -- the fast path -------------------------------------------------------------------
+#
+# Nearly every file is plain: ISO timestamps, registered ids, numbers and booleans the
+# CSV reader types itself, and ids with nothing to trim. For such a file, the reader's
+# own typed columns give exactly what _typed_sql computes from text, at a third of the
+# CPU. Whatever the fast path cannot vouch for (a value the reader cannot type, an id
+# that _typed_sql would trim, empty or upper-case) makes it give up, and the file is read
+# again the careful way. Bad rows it can vouch for (a negative position) it flags as
+# _typed_sql does, so they are reported the usual way.
+
+_FAST_TYPES = {
+    "ts": "TIMESTAMPTZ",
+    "series_id": "wr_series",
+    "episode_id": "wr_episode",
+    "variant_id": "VARCHAR",
+    "viewer_id": "VARCHAR",
+    "type": "wr_event",
+    "position_s": "DOUBLE",
+    "value": "DOUBLE",
+    "platform": "VARCHAR",
+    "country": "VARCHAR",
+    "returning": "BOOLEAN",
+}
+_FAST_TEXT = ("variant_id", "viewer_id", "platform", "country")
+
+
+class _NotPlain(Exception):
+    """The fast path cannot vouch for this file: read it the careful way."""
+
+
+def _fast_reader(names: list[str], options: str) -> Callable[[str, bool], str]:
+    """A typed SELECT of a chunk (with or without the header line), flagged like
+    _typed_sql's."""
+    columns = ", ".join(
+        f"{_sql_str(name)}: {_sql_str(_FAST_TYPES.get(name, 'VARCHAR'))}" for name in names
+    )
+    items = [_quoted(n) if n in names else f"NULL::{_FAST_TYPES[n]} AS {_quoted(n)}" for n in _DATA]
+    bad = """
+        ts IS NULL OR NOT isfinite(ts)
+        OR series_id IS NULL OR episode_id IS NULL
+        OR variant_id IS NULL OR viewer_id IS NULL OR type IS NULL
+        OR (type = 'progress' AND position_s IS NULL)
+        OR coalesce(position_s < 0 OR isnan(position_s), false)
+        OR coalesce(isnan(value), false)
+    """
+
+    def select(chunk: str, header: bool) -> str:
+        reader = (
+            f"read_csv({_sql_str(chunk)}, header={str(header).lower()}, "
+            f"columns={{{columns}}}, {options})"
+        )
+        return (
+            f"SELECT {', '.join(items)}, ({bad}) AS _bad, hash(ts, viewer_id) AS _h FROM {reader}"
+        )
+
+    return select
+
+
+def _check_plain(table: pa.Table) -> None:
+    """Raise _NotPlain where _typed_sql would change a text value: an empty string
+    (NULL there), anything to trim (a first or last byte outside '!'..'~', a superset
+    of what trim strips), or a country with lower-case or non-ASCII letters."""
+    for name in _FAST_TEXT:
+        for chunk in table.column(name).chunks:
+            if len(chunk) == chunk.null_count:
+                continue
+            _, offsets_buf, data_buf = chunk.buffers()
+            offsets = np.frombuffer(offsets_buf, dtype=np.int32)[
+                chunk.offset : chunk.offset + len(chunk) + 1
+            ]
+            data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf else np.empty(0, np.uint8)
+            lengths = np.diff(offsets)
+            if int(np.count_nonzero(lengths == 0)) > chunk.null_count:
+                raise _NotPlain(f"an empty {name}")
+            valid = lengths > 0
+            first = data[offsets[:-1][valid]]
+            last = data[offsets[1:][valid] - 1]
+            if ((first < 0x21) | (first > 0x7E) | (last < 0x21) | (last > 0x7E)).any():
+                raise _NotPlain(f"a {name} to trim")
+            if name == "country":
+                used = data[offsets[0] : offsets[-1]]
+                if (((used >= 0x61) & (used <= 0x7A)) | (used > 0x7E)).any():
+                    raise _NotPlain("a country not in upper case")
 
 
 def _read_chunked(
-    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, work: Path
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, work: Path, *, fast: bool
 ) -> tuple[pa.Table, str]:
     chunks = _Gunzip(path, work, quoted=fmt == "csv")
     parts = []
     later: Callable[[str], str] | None = None
+    typed: Callable[[str, bool], str] | None = None
     try:
         for chunk in chunks:
             try:
+                if fast:
+                    if typed is None:
+                        typed = _fast_reader(*_csv_dialect(con, chunk.path))
+                        sql = typed(chunk.path, True)
+                    else:
+                        sql = typed(chunk.path, False)
+                    part = con.sql(sql).to_arrow_table()
+                    _check_plain(part)
+                    parts.append(part)
+                    continue
                 if fmt == "jsonl":
                     raw = _raw_select(_json_reader(chunk.path), None)
                 elif later is None:
@@ -494,11 +610,28 @@ def _read_chunked(
             finally:
                 chunk.discard()
     except (duckdb.Error, _Misread) as exc:
+        if fast:
+            raise _NotPlain(str(exc)) from exc
         # Whatever is wrong, the whole-file read names it the way it always has.
         raise _Unchunkable(str(exc)) from exc
     finally:
         chunks.close()
     return pa.concat_tables(parts), chunks.digest.hexdigest()
+
+
+def _read_fast(
+    con: duckdb.DuckDBPyConnection, path: Path, gzipped: bool, work: Path
+) -> tuple[pa.Table, str | None]:
+    """The fast path's read of a CSV file (raises _NotPlain where it cannot vouch)."""
+    if gzipped:
+        return _read_chunked(con, path, "csv", work, fast=True)
+    try:
+        table = con.sql(_fast_reader(*_csv_dialect(con, str(path)))(str(path), True))
+        fresh = table.to_arrow_table()
+    except (duckdb.Error, _Misread, _Unchunkable) as exc:
+        raise _NotPlain(str(exc)) from exc
+    _check_plain(fresh)
+    return fresh, None
 
 
 def _read(
@@ -508,10 +641,14 @@ def _read(
     if fmt == "csv":
         # Header check (and a clean error for a missing column) from the streaming reader.
         next(iter_rows(path, required=REQUIRED), None)
+        try:
+            return _read_fast(con, path, gzipped, work)
+        except _NotPlain:
+            pass  # the careful read below gives the same rows, or names what is wrong
     try:
         if gzipped:
             try:
-                return _read_chunked(con, path, fmt, work)
+                return _read_chunked(con, path, fmt, work, fast=False)
             except _Unchunkable:
                 pass  # the whole-file read below either fails as it always did, or works
         return con.sql(_typed_sql(_source(con, path, fmt))).to_arrow_table(), None
