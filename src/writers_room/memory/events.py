@@ -88,6 +88,7 @@ COLUMNS = (
 # What one partition's Parquet file holds: the hive path carries series_id and day.
 PARQUET_COLUMNS = tuple(name for name in COLUMNS if name not in ("series_id", "day"))
 _DATA = COLUMNS[:-1]
+_STATS_COLUMNS = ("ts", "episode_id", "type", "position_s", "value", "returning")
 _TRUE = ("true", "1", "yes", "t", "y")
 _FALSE = ("false", "0", "no", "f", "n")
 _DAY_US = 86_400_000_000
@@ -1082,12 +1083,15 @@ def _write_partitions(
         folder = staged / f"series_id={series_id}" / f"day={day}"
         folder.mkdir(parents=True)
         # Viewer ids barely repeat within a file: building a dictionary for them is wasted
-        # work (and zstd makes the plain pages smaller than the dictionary ones).
+        # work (and zstd makes the plain pages smaller than the dictionary ones). Min/max
+        # statistics only where readers filter (time, episode, type, numbers): on the
+        # free-text ids they cost a quarter of the write and prune nothing.
         pq.write_table(
             rows,
             folder / "part-0.parquet",
             compression="zstd",
             use_dictionary=[name for name in PARQUET_COLUMNS if name != "viewer_id"],
+            write_statistics=list(_STATS_COLUMNS),
         )
 
     # pyarrow encodes a file on one thread; partitions go in parallel. (DuckDB's
