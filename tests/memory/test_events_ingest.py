@@ -332,6 +332,39 @@ PLAIN_ROWS = [
 ]
 
 
+def _fast_then_careful(
+    tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch, path: Path
+) -> tuple[list[object], list[int]]:
+    """Ingest ``path`` into two rooms: as it comes (fast path where it can), then with the
+    fast path declining. Returns each outcome (stored rows and windows, or the error) and
+    the row counts of the fast reads that succeeded."""
+    import writers_room.memory.events as events
+
+    real = events._read_fast
+    fast_reads: list[int] = []
+
+    def spy(*args: object, **kwargs: object) -> object:
+        table, digest = real(*args, **kwargs)  # type: ignore[arg-type]
+        fast_reads.append(table.num_rows)
+        return table, digest
+
+    def decline(*_args: object, **_kwargs: object) -> None:
+        raise events._NotPlain("test: careful read")
+
+    outcomes: list[object] = []
+    for name, read in (("fast", spy), ("careful", decline)):
+        monkeypatch.setattr(events, "_read_fast", read)
+        room = Settings(home=tmp_path / name, pii_key="test-key")
+        add_series_file(room, tiny_series)
+        try:
+            result = ingest_events(room, path)
+        except InputError as exc:
+            outcomes.append((exc.line, exc.field, exc.value, str(exc).split(": ", 1)[1]))
+        else:
+            outcomes.append((result.rows, result.inserted, stored_rows(room), window_values(room)))
+    return outcomes, fast_reads
+
+
 @pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
 def test_fast_path_stores_what_the_careful_read_stores(
     tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch, packed: bool
@@ -344,31 +377,10 @@ def test_fast_path_stores_what_the_careful_read_stores(
         path = tmp_path / "events.csv.gz"
         path.write_bytes(gzip.compress((tmp_path / "events.csv").read_bytes()))
         monkeypatch.setattr(events, "CHUNK_BYTES", 700)  # many chunks
-    fast_reads: list[int] = []
-    real = events._read_fast
-
-    def spy(*args: object, **kwargs: object) -> object:
-        table, digest = real(*args, **kwargs)  # type: ignore[arg-type]
-        fast_reads.append(table.num_rows)
-        return table, digest
-
-    results = []
-    for name in ("fast", "careful"):
-        room = Settings(home=tmp_path / name, pii_key="test-key")
-        add_series_file(room, tiny_series)
-        if name == "careful":
-
-            def decline(*_args: object, **_kwargs: object) -> None:
-                raise events._NotPlain("test: careful read")
-
-            monkeypatch.setattr(events, "_read_fast", decline)
-        else:
-            monkeypatch.setattr(events, "_read_fast", spy)
-        result = ingest_events(room, path)
-        assert (result.rows, result.inserted) == (525, 21)
-        results.append((stored_rows(room), window_values(room)))
+    outcomes, fast_reads = _fast_then_careful(tmp_path, tiny_series, monkeypatch, path)
     assert fast_reads == [525]  # the fast path read the whole file
-    assert results[0] == results[1]
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][:2] == (525, 21)  # type: ignore[index]
 
 
 @pytest.mark.parametrize(
@@ -419,23 +431,6 @@ def test_fast_and_careful_reads_agree(
     tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch, row: str
 ) -> None:
     """Rows the fast path takes itself: stored, or reported, exactly as the careful read."""
-    import writers_room.memory.events as events
-
     path = write_csv(tmp_path / "e.csv", [*PLAIN_ROWS, row])
-    outcomes = []
-    for name in ("fast", "careful"):
-        room = Settings(home=tmp_path / name, pii_key="test-key")
-        add_series_file(room, tiny_series)
-        if name == "careful":
-
-            def decline(*_args: object, **_kwargs: object) -> None:
-                raise events._NotPlain("test: careful read")
-
-            monkeypatch.setattr(events, "_read_fast", decline)
-        try:
-            ingest_events(room, path)
-        except InputError as exc:
-            outcomes.append((exc.line, exc.field, exc.value, str(exc).split(": ", 1)[1]))
-        else:
-            outcomes.append((stored_rows(room), window_values(room)))
+    outcomes, _ = _fast_then_careful(tmp_path, tiny_series, monkeypatch, path)
     assert outcomes[0] == outcomes[1]

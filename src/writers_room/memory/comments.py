@@ -36,10 +36,10 @@ from sqlmodel import Session, col, select
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.memory._readers import UTCTime, file_sha256, iter_rows, validate_row
-from writers_room.memory.db import audit, get_engine, session_scope
+from writers_room.memory.db import get_engine, record_ingest, session_scope
 from writers_room.memory.embedding import VectorCache, get_embedder
 from writers_room.memory.index import CommentIndex
-from writers_room.memory.models import Comment, Episode, IngestRun
+from writers_room.memory.models import Comment, Episode
 from writers_room.memory.redact import pseudonymise, redact
 
 __all__ = ["CommentRow", "CommentsIngestResult", "ingest_comments"]
@@ -243,22 +243,15 @@ def ingest_comments(
             report("store", 0, len(new_ids))
             with session_scope(settings) as session:
                 stored_count = _insert_spooled(session, spool, report, len(new_ids))
-                session.add(
-                    IngestRun(
-                        kind="comments",
-                        file=str(path),
-                        sha256=file_sha256(path),
-                        rows=total,
-                        inserted=stored_count,
-                        duration_s=time.perf_counter() - started,
-                    )
-                )
-                audit(
+                record_ingest(
                     session,
-                    actor="ingest",
-                    action="ingest.comments",
-                    subject=str(path),
-                    detail={"rows": total, "inserted": stored_count, "redactions": redactions},
+                    kind="comments",
+                    path=path,
+                    sha256=file_sha256(path),
+                    rows=total,
+                    inserted=stored_count,
+                    duration_s=time.perf_counter() - started,
+                    detail={"redactions": redactions},
                 )
         except BaseException:
             index.delete(new_ids)

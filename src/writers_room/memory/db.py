@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from writers_room.config import Settings
-from writers_room.memory.models import AuditLog
+from writers_room.memory.models import AuditLog, IngestRun
 
 __all__ = ["audit", "get_engine", "migrate", "session_scope"]
 
@@ -128,3 +128,34 @@ def audit(
     )
     session.add(row)
     return row
+
+
+def record_ingest(
+    session: Session,
+    *,
+    kind: str,
+    path: Path,
+    sha256: str,
+    rows: int,
+    inserted: int,
+    duration_s: float,
+    detail: dict[str, Any],
+) -> None:
+    """The ingest-run row and its audit entry for one file, inside the caller's transaction."""
+    session.add(
+        IngestRun(
+            kind=kind,
+            file=str(path),
+            sha256=sha256,
+            rows=rows,
+            inserted=inserted,
+            duration_s=duration_s,
+        )
+    )
+    audit(
+        session,
+        actor="ingest",
+        action=f"ingest.{kind}",
+        subject=str(path),
+        detail={"rows": rows, "inserted": inserted, **detail},
+    )

@@ -44,8 +44,8 @@ from sqlmodel import Session, select
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.memory._readers import detect_format, file_sha256, iter_rows
-from writers_room.memory.db import audit, session_scope
-from writers_room.memory.models import BriefVersion, Episode, IngestRun, MetricWindow, Variant
+from writers_room.memory.db import record_ingest, session_scope
+from writers_room.memory.models import BriefVersion, Episode, MetricWindow, Variant
 from writers_room.memory.series import variant_kind
 
 __all__ = [
@@ -962,22 +962,15 @@ def ingest_events(
                 windows = _aggregate(con, settings, stored, mixed, summary, origin_us)
                 with session_scope(settings) as session:
                     _store_windows(session, windows)
-                    session.add(
-                        IngestRun(
-                            kind="events",
-                            file=str(path),
-                            sha256=sha256 or file_sha256(path),
-                            rows=total,
-                            inserted=inserted,
-                            duration_s=time.perf_counter() - started,
-                        )
-                    )
-                    audit(
+                    record_ingest(
                         session,
-                        actor="ingest",
-                        action="ingest.events",
-                        subject=str(path),
-                        detail={"rows": total, "inserted": inserted, "windows": len(windows)},
+                        kind="events",
+                        path=path,
+                        sha256=sha256 or file_sha256(path),
+                        rows=total,
+                        inserted=inserted,
+                        duration_s=time.perf_counter() - started,
+                        detail={"windows": len(windows)},
                     )
             except BaseException:
                 _restore(settings, [(s, d) for s, d, _ in partitions], backup)

@@ -15,8 +15,8 @@ from sqlmodel import select
 
 from writers_room.config import Settings
 from writers_room.memory._readers import UTCTime, file_sha256, registered_rows
-from writers_room.memory.db import audit, session_scope
-from writers_room.memory.models import Episode, IngestRun, MetricWindow, Variant
+from writers_room.memory.db import record_ingest, session_scope
+from writers_room.memory.models import Episode, MetricWindow, Variant
 from writers_room.memory.series import variant_kind
 
 __all__ = ["MetricRow", "MetricsIngestResult", "ingest_metrics"]
@@ -156,21 +156,14 @@ def ingest_metrics(
                     )
                 )
                 session.flush()
-        session.add(
-            IngestRun(
-                kind="metrics",
-                file=str(path),
-                sha256=file_sha256(path),
-                rows=len(rows),
-                inserted=inserted,
-                duration_s=time.perf_counter() - started,
-            )
-        )
-        audit(
+        record_ingest(
             session,
-            actor="ingest",
-            action="ingest.metrics",
-            subject=str(path),
-            detail={"rows": len(rows), "inserted": inserted, "updated": updated},
+            kind="metrics",
+            path=path,
+            sha256=file_sha256(path),
+            rows=len(rows),
+            inserted=inserted,
+            duration_s=time.perf_counter() - started,
+            detail={"updated": updated},
         )
     return MetricsIngestResult(rows=len(rows), inserted=inserted, updated=updated)
