@@ -6,6 +6,8 @@
 | comments_plain_st | plain sentence-transformers encode of the same texts (the baseline) | — |
 | events_ingest | 10M raw events: validate, Parquet, window aggregation with retention | ≤ 10 s |
 | demo | ``writers-room demo`` end to end in a fresh home (peak RSS: ≤ 2 GB) | — |
+| chroma_write | the index writes alone: the same count of random unit vectors, room metadata | — |
+| comments_1m | 1M comments ingested into a fresh room, streamed | peak RSS ≤ 4 GB |
 """
 
 from __future__ import annotations
@@ -187,6 +189,151 @@ scenario(
         target="peak RSS ≤ 2 GB",
         setup=lambda work: None,
         run=_demo_run,
+        repeats=1,
+        warmup=False,
+    )
+)
+
+
+# -- the index alone: what Chroma's embedded writer costs per comment ---------------------
+
+
+def _chroma_setup(work: Path) -> Any:
+    import numpy as np
+
+    bundle = _bundle(work.parent / "comments_ingest", COMMENTS_SCALE)
+    count = sum(1 for _ in gzip.open(bundle.comments, "rt"))
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((count, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return {"bundle": bundle, "vectors": vectors}
+
+
+def _chroma_run(state: Any, work: Path) -> dict[str, Any]:
+    """Index writes only: the room's ids and metadata, unit vectors, batches of 4096."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from writers_room.memory.index import CommentIndex
+
+    settings = _fresh_room(work, state["bundle"])
+    index = CommentIndex(settings)
+    vectors = state["vectors"]
+    rows = [
+        SimpleNamespace(
+            comment_id=f"c{i:07d}",
+            series_id="harbor-hearts",
+            episode_id=f"ep{i % 12 + 1:02d}",
+            author_hash=f"{i * 7919 % 100_000:x}",
+            ts=datetime.fromtimestamp(1_790_000_000 + i, UTC),
+            likes=i % 50,
+        )
+        for i in range(len(vectors))
+    ]
+    with index.writing():
+        for start in range(0, len(rows), 4096):
+            index.upsert(rows[start : start + 4096], vectors[start : start + 4096])
+    return {"vectors": len(rows)}
+
+
+scenario(
+    Scenario(
+        name="chroma_write",
+        target="— (what the index alone costs; caps comments_ingest)",
+        setup=_chroma_setup,
+        run=_chroma_run,
+        work=lambda state: len(state["vectors"]),
+        unit="vectors/s",
+        repeats=1,
+        warmup=False,
+    )
+)
+
+
+# -- peak memory of a big comments file: 1M comments, streamed ---------------------------
+
+BIG_COMMENTS = int(os.environ.get("BENCH_BIG_COMMENTS", "1000000"))
+
+
+class _BigComments:
+    def __init__(self, work: Path) -> None:
+        from benchmarks.bench_review import _series_yaml, _write_comments
+
+        self.series = work / "series.yaml"
+        self.comments = work / f"comments-{BIG_COMMENTS}.jsonl.gz"
+        if not self.comments.exists():
+            _series_yaml(self.series)
+            staged = self.comments.with_suffix(".part")
+            _write_comments(staged, BIG_COMMENTS, 7, 11)
+            staged.rename(self.comments)
+        self.count = BIG_COMMENTS + 300  # plus the generator's bot burst
+
+
+def _big_comments_run(state: _BigComments, work: Path) -> dict[str, Any]:
+    from writers_room.config import Settings
+    from writers_room.memory.comments import ingest_comments
+    from writers_room.memory.series import add_series_file
+
+    home = work / f"home-{uuid.uuid4().hex[:8]}"
+    settings = Settings(home=home, pii_key="bench")
+    add_series_file(settings, state.series)
+    # The embedder's worker processes count too: sample the whole process tree.
+    with _TreeRss() as tree:
+        result = ingest_comments(settings, state.comments)
+    shutil.rmtree(home, ignore_errors=True)
+    return {"comments": result.rows, "inserted": result.inserted, "tree_peak_rss_mb": tree.peak_mb}
+
+
+class _TreeRss:
+    """Peak of the summed RSS of this process and its descendants, sampled every 0.2 s."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> _TreeRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self._stop.wait(0.2):
+            parents: dict[int, int] = {}
+            rss: dict[int, int] = {}
+            for entry in Path("/proc").iterdir():
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    stat = (entry / "stat").read_text()
+                    pages = int((entry / "statm").read_text().split()[1])
+                except OSError:
+                    continue
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+                rss[int(entry.name)] = pages * page
+            tree = {os.getpid()}
+            grew = True
+            while grew:
+                more = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+                tree |= more
+                grew = bool(more)
+            self.peak_mb = max(self.peak_mb, sum(rss.get(pid, 0) for pid in tree) / 2**20)
+
+
+scenario(
+    Scenario(
+        name="comments_1m",
+        target="peak RSS ≤ 4 GB (1M comments, streamed)",
+        setup=_BigComments,
+        run=_big_comments_run,
+        work=lambda state: state.count,
+        unit="comments/s",
         repeats=1,
         warmup=False,
     )
