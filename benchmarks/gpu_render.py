@@ -10,9 +10,11 @@ is the real architecture's (weights do not change FLOPs). It times:
   with one batch split into denoise, VAE decode and crop/resize/copy-out;
 * the whole episode, warm (after one untimed episode): ``render_manifest`` of a 30-s,
   12-shot manifest with those keyframes, motion, captions, the 1080/720/360 ladder, HLS,
-  the MP4 master and thumbnails, for every step count;
-* the encoder alone on the episode's own frames (raw, from memory), with x264's own
-  thread count and with the room's per-rung split.
+  the MP4 master and thumbnails, for every step count and every ``--encode-chunks``
+  value (the ladder in one pass, or in time chunks encoded at once and joined);
+* the encoder alone on the episode's own frames (raw, from memory): one pass with x264's
+  own thread count and with the room's per-rung split, and 2, 3 and 4 time chunks at
+  once (``--encoder-variants``).
 
 Random weights give no pictures: noise (seen on an H100: mean 133, std 41) or, where fp16
 overflows, NaN frames that turn black, and x264's speed depends on what it encodes. By
@@ -409,12 +411,30 @@ def memory_formats(pipe: Any, device: str, batch: int, gen_size: tuple[int, int]
     return result
 
 
-def encoder_variants(episode: Path, cores: int) -> list[dict[str, Any]]:
-    """The ladder encode alone, fed raw frames from memory, per x264 thread setting."""
+def encoder_variants(
+    episode: Path, cores: int, variants: list[tuple[int, int]]
+) -> list[dict[str, Any]]:
+    """The ladder encode alone, fed raw frames from memory, per chunking and thread setting.
+
+    ``variants`` are ``(chunks, thread_cores)``: ``(1, cores)`` is the room's single pass
+    with the split thread count; ``(1, 0)`` lets x264 pick; ``(k, c)`` encodes ``k`` time
+    chunks at once, each chunk's x264 threads shared out over ``c`` cores, then packages.
+    """
     import subprocess
+    import threading
 
     from writers_room.render._ffmpeg import ffmpeg_exe, probe
-    from writers_room.render.encode import audio_source, hls_command, ladder_for, rung_threads
+    from writers_room.render.encode import (
+        audio_command,
+        audio_source,
+        chunk_command,
+        chunk_ranges,
+        hls_command,
+        ladder_for,
+        package_command,
+        rung_threads,
+        write_chunk_lists,
+    )
 
     info = probe(episode)
     width, height = info.video.width or 1080, info.video.height or 1920
@@ -425,33 +445,76 @@ def encoder_variants(episode: Path, cores: int) -> list[dict[str, Any]]:
         capture_output=True,
         check=True,
     ).stdout
-    frames = len(raw) // (width * height * 3 // 2)
+    frame_bytes = width * height * 3 // 2
+    frames = len(raw) // frame_bytes
     rungs = ladder_for(width, height)
+    audio = audio_source(frames / fps)
     rows = []
-    for name, threads in (("auto", None), ("split", rung_threads(rungs, cores))):
+    for chunks, thread_cores in variants:
+        threads = rung_threads(rungs, thread_cores) if thread_cores else None
         work = Path(tempfile.mkdtemp(prefix="encode-"))
         (work / "hls").mkdir()
-        args = hls_command(
-            audio_source(frames / fps),
-            rungs,
-            size=(width, height),
-            fps=fps,
-            segment_s=2,
-            preset="veryfast",
-            threads=threads,
-        )
         cpu = _child_cpu()
         started = time.perf_counter()
-        subprocess.run(args, cwd=work, input=raw, check=True)
-        rows.append(
+        row: dict[str, Any] = {"chunks": chunks, "thread_cores": thread_cores}
+        if chunks <= 1:
+            args = hls_command(
+                audio,
+                rungs,
+                size=(width, height),
+                fps=fps,
+                segment_s=2,
+                preset="veryfast",
+                threads=threads,
+            )
+            subprocess.run(args, cwd=work, input=raw, check=True)
+        else:
+            ranges = chunk_ranges(frames, fps, 2, chunks)
+            write_chunk_lists(work, rungs, len(ranges))
+            sound = subprocess.Popen(audio_command(audio, rungs), cwd=work)
+            procs = []
+            for number, (start, end) in enumerate(ranges):
+                args = chunk_command(
+                    rungs,
+                    number,
+                    size=(width, height),
+                    fps=fps,
+                    segment_s=2,
+                    preset="veryfast",
+                    threads=threads,
+                )
+                proc = subprocess.Popen(args, cwd=work, stdin=subprocess.PIPE)
+                data = raw[start * frame_bytes : end * frame_bytes]
+
+                def feed(p: Any = proc, d: bytes = data) -> None:
+                    p.stdin.write(d)
+                    p.stdin.close()
+
+                thread = threading.Thread(target=feed)
+                thread.start()
+                procs.append((proc, thread))
+            ends = []
+            for proc, thread in procs:
+                thread.join()
+                if proc.wait() != 0:
+                    raise RuntimeError("chunk encoder failed")
+                ends.append(round(time.perf_counter() - started, 2))
+            row["chunk_end_s"] = ends
+            if sound.wait() != 0:
+                raise RuntimeError("audio encoder failed")
+            encoded = time.perf_counter()
+            subprocess.run(package_command(rungs, segment_s=2), cwd=work, check=True)
+            row["package_s"] = round(time.perf_counter() - encoded, 2)
+        row.update(
             {
-                "threads": name,
                 "per_rung": threads,
                 "frames": frames,
                 "wall_s": round(time.perf_counter() - started, 2),
                 "cpu_s": round(_child_cpu() - cpu, 1),
             }
         )
+        rows.append(row)
+        print(f"  encoder alone: {row}", flush=True)
         shutil.rmtree(work, ignore_errors=True)
     return rows
 
@@ -521,6 +584,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--formats", action="store_true", help="VAE/UNet: channels-last against contiguous"
     )
     parser.add_argument("--x264-threads", choices=["split", "auto", "both"], default="split")
+    parser.add_argument(
+        "--encode-chunks",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="episode ladder in this many time chunks (0: the room's choice; 1: one pass)",
+    )
+    parser.add_argument(
+        "--encoder-variants",
+        nargs="+",
+        default=None,
+        help="encoder alone: CHUNKSxCORES items (CORES 0: x264's own threads); "
+        "default 1x0 1xN 2xN/2 3xN/3 4xN/4 for N cores",
+    )
     parser.add_argument("--embed-texts", type=Path, default=None, help="only time embeddings")
     parser.add_argument("--embed-batch", type=int, default=1024)
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
@@ -647,7 +724,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             threads = ["split", "auto"] if args.x264_threads == "both" else [args.x264_threads]
             last: Path | None = None
 
-            def one(steps: int, label: str, x264: str) -> dict[str, Any]:
+            def one(steps: int, label: str, x264: str, chunks: int = 0) -> dict[str, Any]:
                 nonlocal last
                 inner = renderer(steps)
                 chosen: Any = inner
@@ -655,6 +732,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     chosen = TexturedRenderer(inner, grain=args.content == "texture")
                     chosen.prepare((episode.width, episode.height))
                 extra: dict[str, Any] = {} if x264 == "split" else {"x264_threads": x264}
+                if chunks:
+                    extra["encode_chunks"] = chunks
                 if args.supersample is not None:
                     extra["supersample"] = args.supersample
                 try:
@@ -667,6 +746,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 started = time.perf_counter()
                 result = render_manifest(settings, episode, out, renderer=chosen, options=options)
                 wall = time.perf_counter() - started
+                provenance = json.loads(result.provenance_path.read_text())
                 compose: dict[str, Any] = {}
                 if stats_path.is_file():  # the room's motion/encode helper says where time went
                     data = json.loads(stats_path.read_text())
@@ -683,6 +763,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "run": label,
                     "steps": steps,
                     "x264_threads": x264,
+                    "encode_chunks": provenance["encode"].get("encode_chunks"),
+                    "threads_per_rung": provenance["encode"].get("x264_threads"),
                     "runtime_s": episode.runtime_s,
                     "size": [episode.width, episode.height],
                     "wall_s": round(wall, 2),
@@ -698,11 +780,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for steps in args.steps:
                 for x264 in threads:
                     for _ in range(args.episodes):
-                        report["episodes"].append(one(steps, "timed", x264))
+                        for chunks in args.encode_chunks:
+                            row = one(steps, "timed", x264, chunks)
+                            report["episodes"].append(row)
+                            print(
+                                f"episode {steps} steps, chunks {row['encode_chunks']}: "
+                                f"{row['wall_s']} s {row['stages_s']}",
+                                flush=True,
+                            )
             if not args.no_encoder and last is not None:
+                n = cores or 1
+                specs = args.encoder_variants or [
+                    "1x0",
+                    f"1x{n}",
+                    f"2x{max(1, n // 2)}",
+                    f"3x{max(1, n // 3)}",
+                    f"4x{max(1, n // 4)}",
+                ]
+                variants = [tuple(int(x) for x in spec.split("x")) for spec in specs]
                 try:
-                    report["encoder"] = encoder_variants(last, cores or 1)
-                except Exception as exc:  # an older room without hls_command
+                    report["encoder"] = encoder_variants(last, n, variants)  # type: ignore[arg-type]
+                except Exception as exc:  # an older room without these commands
                     report["encoder"] = [{"error": repr(exc)}]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -726,8 +824,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for ep in report.get("episodes", []):
         stages = ", ".join(f"{k} {v:.2f}" for k, v in ep["stages_s"].items())
         print(
-            f"episode ({ep['runtime_s']:g} s, {ep['steps']} steps, x264 {ep['x264_threads']}): "
-            f"{ep['wall_s']} s — {stages}"
+            f"episode ({ep['runtime_s']:g} s, {ep['steps']} steps, x264 {ep['x264_threads']}, "
+            f"chunks {ep['encode_chunks']}): {ep['wall_s']} s — {stages}"
         )
         if ep["compose"]:
             print(f"    helper: {ep['compose']}")

@@ -50,13 +50,23 @@ def _full_manifest() -> ShotManifest:
     return ShotManifest(series_id="tiny", episode_id="ep1", fps=24, shots=shots)
 
 
-@pytest.fixture(scope="module")
-def full_render(tmp_path_factory: pytest.TempPathFactory) -> tuple[ShotManifest, RenderResult]:
+# The single pass (what a small machine chooses), and the ladder encoded in three time
+# chunks of one segment each, joined by the packaging pass (what a many-core host does):
+# every check below must hold for both.
+@pytest.fixture(scope="module", params=[1, 3], ids=["single-pass", "chunked"])
+def full_render(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> tuple[ShotManifest, RenderResult]:
     home = tmp_path_factory.mktemp("full") / "home"
     manifest = _full_manifest()
     result = render_manifest(
-        Settings(home=home), manifest, home / "renders" / "tiny" / "ep1" / "full"
+        Settings(home=home),
+        manifest,
+        home / "renders" / "tiny" / "ep1" / "full",
+        options=RenderOptions(encode_chunks=request.param),
     )
+    provenance = json.loads(result.provenance_path.read_text())
+    assert len(provenance["encode"]["encode_chunks"]) == request.param
     return manifest, result
 
 
@@ -170,6 +180,10 @@ def test_sidecars_thumbnails_and_provenance(
     assert provenance["cpu_seconds"] > 0
     assert "episode.mp4" in provenance["outputs"]
     assert not any(name.startswith(".") for name in os.listdir(out))
+    assert not any(name.startswith(".") for name in os.listdir(out / "hls"))
+    chunks = provenance["encode"]["encode_chunks"]
+    assert chunks[0][0] == 0 and chunks[-1][1] == 120
+    assert all(a[1] == b[0] and b[0] % 48 == 0 for a, b in zip(chunks, chunks[1:], strict=False))
 
 
 def _preview(settings: Settings, manifest: ShotManifest, name: str, **kw: Any) -> RenderResult:
@@ -276,18 +290,23 @@ def test_renders_never_overwrite_and_failures_leave_nothing(tmp_path: Path) -> N
     assert sorted(os.listdir(done.out_dir.parent)) == ["taken"]
 
 
-def test_a_music_bed_is_loudness_normalised_under_the_episode(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunks", [1, 2], ids=["single-pass", "chunked"])
+def test_a_music_bed_is_loudness_normalised_under_the_episode(tmp_path: Path, chunks: int) -> None:
     music = tmp_path / "bed.wav"
     subprocess.run(
         [_ffmpeg.ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=f=220:d=5", str(music)],
         check=True,
     )
     settings = Settings(home=tmp_path / "home")
-    manifest = make_manifest(2, 1.0, fps=12)
-    result = _preview(settings, manifest, "music", options=RenderOptions(music=music))
+    manifest = make_manifest(2, 2.0, fps=12)  # two 2-s segments: room for two chunks
+    options = RenderOptions(music=music, encode_chunks=chunks)
+    result = _preview(settings, manifest, "music", options=options)
     info = probe(result.episode_path)
     assert info.audio is not None and info.audio.codec == "aac"
-    assert info.duration_s == pytest.approx(2.0, abs=0.1)
+    assert info.duration_s == pytest.approx(4.0, abs=0.1)
+    assert count_frames(result.episode_path) == timeline(manifest).total_frames
+    media = parse_variant(result.variant_playlists[0])
+    assert [round(duration, 3) for duration, _ in media["segments"]] == [2.0, 2.0]
     stats = _ffmpeg.run_ffmpeg(
         [_ffmpeg.ffmpeg_exe(), "-i", str(result.episode_path), "-map", "0:a"]
         + ["-af", "volumedetect", "-f", "null", "-"]
@@ -295,6 +314,7 @@ def test_a_music_bed_is_loudness_normalised_under_the_episode(tmp_path: Path) ->
     mean_db = float(re.search(r"mean_volume: (-?[\d.]+) dB", stats).group(1))  # type: ignore[union-attr]
     assert -30 < mean_db < -10  # audible, near the -16 LUFS target, not clipped
     provenance = json.loads(result.provenance_path.read_text())
+    assert len(provenance["encode"]["encode_chunks"]) == chunks
     assert provenance["encode"]["audio"]["music"] == "bed.wav"
     assert "I=-16" in provenance["encode"]["audio"]["loudnorm"]
     with pytest.raises(InputError, match="is not a file"):
@@ -345,3 +365,22 @@ def test_the_encode_may_finish_before_the_keyframe_files_do(
     result = _preview(settings, manifest, "slow-png")
     assert count_frames(result.episode_path) == timeline(manifest).total_frames
     assert all(path.is_file() for path in result.keyframe_paths)
+
+
+def test_chunks_are_whole_segments_and_only_many_cores_choose_them() -> None:
+    from writers_room.render.encode import chunk_ranges, encode_chunks_for
+
+    assert chunk_ranges(900, 30, 2, 4) == [(0, 240), (240, 480), (480, 720), (720, 900)]
+    assert chunk_ranges(120, 24, 2, 2) == [(0, 96), (96, 120)]
+    assert chunk_ranges(120, 24, 2, 8) == [(0, 48), (48, 96), (96, 120)]  # one per segment
+    assert chunk_ranges(100, 24, 2, 1) == [(0, 100)]
+    assert encode_chunks_for(2) == 1
+    assert encode_chunks_for(16, preview=True) == 1
+    assert encode_chunks_for(16) > 1
+    with pytest.raises(InputError, match="encode_chunks"):
+        render_manifest(
+            Settings(home=Path("/nonexistent")),
+            make_manifest(1, 1.0),
+            Path("/nonexistent/out"),
+            options=RenderOptions(encode_chunks=0),
+        )

@@ -14,6 +14,12 @@ keyframe file is ready. The helper
   previous clip's tail (the cross-fade, the same linear mix as ffmpeg's ``xfade=fade``);
 * forwards the encoder's ``frame=N`` progress lines on its stdout.
 
+With ``chunks`` in the spec (see :func:`writers_room.render.encode.chunk_ranges`) the
+ladder is encoded by several encoders at once, one per time range: the writer hands
+each frame to the queue of the chunk it falls in, a feeder thread per chunk writes to
+that chunk's encoder, and once every chunk encoder has finished the ``package`` command
+joins their outputs into the HLS folder. Progress then counts the frames of all chunks.
+
 Why a process and not threads of the render process: relaying ~2.8 GB of frames takes a
 few thousand GIL acquisitions, and while keyframes render the GIL is held by the
 diffusers loop nearly all the time (each wait costs up to the 5 ms switch interval). A
@@ -50,6 +56,8 @@ __all__ = ["ClipSpec", "EpisodeJob", "lower_thread_priority", "main"]
 
 # Bytes of buffered frames the helper may hold across the clips rendered ahead.
 BUFFER_BYTES = 1 << 30
+# Bytes of timeline frames each chunk encoder may have queued (chunked encodes only).
+CHUNK_BUFFER_BYTES = 1 << 30
 # Linux: a 1 MiB pipe (the unprivileged maximum) moves a frame in 3 system calls, not 48.
 _F_SETPIPE_SZ = 1031
 _PIPE_BYTES = 1 << 20
@@ -90,7 +98,8 @@ class EpisodeJob:
 
     Args:
         clips: One clip per shot, in order.
-        encoder: The encoder's argument list (:func:`~writers_room.render.encode.hls_command`).
+        encoder: The encoder's argument list (:func:`~writers_room.render.encode.hls_command`);
+            unused when ``chunks`` are given.
         cwd: Working directory of every ffmpeg command (the render folder).
         spec_dir: Where the helper's spec file is written.
         size: Frame size (width, height) of the clips.
@@ -99,6 +108,13 @@ class EpisodeJob:
         nice: Niceness added to the helper and the encoder.
         clip_nice: Niceness added on top of that to the clip processes (see the module
             docstring).
+        chunks: ``(start_frame, end_frame, encoder)`` per time chunk, in order, covering
+            the timeline (:func:`~writers_room.render.encode.chunk_command`); empty for
+            the single encoder.
+        audio: A command run beside the chunk encoders, finished before ``package``
+            (:func:`~writers_room.render.encode.audio_command`).
+        package: The command that joins the chunks' outputs, run once they are all
+            encoded (:func:`~writers_room.render.encode.package_command`).
     """
 
     def __init__(
@@ -113,6 +129,9 @@ class EpisodeJob:
         workers: int,
         nice: int = 5,
         clip_nice: int = 5,
+        chunks: Sequence[tuple[int, int, list[str]]] = (),
+        audio: list[str] | None = None,
+        package: list[str] | None = None,
     ) -> None:
         width, height = size
         frame_bytes = width * height * 3 // 2
@@ -127,6 +146,9 @@ class EpisodeJob:
             "clip_nice": clip_nice,
             "clips": [asdict(clip) for clip in clips],
             "encoder": encoder,
+            "chunks": [{"start": a, "end": b, "encoder": list(c)} for a, b, c in chunks],
+            "audio": audio,
+            "package": package,
         }
         spec_dir.mkdir(parents=True, exist_ok=True)
         spec_path = spec_dir / "compose.json"
@@ -259,6 +281,19 @@ class _Composer:
         self.workers = int(spec["workers"])
         self.clips = [ClipSpec(**clip) for clip in spec["clips"]]
         self.encoder_args = list(spec["encoder"])
+        self.chunks: list[dict[str, Any]] = list(spec.get("chunks") or [])
+        self.package_args: list[str] | None = spec.get("package")
+        self.audio_args: list[str] | None = spec.get("audio")
+        # Per chunk: up to CHUNK_BUFFER_BYTES of frames (a whole 1080p chunk of a 30-s
+        # episode in four) wait in memory for its encoder, so the writer seldom stalls a
+        # later chunk's encoder behind an earlier one's.
+        per_chunk = max(16, CHUNK_BUFFER_BYTES // self.frame_bytes)
+        self.chunk_queues: list[queue.Queue[Any]] = [
+            queue.Queue(maxsize=max(1, min(per_chunk, int(c["end"]) - int(c["start"]))))
+            for c in self.chunks
+        ]
+        self.chunk_frames = [0] * len(self.chunks)
+        self.progress_lock = threading.Lock()
         self.clip_nice = int(spec.get("clip_nice", 0))
         self.raw: set[int] = set()
         self.started_at = time.perf_counter()
@@ -413,7 +448,8 @@ class _Composer:
 
     # -- the writer (main thread) --------------------------------------------------------
 
-    def write_frames(self, out: int) -> int:
+    def write_frames(self, out: int | None) -> int:
+        """Write the timeline's frames in order: to ``out``, or to the chunk queues."""
         import numpy as np
 
         written = 0
@@ -436,24 +472,35 @@ class _Composer:
                     a = np.frombuffer(previous_tail[position], np.uint8).astype(np.uint32)
                     b = np.frombuffer(frame, np.uint8).astype(np.uint32)
                     mixed = (a * (fade - position) + b * position + fade // 2) // fade
-                    self.write(out, mixed.astype(np.uint8))
+                    self.write(out, mixed.astype(np.uint8), written)
                     written += 1
                 elif position >= clip.frames - 2 * clip.tail:
                     tail.append(frame)
                 else:
-                    self.write(out, frame)
+                    self.write(out, frame, written)
                     written += 1
             if self.get(source) is not None:
                 raise _Failed(f"clip {index} sent more than {clip.frames} frames")
             previous_tail = tail
         return written
 
-    def write(self, out: int, data: Any) -> None:
+    def write(self, out: int | None, data: Any, index: int) -> None:
         waited = time.perf_counter()
-        _write_all(out, data)
+        if out is not None:
+            _write_all(out, data)
+        else:
+            self.put(self.chunk_queues[self.chunk_of(index)], data)
         self.stats["wait_encoder_s"] += time.perf_counter() - waited
 
+    def chunk_of(self, index: int) -> int:
+        for number, chunk in enumerate(self.chunks):
+            if index < int(chunk["end"]):
+                return number
+        raise _Failed(f"frame {index} is past the last chunk")
+
     def run(self) -> int:
+        if self.chunks:
+            return self.run_chunked()
         argv = list(self.encoder_args)
         # -progress writes key=value lines to stdout; global, so straight after the binary.
         argv[1:1] = ["-progress", "pipe:1", "-nostats"]
@@ -492,12 +539,151 @@ class _Composer:
                 self.stop_children()
                 sys.stderr.write(f"{self.failure}\n")
                 return 1
+        self.write_stats()
+        return 0
+
+    def run_chunked(self) -> int:
+        """Encode the timeline in time chunks, one encoder each, then package them."""
+        errs = [tempfile.TemporaryFile() for _ in range(len(self.chunks) + 1)]
+        encoders: list[subprocess.Popen[bytes]] = []
+        feeders: list[threading.Thread] = []
+        relays: list[threading.Thread] = []
+        audio: subprocess.Popen[bytes] | None = None
+        try:
+            if self.audio_args is not None:
+                audio = subprocess.Popen(
+                    self.audio_args,
+                    cwd=self.cwd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=errs[-1],
+                )
+                with self.cond:
+                    self.children.append(audio)
+            for number, chunk in enumerate(self.chunks):
+                argv = list(chunk["encoder"])
+                argv[1:1] = ["-progress", "pipe:1", "-nostats"]
+                encoder = subprocess.Popen(
+                    argv,
+                    cwd=self.cwd,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=errs[number],
+                    bufsize=0,
+                )
+                with self.cond:
+                    self.children.append(encoder)
+                encoders.append(encoder)
+                assert encoder.stdin is not None and encoder.stdout is not None
+                _grow_pipe(encoder.stdin.fileno())
+                feeder = threading.Thread(
+                    target=self.feed_chunk, args=(number, encoder), daemon=True
+                )
+                relay = threading.Thread(
+                    target=self.relay_chunk, args=(number, encoder.stdout), daemon=True
+                )
+                feeder.start()
+                relay.start()
+                feeders.append(feeder)
+                relays.append(relay)
+            threading.Thread(target=self.read_control, daemon=True).start()
+            threading.Thread(target=self.launch, daemon=True).start()
+            try:
+                written = self.write_frames(None)
+                if written != self.total_frames:
+                    raise _Failed(f"wrote {written} frames, the timeline has {self.total_frames}")
+                for target in self.chunk_queues:
+                    self.put(target, None)
+                ends = []
+                for number, (feeder, encoder) in enumerate(zip(feeders, encoders, strict=True)):
+                    while feeder.is_alive():
+                        feeder.join(timeout=0.2)
+                        self.check()
+                    returncode = encoder.wait()
+                    ends.append(round(time.perf_counter() - self.started_at, 3))
+                    if returncode != 0:
+                        raise _Failed(
+                            f"encoder of chunk {number} exited with status {returncode}: "
+                            f"{_tail(errs[number])}"
+                        )
+                for relay in relays:
+                    relay.join()
+                self.stats["chunk_end_s"] = ends
+                self.stats["encoder_end_s"] = max(ends)
+                if audio is not None and audio.wait() != 0:
+                    raise _Failed(
+                        f"audio encoder exited with status {audio.returncode}: {_tail(errs[-1])}"
+                    )
+                if self.package_args is not None:
+                    with tempfile.TemporaryFile() as err:
+                        proc = subprocess.run(
+                            self.package_args,
+                            cwd=self.cwd,
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=err,
+                            check=False,
+                        )
+                        if proc.returncode != 0:
+                            raise _Failed(
+                                f"packaging exited with status {proc.returncode}: {_tail(err)}"
+                            )
+                self.stats["package_end_s"] = round(time.perf_counter() - self.started_at, 3)
+            except _Failed as exc:
+                self.fail(str(exc))
+                self.stop_children()
+                sys.stderr.write(f"{self.failure}\n")
+                return 1
+        finally:
+            for err in errs:
+                err.close()
+        self.write_stats()
+        return 0
+
+    def feed_chunk(self, number: int, encoder: subprocess.Popen[bytes]) -> None:
+        """Write chunk ``number``'s frames to its encoder until the end marker."""
+        assert encoder.stdin is not None
+        fd = encoder.stdin.fileno()
+        try:
+            while True:
+                frame = self.get(self.chunk_queues[number])
+                if frame is None:
+                    break
+                _write_all(fd, frame)
+            encoder.stdin.close()
+        except _Failed:
+            pass
+        except BrokenPipeError:
+            encoder.wait()
+            self.fail(f"encoder of chunk {number} exited with status {encoder.returncode}")
+        except Exception as exc:  # a broken feeder must end the helper, not hang it
+            self.fail(f"feeding chunk {number}: {exc!r}")
+
+    def relay_chunk(self, number: int, stream: IO[bytes]) -> None:
+        """Forward the sum of the chunks' ``frame=N`` counts as the helper's progress."""
+        out = sys.stdout.buffer
+        for line in stream:
+            if not line.startswith(b"frame="):
+                continue
+            try:
+                count = int(line[6:])
+            except ValueError:
+                continue
+            with self.progress_lock:
+                self.chunk_frames[number] = count
+                total = sum(self.chunk_frames)
+                try:
+                    out.write(f"frame={total}\n".encode())
+                    out.flush()
+                except (BrokenPipeError, ValueError):  # the render process stopped listening
+                    pass
+
+    def write_stats(self) -> None:
         target = os.environ.get("WRITERS_ROOM_COMPOSE_STATS")
         if target:
             for key in ("wait_frames_s", "wait_encoder_s"):
                 self.stats[key] = round(self.stats[key], 3)
             Path(target).write_text(json.dumps(self.stats), "utf-8")
-        return 0
 
     def stop_children(self) -> None:
         with self.cond:

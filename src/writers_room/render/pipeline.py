@@ -3,7 +3,8 @@
 :func:`render_manifest` is the one entry point. It validates the manifest, renders (or
 fetches from the cache) one keyframe per shot, draws the caption plates and the WebVTT
 sidecar, composes motion and cross-fades and encodes every rendition of the ladder into
-HLS in one ffmpeg pass, remuxes the MP4 master with synthetic-content tags, makes the
+HLS (in one ffmpeg pass, or on many cores in time chunks encoded at once and joined by
+stream copy), remuxes the MP4 master with synthetic-content tags, makes the
 thumbnail variants (in parallel with the encode) and writes ``provenance.json``.
 
 Motion and encode overlap the keyframes: a helper process (:mod:`._compose`) starts the
@@ -37,16 +38,23 @@ from writers_room.errors import InputError
 from writers_room.render._compose import ClipSpec, EpisodeJob, lower_thread_priority
 from writers_room.render.captions import write_caption_overlays, write_vtt
 from writers_room.render.encode import (
+    CHUNK_DIR,
     HLS_DIR,
     MASTER_PLAYLIST,
     SYNTHETIC_TAGS,
     VARIANT_PLAYLIST,
     Rung,
+    audio_command,
     audio_source,
+    chunk_command,
+    chunk_ranges,
+    encode_chunks_for,
     hls_command,
     ladder_for,
+    package_command,
     remux_master,
     rung_threads,
+    write_chunk_lists,
 )
 from writers_room.render.keyframes import (
     KeyframeCache,
@@ -101,6 +109,10 @@ class RenderOptions:
         x264_threads: ``split`` shares 1.5 threads per core among the rungs by pixel
             count (see :func:`~writers_room.render.encode.rung_threads`); ``auto`` lets
             every rung's x264 pick its own count.
+        encode_chunks: Encode the ladder in this many time chunks at once (whole
+            segments each, see :func:`~writers_room.render.encode.chunk_ranges`), then
+            join them; 1 is the single pass. Default: chosen by the core count
+            (:func:`~writers_room.render.encode.encode_chunks_for`), 1 on small machines.
     """
 
     crossfade_s: float = 0.25
@@ -115,6 +127,7 @@ class RenderOptions:
     diffusion: Mapping[str, Any] = field(default_factory=dict)
     motion_workers: int | None = None
     x264_threads: str = "split"
+    encode_chunks: int | None = None
 
 
 @dataclass(frozen=True)
@@ -228,6 +241,12 @@ def render_manifest(
                 field="x264_threads",
                 value=options.x264_threads,
             )
+        if options.encode_chunks is not None and options.encode_chunks < 1:
+            raise InputError(
+                f"encode_chunks is {options.encode_chunks}; use 1 or more",
+                field="encode_chunks",
+                value=options.encode_chunks,
+            )
         if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
             raise InputError(
                 f"{out_dir} already exists and is not empty; a render never overwrites "
@@ -275,9 +294,18 @@ def render_manifest(
             supersample=supersample,
             raw_stills=raw_stills,
         )
+        ranges = chunk_ranges(
+            frames.total_frames,
+            manifest.fps,
+            options.segment_s,
+            options.encode_chunks or encode_chunks_for(cores, preview=preview),
+        )
+        # Every chunk encoder gets the whole machine's thread split: while all run they
+        # share the cores, and the last chunk (its frames come last) runs alone at the end.
         threads = rung_threads(rungs, cores) if options.x264_threads == "split" else None
+        audio = audio_source(manifest.runtime_s, options.music)
         encoder = hls_command(
-            audio_source(manifest.runtime_s, options.music),
+            audio,
             rungs,
             size=size,
             fps=manifest.fps,
@@ -285,6 +313,29 @@ def render_manifest(
             preset=preset,
             threads=threads,
         )
+        chunks: list[tuple[int, int, list[str]]] = []
+        package: list[str] | None = None
+        audio_args: list[str] | None = None
+        if len(ranges) > 1:
+            chunks = [
+                (
+                    start,
+                    end,
+                    chunk_command(
+                        rungs,
+                        number,
+                        size=size,
+                        fps=manifest.fps,
+                        segment_s=options.segment_s,
+                        preset=preset,
+                        threads=threads,
+                    ),
+                )
+                for number, (start, end) in enumerate(ranges)
+            ]
+            audio_args = audio_command(audio, rungs)
+            package = package_command(rungs, segment_s=options.segment_s)
+            write_chunk_lists(partial, rungs, len(ranges))
         (partial / HLS_DIR).mkdir(parents=True, exist_ok=True)
         (partial / "keyframes").mkdir(parents=True, exist_ok=True)
         (work / "stills").mkdir(parents=True, exist_ok=True)
@@ -300,7 +351,12 @@ def render_manifest(
             workers=min(workers, len(clips)),
             # Several clip processes run ahead of the encoder into their buffers and can
             # yield to it; a single one is the encoder's only feeder and must keep pace.
-            clip_nice=5 if workers > 1 else 0,
+            # Chunk encoders never wait on the writer, so there the last chunk waits on
+            # the clips: they keep the encoders' priority.
+            clip_nice=5 if workers > 1 and not chunks else 0,
+            chunks=chunks,
+            audio=audio_args,
+            package=package,
         )
 
         def hand_off(index: int, image: Any) -> None:
@@ -362,6 +418,7 @@ def render_manifest(
             )
         _emit(progress, "master", 1, 1)
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(partial / HLS_DIR / CHUNK_DIR, ignore_errors=True)
 
         gpu_seconds = float(getattr(renderer, "gpu_seconds", 0.0) or 0.0)
         half = crossfade_half_frames(frames, options.crossfade_s)
@@ -410,6 +467,7 @@ def render_manifest(
                     "supersample": supersample,
                     "ladder": [dataclasses.asdict(rung) for rung in rungs],
                     "x264_threads": threads or "auto",
+                    "encode_chunks": [list(r) for r in ranges],
                     "motion_workers": min(workers, len(clips)),
                     "audio": "silence"
                     if options.music is None
