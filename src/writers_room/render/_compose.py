@@ -501,23 +501,11 @@ class _Composer:
     def run(self) -> int:
         if self.chunks:
             return self.run_chunked()
-        argv = list(self.encoder_args)
-        # -progress writes key=value lines to stdout; global, so straight after the binary.
-        argv[1:1] = ["-progress", "pipe:1", "-nostats"]
         with tempfile.TemporaryFile() as err:
-            encoder = subprocess.Popen(
-                argv,
-                cwd=self.cwd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                bufsize=0,
-            )
-            self.children.append(encoder)
+            encoder = self.start_encoder(self.encoder_args, err)
             threading.Thread(target=self.read_control, daemon=True).start()
             threading.Thread(target=self.launch, daemon=True).start()
             assert encoder.stdin is not None and encoder.stdout is not None
-            _grow_pipe(encoder.stdin.fileno())
             relay = threading.Thread(target=_relay_progress, args=(encoder.stdout,), daemon=True)
             relay.start()
             try:
@@ -535,12 +523,35 @@ class _Composer:
                 if isinstance(exc, BrokenPipeError):
                     encoder.wait()
                     message = f"encoder exited with status {encoder.returncode}: {_tail(err)}"
-                self.fail(message)
-                self.stop_children()
-                sys.stderr.write(f"{self.failure}\n")
-                return 1
+                return self.give_up(message)
         self.write_stats()
         return 0
+
+    def start_encoder(self, args: list[str], err: Any) -> subprocess.Popen[bytes]:
+        """Start an encoder that reads raw frames on stdin and reports progress on stdout."""
+        argv = list(args)
+        # -progress writes key=value lines to stdout; global, so straight after the binary.
+        argv[1:1] = ["-progress", "pipe:1", "-nostats"]
+        encoder = subprocess.Popen(
+            argv,
+            cwd=self.cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            bufsize=0,
+        )
+        with self.cond:
+            self.children.append(encoder)
+        assert encoder.stdin is not None
+        _grow_pipe(encoder.stdin.fileno())
+        return encoder
+
+    def give_up(self, message: str) -> int:
+        """Record the failure, stop every child process, report; the exit status."""
+        self.fail(message)
+        self.stop_children()
+        sys.stderr.write(f"{self.failure}\n")
+        return 1
 
     def run_chunked(self) -> int:
         """Encode the timeline in time chunks, one encoder each, then package them."""
@@ -561,21 +572,9 @@ class _Composer:
                 with self.cond:
                     self.children.append(audio)
             for number, chunk in enumerate(self.chunks):
-                argv = list(chunk["encoder"])
-                argv[1:1] = ["-progress", "pipe:1", "-nostats"]
-                encoder = subprocess.Popen(
-                    argv,
-                    cwd=self.cwd,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=errs[number],
-                    bufsize=0,
-                )
-                with self.cond:
-                    self.children.append(encoder)
+                encoder = self.start_encoder(chunk["encoder"], errs[number])
                 encoders.append(encoder)
-                assert encoder.stdin is not None and encoder.stdout is not None
-                _grow_pipe(encoder.stdin.fileno())
+                assert encoder.stdout is not None
                 feeder = threading.Thread(
                     target=self.feed_chunk, args=(number, encoder), daemon=True
                 )
@@ -630,10 +629,7 @@ class _Composer:
                             )
                 self.stats["package_end_s"] = round(time.perf_counter() - self.started_at, 3)
             except _Failed as exc:
-                self.fail(str(exc))
-                self.stop_children()
-                sys.stderr.write(f"{self.failure}\n")
-                return 1
+                return self.give_up(str(exc))
         finally:
             for err in errs:
                 err.close()
