@@ -254,6 +254,15 @@ def _number(col: str) -> str:
     )
 
 
+# A typed row that lacks what every event needs (both reads flag it as bad).
+_MISSING = """
+        ts IS NULL OR NOT isfinite(ts)
+        OR series_id IS NULL OR episode_id IS NULL
+        OR variant_id IS NULL OR viewer_id IS NULL OR type IS NULL
+        OR (type = 'progress' AND position_s IS NULL)
+"""
+
+
 def _typed_sql(raw: str) -> str:
     """Type every row and flag the ones with a bad field, in the same pass as the read.
 
@@ -291,12 +300,8 @@ def _typed_sql(raw: str) -> str:
     """
     # The same conditions as _FIRST_ERROR, less the (series, episode) pairing, which is
     # checked on the distinct pairs. CASE keeps the trims to the rows that need them.
-    bad = """
-        ts IS NULL OR NOT isfinite(ts)
-        OR series_id IS NULL OR episode_id IS NULL
-        OR variant_id IS NULL OR viewer_id IS NULL
-        OR type IS NULL
-        OR (type = 'progress' AND position_s IS NULL)
+    bad = f"""
+        {_MISSING}
         OR CASE WHEN position_s IS NOT NULL THEN position_s < 0 OR isnan(position_s)
                 ELSE coalesce(trim(_p), '') <> '' END
         OR CASE WHEN value IS NOT NULL THEN isnan(value)
@@ -532,11 +537,8 @@ def _fast_reader(names: list[str], options: str) -> Callable[[str, bool], str]:
         f"{_sql_str(name)}: {_sql_str(_FAST_TYPES.get(name, 'VARCHAR'))}" for name in names
     )
     items = [_quoted(n) if n in names else f"NULL::{_FAST_TYPES[n]} AS {_quoted(n)}" for n in _DATA]
-    bad = """
-        ts IS NULL OR NOT isfinite(ts)
-        OR series_id IS NULL OR episode_id IS NULL
-        OR variant_id IS NULL OR viewer_id IS NULL OR type IS NULL
-        OR (type = 'progress' AND position_s IS NULL)
+    bad = f"""
+        {_MISSING}
         OR coalesce(position_s < 0 OR isnan(position_s), false)
         OR coalesce(isnan(value), false)
     """
