@@ -38,7 +38,7 @@ from writers_room.errors import InputError
 from writers_room.memory._readers import UTCTime, file_sha256, iter_rows, validate_row
 from writers_room.memory.db import get_engine, record_ingest, session_scope
 from writers_room.memory.embedding import VectorCache, get_embedder
-from writers_room.memory.index import CommentIndex
+from writers_room.memory.index import CommentIndex, PipelinedWriter
 from writers_room.memory.models import Comment, Episode
 from writers_room.memory.redact import pseudonymise, redact
 
@@ -167,15 +167,17 @@ def ingest_comments(
     key = settings.author_key
     index = CommentIndex(settings)
     embedder = get_embedder(settings)
-    cache = VectorCache(CACHED_TEXTS)
+    writer = PipelinedWriter(
+        index,
+        embedder,
+        batch_size=settings.embed_batch_size,
+        cache=VectorCache(CACHED_TEXTS),
+    )
     new_ids: list[str] = []
     seen: set[str] = set()
     redactions = 0
     done = 0
     engine = get_engine(settings)
-    # Batch k is written to the index while batch k+1 is embedded: at most two batches
-    # are held, whatever the file's size.
-    ready: tuple[list[_Fresh], Any] | None = None  # embedded, not yet indexed
     with (
         tempfile.NamedTemporaryFile("w+", suffix=".jsonl", dir=settings.home) as spool,
         index.writing(),
@@ -183,7 +185,7 @@ def ingest_comments(
         batch: list[CommentRow] = []
 
         def flush() -> None:
-            nonlocal redactions, done, ready
+            nonlocal redactions, done
             ids = [r.comment_id for r in batch]
             with Session(engine) as read:
                 stored = _existing_ids(read, ids)
@@ -208,27 +210,16 @@ def ingest_comments(
                         redactions=clean.count,
                     )
                 )
-            job = None
             if fresh:
-                job = embedder.submit(
-                    [c.text for c in fresh], batch_size=settings.embed_batch_size, cache=cache
-                )
-            write_ready()
-            if job is not None:
                 # Recorded before any write, so a failure deletes whatever was written.
                 new_ids.extend(c.comment_id for c in fresh)
-                ready = (fresh, job.result())
+                # Written to the index while the next batch is embedded.
+                writer.add(fresh)
                 for c in fresh:
                     spool.write(json.dumps({**c._asdict(), "ts": c.ts.isoformat()}) + "\n")
             done += len(batch)
             report("embed", done, total)
             batch.clear()
-
-        def write_ready() -> None:
-            nonlocal ready
-            if ready is not None:
-                index.upsert(*ready)
-                ready = None
 
         try:
             for _line, row in _validated(path, known):
@@ -237,7 +228,7 @@ def ingest_comments(
                     flush()
             if batch:
                 flush()
-            write_ready()
+            writer.finish()
             spool.flush()
             spool.seek(0)
             report("store", 0, len(new_ids))

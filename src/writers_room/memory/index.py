@@ -33,6 +33,7 @@ __all__ = [
     "COLLECTION",
     "CommentIndex",
     "IndexedComment",
+    "PipelinedWriter",
     "RebuildResult",
     "comment_metadata",
     "rebuild_index",
@@ -157,6 +158,48 @@ class CommentIndex:
         return list(zip(found["ids"][0], found["distances"][0], strict=True))
 
 
+class PipelinedWriter:
+    """Writes each batch to the index while the next one is being embedded.
+
+    :meth:`add` starts embedding a batch (in the embedder's worker processes, which keep
+    computing while Chroma holds the GIL), writes the batch before it, then waits for the
+    new vectors; :meth:`finish` writes the last one. At most two batches are held.
+    Repeated texts are embedded once (a :class:`VectorCache` per writer).
+    """
+
+    def __init__(
+        self,
+        index: CommentIndex,
+        embedder: Any,
+        *,
+        batch_size: int = 256,
+        cache: VectorCache | None = None,
+        written: Callable[[int], None] | None = None,
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.batch_size = batch_size
+        self.cache = cache if cache is not None else VectorCache()
+        self.written = written
+        self._ready: tuple[Sequence[IndexedComment], np.ndarray] | None = None
+
+    def add(self, rows: Sequence[IndexedComment]) -> None:
+        job = self.embedder.submit(
+            [row.text for row in rows], batch_size=self.batch_size, cache=self.cache
+        )
+        self.finish()
+        self._ready = (rows, job.result())
+
+    def finish(self) -> None:
+        """Write the batch still waiting (call inside :meth:`CommentIndex.writing`)."""
+        if self._ready is not None:
+            rows, vectors = self._ready
+            self._ready = None
+            self.index.upsert(rows, vectors)
+            if self.written:
+                self.written(len(rows))
+
+
 @dataclass(frozen=True)
 class RebuildResult:
     sql_comments: int
@@ -178,35 +221,23 @@ def rebuild_index(
             rows = session.exec(select(Comment).order_by(col(Comment.comment_id))).yield_per(
                 batch_size
             )
-            # Each batch is written while the next one is embedded (worker processes
-            # keep computing while Chroma holds the GIL); repeated texts embed once.
-            cache = VectorCache()
-            ready: tuple[list[Comment], np.ndarray] | None = None
 
-            def write_ready() -> None:
-                nonlocal ready, done
-                if ready is not None:
-                    index.upsert(*ready)
-                    done += len(ready[0])
-                    ready = None
-                    if progress:
-                        progress(done, total)
+            def written(count: int) -> None:
+                nonlocal done
+                done += count
+                if progress:
+                    progress(done, total)
 
-            def step(batch: list[Comment]) -> None:
-                nonlocal ready
-                job = embedder.submit([c.text for c in batch], cache=cache)
-                write_ready()
-                ready = (batch, job.result())
-
+            writer = PipelinedWriter(index, embedder, written=written)
             batch: list[Comment] = []
             for row in rows:
                 batch.append(row)
                 if len(batch) == batch_size:
-                    step(batch)
+                    writer.add(batch)
                     batch = []
             if batch:
-                step(batch)
-            write_ready()
+                writer.add(batch)
+            writer.finish()
         indexed = index.count()
     with session_scope(settings) as session:
         audit(
