@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import multiprocessing
+import os
 import re
+import signal
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,10 +27,12 @@ from writers_room.render.executors import (
 )
 from writers_room.render.manifest import ShotManifest
 from writers_room.render.pipeline import Progress, RenderResult
+from writers_room.tools import render as render_tool
 from writers_room.tools.render import (
     get_render_job,
     queue_render,
     render_dir,
+    requeue_stale_renders,
     run_render,
     submit_render,
 )
@@ -216,3 +223,97 @@ def test_a_queued_job_runs_once_with_the_series_characters(sqlite_settings: Sett
 def test_queueing_a_missing_brief_version_is_an_input_error(sqlite_settings: Settings) -> None:
     with pytest.raises(InputError, match="no brief version 7"):
         queue_render(sqlite_settings, "tiny", "ep1", 7)
+
+
+class HangingExecutor(LocalExecutor):
+    """An executor whose render never ends: the worker of a job about to be killed."""
+
+    def run(self, task: RenderTask, *, progress: Progress | None = None) -> RenderResult:
+        time.sleep(600)
+        raise AssertionError("the test kills this worker long before")
+
+
+def _hanging_worker(settings: Settings) -> None:
+    manifest = make_manifest(2, 1.0, fps=12)
+    submit_render(settings, manifest, preview=True, executor=HangingExecutor(settings))
+
+
+def _job_row(settings: Settings) -> RenderJob | None:
+    with session_scope(settings) as session:
+        return session.exec(select(RenderJob)).first()
+
+
+def test_a_render_whose_worker_was_killed_is_taken_over(
+    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = multiprocessing.get_context("spawn").Process(
+        target=_hanging_worker, args=(sqlite_settings,)
+    )
+    worker.start()
+    deadline = time.monotonic() + 120
+    while (job := _job_row(sqlite_settings)) is None or job.status != "running":
+        assert time.monotonic() < deadline and worker.is_alive(), "worker never started"
+        time.sleep(0.1)
+    assert worker.pid is not None
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join(timeout=30)
+    assert job.heartbeat_at is not None and job.heartbeat_at == job.started_at
+
+    # Right after the crash the job still looks alive: nobody takes it over yet.
+    manifest = make_manifest(2, 1.0, fps=12)
+    working = CountingExecutor(sqlite_settings)
+    same = submit_render(sqlite_settings, manifest, preview=True, executor=working)
+    assert same.status == "running" and working.runs == 0
+    assert requeue_stale_renders(sqlite_settings) == []
+
+    # Once its heartbeat is older than STALE_AFTER, submitting again renders it, once.
+    later = datetime.now(UTC) + render_tool.STALE_AFTER + timedelta(seconds=1)
+    monkeypatch.setattr(render_tool, "_utcnow", lambda: later)
+    done = submit_render(sqlite_settings, manifest, preview=True, executor=working)
+    assert done.render_id == job.render_id
+    assert done.status == "done" and working.runs == 1
+    assert _audit_actions(sqlite_settings) == ["render.queued", "render.requeued", "render.done"]
+    with session_scope(sqlite_settings) as session:
+        requeued = session.exec(select(AuditLog).where(AuditLog.action == "render.requeued")).one()
+        assert "no heartbeat since" in requeued.detail["reason"]
+
+
+def test_a_running_render_keeps_its_job_alive(
+    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render_tool, "HEARTBEAT_S", 0.05)
+    seen: list[list[str]] = []
+
+    class SlowExecutor(LocalExecutor):
+        def run(self, task: RenderTask, *, progress: Progress | None = None) -> RenderResult:
+            time.sleep(1.5)  # far past stale_after below: only the heartbeat keeps it
+            seen.append(requeue_stale_renders(sqlite_settings, stale_after=timedelta(seconds=1)))
+            return super().run(task, progress=progress)
+
+    manifest = make_manifest(2, 1.0, fps=12)
+    job = submit_render(
+        sqlite_settings, manifest, preview=True, executor=SlowExecutor(sqlite_settings)
+    )
+    assert seen == [[]]
+    assert job.status == "done"
+    assert job.started_at is not None and job.heartbeat_at is not None
+    assert job.heartbeat_at - job.started_at >= timedelta(seconds=1)
+
+
+def test_serve_queues_again_a_job_left_running_by_an_older_worker(
+    sqlite_settings: Settings,
+) -> None:
+    from writers_room.bots.scheduler import WindowScheduler
+
+    manifest = make_manifest(2, 1.0, fps=12)
+    _store_brief(sqlite_settings, manifest)
+    job = queue_render(sqlite_settings, "tiny", "ep1", 1, preview=True)
+    with session_scope(sqlite_settings) as session:
+        row = session.get(RenderJob, job.render_id)
+        assert row is not None
+        # What a worker of the previous release left behind: running, no heartbeat column.
+        row.status, row.started_at = "running", datetime.now(UTC) - timedelta(hours=1)
+        session.add(row)
+    (done,) = WindowScheduler(sqlite_settings).run_queued_renders()
+    assert done.render_id == job.render_id and done.status == "done"
+    assert _audit_actions(sqlite_settings) == ["render.queued", "render.requeued", "render.done"]

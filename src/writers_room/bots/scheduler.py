@@ -134,14 +134,18 @@ class WindowScheduler:
         return outcomes
 
     def run_queued_renders(self) -> list[Any]:
-        """Run every queued render job (oldest first); returns the jobs this call finished."""
+        """Run every queued render job (oldest first); returns the jobs this call finished.
+
+        Jobs left ``running`` by a worker that died are queued again first.
+        """
         from sqlmodel import col, select
 
         from writers_room.memory.db import session_scope
         from writers_room.memory.models import RenderJob
-        from writers_room.tools.render import run_render
+        from writers_room.tools.render import requeue_stale_renders, run_render
 
         render_job: Callable[[Settings, str], Any] = self.render_job or run_render
+        requeue_stale_renders(self.settings)
         with session_scope(self.settings) as session:
             queued = list(
                 session.exec(

@@ -268,6 +268,11 @@ class RenderJob(SQLModel, table=True):
     created_at: datetime = _ts(default_factory=utcnow)
     started_at: datetime | None = _ts(default=None)
     finished_at: datetime | None = _ts(default=None)
+    heartbeat_at: datetime | None = _ts(
+        default=None,
+        description="Last sign of life from the worker running the job; a running job "
+        "whose heartbeat has stopped is re-queued (its worker died).",
+    )
 
 
 class IngestRun(SQLModel, table=True):

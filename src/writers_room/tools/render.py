@@ -5,6 +5,12 @@ explicit ``idempotency_key``) always maps to one job, so a retried graph step or
 racing callers never render twice. The row moves ``queued → running → done | failed``;
 its ``artifacts`` hold paths relative to the room's home, and every outcome is written to
 the append-only audit log.
+
+While a job runs, its worker stamps ``heartbeat_at`` every :data:`HEARTBEAT_S`. A
+``running`` job whose heartbeat is older than :data:`STALE_AFTER` lost its worker (the
+process was killed, the machine went away): :func:`requeue_stale_renders` puts it back
+to ``queued`` (``serve`` does so before each pass over the queue), and submitting the
+same render again takes it over, so a crash never leaves a job stuck.
 """
 
 from __future__ import annotations
@@ -14,11 +20,14 @@ import hashlib
 import json
 import logging
 import shutil
-from datetime import UTC, datetime
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -36,6 +45,7 @@ __all__ = [
     "get_render_job",
     "queue_render",
     "render_dir",
+    "requeue_stale_renders",
     "run_render",
     "submit_render",
 ]
@@ -44,6 +54,10 @@ log = logging.getLogger(__name__)
 
 ACTOR = "render"
 _ERROR_CHARS = 2000
+HEARTBEAT_S = 10.0
+"""How often a worker stamps a running job's ``heartbeat_at``."""
+STALE_AFTER = timedelta(minutes=2)
+"""A running job with no heartbeat for this long has lost its worker."""
 
 
 def _utcnow() -> datetime:
@@ -136,20 +150,25 @@ def _claim_once(
     with session_scope(settings) as session:
         existing = session.exec(select(RenderJob).where(RenderJob.idempotency_key == key)).first()
         if existing is not None:
-            if existing.status != "failed":
-                return existing, False
-            # A failed job may be retried, by exactly one caller: the conditional update
-            # succeeds for one of several racing retries only.
-            claimed = session.execute(
-                update(RenderJob)
-                .where(
-                    col(RenderJob.render_id) == existing.render_id,
-                    col(RenderJob.status) == "failed",
+            if existing.status == "failed":
+                # A failed job may be retried, by exactly one caller: the conditional
+                # update succeeds for one of several racing retries only.
+                claimed = session.execute(
+                    update(RenderJob)
+                    .where(
+                        col(RenderJob.render_id) == existing.render_id,
+                        col(RenderJob.status) == "failed",
+                    )
+                    .values(_REQUEUED)
                 )
-                .values(status="queued", error=None, started_at=None, finished_at=None)
-            )
+                owned = claimed.rowcount == 1  # type: ignore[attr-defined]
+            elif existing.status == "running":
+                # Taken over only when its worker is gone, again by one caller.
+                owned = bool(_requeue_stale(session, [existing.render_id]))
+            else:
+                owned = False
             session.refresh(existing)
-            return existing, claimed.rowcount == 1  # type: ignore[attr-defined]
+            return existing, owned
         now = _utcnow()
         job = RenderJob(
             render_id=f"{now:%Y%m%dT%H%M%SZ}-{hashlib.sha256(key.encode()).hexdigest()[:10]}",
@@ -173,6 +192,98 @@ def _claim_once(
             detail={"render_id": job.render_id, "preview": preview, "proposal_id": proposal_id},
         )
     return job, True
+
+
+_REQUEUED: dict[str, Any] = {
+    "status": "queued",
+    "error": None,
+    "started_at": None,
+    "finished_at": None,
+    "heartbeat_at": None,
+}
+
+
+def _requeue_stale(
+    session: Any, render_ids: list[str] | None = None, *, stale_after: timedelta = STALE_AFTER
+) -> list[str]:
+    """Move running jobs without a recent heartbeat back to ``queued``, and audit each."""
+    cutoff = _utcnow() - stale_after
+    last_sign = func.coalesce(col(RenderJob.heartbeat_at), col(RenderJob.started_at))
+    stale = select(RenderJob).where(col(RenderJob.status) == "running", last_sign < cutoff)
+    if render_ids is not None:
+        stale = stale.where(col(RenderJob.render_id).in_(render_ids))
+    requeued = []
+    for job in session.exec(stale).all():
+        last = job.heartbeat_at or job.started_at
+        # Conditional again: a worker that has just stamped its heartbeat keeps its job,
+        # and of several callers requeueing at once exactly one succeeds.
+        moved = session.execute(
+            update(RenderJob)
+            .where(
+                col(RenderJob.render_id) == job.render_id,
+                col(RenderJob.status) == "running",
+                last_sign < cutoff,
+            )
+            .values(_REQUEUED)
+        )
+        if moved.rowcount != 1:
+            continue
+        requeued.append(job.render_id)
+        audit(
+            session,
+            actor=ACTOR,
+            action="render.requeued",
+            subject=f"{job.series_id}/{job.episode_id}/{job.render_id}",
+            content_hash=None,
+            detail={
+                "render_id": job.render_id,
+                "reason": "its worker stopped: no heartbeat since "
+                f"{last.isoformat() if last else 'it started'}",
+            },
+        )
+    return requeued
+
+
+def requeue_stale_renders(settings: Settings, *, stale_after: timedelta = STALE_AFTER) -> list[str]:
+    """Put every ``running`` job whose worker died back in the queue; returns their ids.
+
+    A job counts as abandoned when its ``heartbeat_at`` (or, for a job started by a
+    version without heartbeats, ``started_at``) is older than ``stale_after``.
+    """
+    with session_scope(settings) as session:
+        requeued = _requeue_stale(session, stale_after=stale_after)
+    for render_id in requeued:
+        log.warning("render %s lost its worker; queued again", render_id)
+    return requeued
+
+
+@contextmanager
+def _heartbeat(settings: Settings, render_id: str) -> Iterator[None]:
+    """Stamp the running job's ``heartbeat_at`` every :data:`HEARTBEAT_S` until done."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_S):
+            try:
+                with session_scope(settings) as session:
+                    session.execute(
+                        update(RenderJob)
+                        .where(
+                            col(RenderJob.render_id) == render_id,
+                            col(RenderJob.status) == "running",
+                        )
+                        .values(heartbeat_at=_utcnow())
+                    )
+            except Exception:  # noqa: BLE001 - a missed beat must not stop the render
+                log.warning("render %s: heartbeat not recorded", render_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{render_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _finish(
@@ -243,11 +354,12 @@ def queue_render(
 
 def _start(settings: Settings, render_id: str, backend: str) -> bool:
     """Move a queued job to ``running``; only one caller wins."""
+    now = _utcnow()
     with session_scope(settings) as session:
         started = session.execute(
             update(RenderJob)
             .where(col(RenderJob.render_id) == render_id, col(RenderJob.status) == "queued")
-            .values(status="running", started_at=_utcnow(), backend=backend)
+            .values(status="running", started_at=now, heartbeat_at=now, backend=backend)
         )
         return started.rowcount == 1  # type: ignore[attr-defined]
 
@@ -301,7 +413,8 @@ def _execute(
         },
     )
     try:
-        result = executor.run(task, progress=progress)
+        with _heartbeat(settings, job.render_id):
+            result = executor.run(task, progress=progress)
     except Exception as exc:  # any failure is recorded on the job row
         log.exception("render %s failed", job.render_id)
         message = f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
@@ -375,10 +488,11 @@ def submit_render(
     """Render ``manifest`` once per idempotency key and return its job row.
 
     The manifest is checked first (nothing is recorded for an invalid one). A key seen
-    before returns that job as it stands, without rendering again, unless it failed, in
-    which case exactly one caller retries it. Otherwise a job row is created
-    (``queued``), marked ``running``, rendered on the executor, and marked ``done`` with
-    its artifacts or ``failed`` with the error. Every transition is audited.
+    before returns that job as it stands, without rendering again, unless it failed or
+    its worker died (see :data:`STALE_AFTER`), in which case exactly one caller retries
+    it. Otherwise a job row is created (``queued``), marked ``running``, rendered on the
+    executor, and marked ``done`` with its artifacts or ``failed`` with the error. Every
+    transition is audited.
 
     Args:
         settings: Room settings (database, home, render backend).
