@@ -58,16 +58,47 @@ def scenario(s: Scenario) -> Scenario:
     return s
 
 
-def machine() -> str:
-    cpu = "unknown-cpu"
+def _cpuinfo() -> dict[str, str]:
+    """The first processor's fields from /proc/cpuinfo (empty where there is none)."""
+    fields: dict[str, str] = {}
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        text = Path("/proc/cpuinfo").read_text()
     except OSError:
-        pass
-    return f"{platform.node() or 'host'} ({os.cpu_count()} cores, {cpu})"
+        return fields
+    for line in text.split("\n\n", 1)[0].splitlines():
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    return fields
+
+
+def _isa(flags: set[str]) -> str:
+    """The vector instruction set that matters for our figures (int8 embedding above all)."""
+    if "avx512f" in flags:
+        return "avx512"
+    if "avx2" in flags:
+        return "avx2"
+    return platform.machine() or "cpu"
+
+
+def machine_tag() -> str:
+    """Short name of this machine for result files: host and vector ISA, e.g. ``vm-avx512``.
+
+    The same host name can land on different CPU generations (cloud VMs), whose figures
+    differ by up to 1.5× here, so the ISA is part of the name.
+    """
+    flags = set(_cpuinfo().get("flags", "").split())
+    return f"{platform.node() or 'host'}-{_isa(flags)}"
+
+
+def machine() -> str:
+    info = _cpuinfo()
+    flags = set(info.get("flags", "").split())
+    vnni = " VNNI" if flags & {"avx512_vnni", "avx_vnni"} else ""
+    cpu = info.get("model name", "unknown cpu")
+    family = f"family {info.get('cpu family', '?')} model {info.get('model', '?')}"
+    return (
+        f"{platform.node() or 'host'} ({os.cpu_count()} cores, {cpu} {family}, {_isa(flags)}{vnni})"
+    )
 
 
 def run_in_process(name: str, repeats: int | None) -> Result:
@@ -117,8 +148,7 @@ def run_all(names: list[str], repeats: int | None) -> list[Result]:
 def save(results: list[Result]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     day = datetime.now(UTC).date().isoformat()
-    host = platform.node() or "host"
-    path = RESULTS / f"{host}-{day}.json"
+    path = RESULTS / f"{machine_tag()}-{day}.json"
     previous = json.loads(path.read_text()) if path.exists() else {"results": {}}
     previous["machine"] = machine()
     previous["date"] = day
