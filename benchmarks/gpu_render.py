@@ -272,6 +272,7 @@ class TexturedRenderer:
         self.name = inner.name
         self.batch_size = inner.batch_size
         self.model_id = inner.model_id
+        self.device = getattr(inner, "device", None)  # where RenderOptions.motion="auto" draws
         self._textures: dict[tuple[int, int], list[Any]] = {}
 
     def prepare(self, size: tuple[int, int]) -> None:
@@ -585,6 +586,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--x264-threads", choices=["split", "auto", "both"], default="split")
     parser.add_argument(
+        "--motion",
+        nargs="+",
+        choices=["auto", "ffmpeg", "torch"],
+        default=["auto"],
+        help="RenderOptions.motion values to time, interleaved (auto: torch on a GPU)",
+    )
+    parser.add_argument(
         "--encode-chunks",
         type=int,
         nargs="+",
@@ -724,7 +732,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             threads = ["split", "auto"] if args.x264_threads == "both" else [args.x264_threads]
             last: Path | None = None
 
-            def one(steps: int, label: str, x264: str, chunks: int = 0) -> dict[str, Any]:
+            def one(
+                steps: int, label: str, x264: str, chunks: int = 0, motion: str = "auto"
+            ) -> dict[str, Any]:
                 nonlocal last
                 inner = renderer(steps)
                 chosen: Any = inner
@@ -736,6 +746,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     extra["encode_chunks"] = chunks
                 if args.supersample is not None:
                     extra["supersample"] = args.supersample
+                if motion != "auto":
+                    extra["motion"] = motion
                 try:
                     options = RenderOptions(use_cache=False, **extra)
                 except TypeError:  # an older room without the knob
@@ -764,6 +776,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "steps": steps,
                     "x264_threads": x264,
                     "encode_chunks": provenance["encode"].get("encode_chunks"),
+                    "motion": provenance["encode"].get("motion", "ffmpeg zoompan"),
                     "threads_per_rung": provenance["encode"].get("x264_threads"),
                     "runtime_s": episode.runtime_s,
                     "size": [episode.width, episode.height],
@@ -781,13 +794,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 for x264 in threads:
                     for _ in range(args.episodes):
                         for chunks in args.encode_chunks:
-                            row = one(steps, "timed", x264, chunks)
-                            report["episodes"].append(row)
-                            print(
-                                f"episode {steps} steps, chunks {row['encode_chunks']}: "
-                                f"{row['wall_s']} s {row['stages_s']}",
-                                flush=True,
-                            )
+                            for motion in args.motion:
+                                row = one(steps, "timed", x264, chunks, motion)
+                                report["episodes"].append(row)
+                                print(
+                                    f"episode {steps} steps, chunks {row['encode_chunks']}, "
+                                    f"motion {row['motion']}: {row['wall_s']} s "
+                                    f"{row['stages_s']}",
+                                    flush=True,
+                                )
             if not args.no_encoder and last is not None:
                 n = cores or 1
                 specs = args.encoder_variants or [
@@ -825,7 +840,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         stages = ", ".join(f"{k} {v:.2f}" for k, v in ep["stages_s"].items())
         print(
             f"episode ({ep['runtime_s']:g} s, {ep['steps']} steps, x264 {ep['x264_threads']}, "
-            f"chunks {ep['encode_chunks']}): {ep['wall_s']} s — {stages}"
+            f"chunks {ep['encode_chunks']}, motion {ep['motion']}): {ep['wall_s']} s — {stages}"
         )
         if ep["compose"]:
             print(f"    helper: {ep['compose']}")

@@ -50,23 +50,32 @@ def _full_manifest() -> ShotManifest:
     return ShotManifest(series_id="tiny", episode_id="ep1", fps=24, shots=shots)
 
 
-# The single pass (what a small machine chooses), and the ladder encoded in three time
-# chunks of one segment each, joined by the packaging pass (what a many-core host does):
-# every check below must hold for both.
-@pytest.fixture(scope="module", params=[1, 3], ids=["single-pass", "chunked"])
+# The single pass (what a small machine chooses), the ladder encoded in three time
+# chunks of one segment each, joined by the packaging pass (what a many-core host does),
+# and the moves drawn by torch instead of zoompan (what a GPU host does; here on the
+# CPU): every check below must hold for all three.
+@pytest.fixture(
+    scope="module",
+    params=[(1, "ffmpeg"), (3, "ffmpeg"), (3, "torch")],
+    ids=["single-pass", "chunked", "torch-motion"],
+)
 def full_render(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> tuple[ShotManifest, RenderResult]:
+    chunks, motion = request.param
     home = tmp_path_factory.mktemp("full") / "home"
     manifest = _full_manifest()
     result = render_manifest(
         Settings(home=home),
         manifest,
         home / "renders" / "tiny" / "ep1" / "full",
-        options=RenderOptions(encode_chunks=request.param),
+        options=RenderOptions(encode_chunks=chunks, motion=motion),
     )
     provenance = json.loads(result.provenance_path.read_text())
-    assert len(provenance["encode"]["encode_chunks"]) == request.param
+    assert len(provenance["encode"]["encode_chunks"]) == chunks
+    assert provenance["encode"]["motion"] == (
+        "torch (cpu)" if motion == "torch" else "ffmpeg zoompan"
+    )
     return manifest, result
 
 

@@ -9,7 +9,9 @@ keyframe file is ready. The helper
   soon as its keyframe is ready (``N`` on stdin: the PNG is in place; ``N raw``: the raw
   RGB copy is, which comes sooner), ``workers`` at a time, in shot order, reading the
   raw frames into a bounded buffer per clip, so later clips render while earlier ones
-  encode;
+  encode; ``N frames`` says the render process has already made the clip's frames (on
+  the GPU, :mod:`writers_room.render.motion_torch`) into the clip's ``frames_file``,
+  which the helper then reads instead of running the clip command (and deletes);
 * writes the frames to the encoder in timeline order, blending each clip's head with the
   previous clip's tail (the cross-fade, the same linear mix as ffmpeg's ``xfade=fade``);
 * forwards the encoder's ``frame=N`` progress lines on its stdout.
@@ -73,6 +75,8 @@ class ClipSpec:
     frames: int
     head: int
     tail: int
+    frames_file: str | None = None
+    """Where the render process may put the clip's finished frames (``N frames``)."""
 
 
 def _grow_pipe(fd: int) -> None:
@@ -186,20 +190,22 @@ class EpisodeJob:
                 except ValueError:
                     pass
 
-    def ready(self, index: int, *, raw: bool = False) -> None:
+    def ready(self, index: int, *, raw: bool = False, frames: bool = False) -> None:
         """Tell the helper that shot ``index``'s keyframe is in place (first call counts).
 
         Args:
             index: The shot.
             raw: The raw RGB copy is in place (the PNG may not be yet).
+            frames: The clip's frames are in its ``frames_file`` already.
         """
         with self._lock:
             if index in self._sent:
                 return
             self._sent.add(index)
+            kind = " frames" if frames else " raw" if raw else ""
             try:
                 assert self._proc.stdin is not None
-                self._proc.stdin.write(f"{index}{' raw' if raw else ''}\n".encode())
+                self._proc.stdin.write(f"{index}{kind}\n".encode())
                 self._proc.stdin.flush()
             except (BrokenPipeError, ValueError):  # the helper failed; wait() reports why
                 pass
@@ -296,6 +302,7 @@ class _Composer:
         self.progress_lock = threading.Lock()
         self.clip_nice = int(spec.get("clip_nice", 0))
         self.raw: set[int] = set()
+        self.made: set[int] = set()  # clips whose frames the render process wrote
         self.started_at = time.perf_counter()
         self.stats: dict[str, Any] = {"clips": {}, "wait_frames_s": 0.0, "wait_encoder_s": 0.0}
         self.cond = threading.Condition()
@@ -338,6 +345,8 @@ class _Composer:
             with self.cond:
                 if fields[1:] == [b"raw"] and self.clips[index].raw_args is not None:
                     self.raw.add(index)
+                elif fields[1:] == [b"frames"] and self.clips[index].frames_file is not None:
+                    self.made.add(index)
                 self.ready.add(index)
                 self.cond.notify_all()
         with self.cond:
@@ -376,46 +385,14 @@ class _Composer:
         target = self.queues[index]
         record: dict[str, Any] = {"start_s": round(time.perf_counter() - self.started_at, 3)}
         self.stats["clips"][index] = record
-        args = clip.args
-        if index in self.raw and clip.raw_args is not None:
-            args = clip.raw_args
-            record["raw"] = True
-        lower_thread_priority(self.clip_nice)  # the clip process inherits it from this thread
         try:
-            with tempfile.TemporaryFile() as err:
-                proc = subprocess.Popen(
-                    args,
-                    cwd=self.cwd,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=err,
-                    bufsize=0,
-                )
-                with self.cond:
-                    self.children.append(proc)
-                assert proc.stdout is not None
-                _grow_pipe(proc.stdout.fileno())
-                got_all = True
-                for count in range(clip.frames):
-                    frame = _read_exactly(proc.stdout, self.frame_bytes)
-                    if frame is None:
-                        got_all = False
-                        break
-                    if count == 0:
-                        record["first_frame_s"] = round(time.perf_counter() - self.started_at, 3)
-                    self.put(target, frame)
-                returncode = proc.wait()
-                record["end_s"] = round(time.perf_counter() - self.started_at, 3)
-                if returncode != 0 or not got_all:
-                    self.put(
-                        target,
-                        _Failed(
-                            f"clip {index} (ffmpeg status {returncode}) gave fewer than "
-                            f"{clip.frames} frames: {_tail(err) or '(no output)'}"
-                        ),
-                    )
-                else:
-                    self.put(target, None)
+            if index in self.made and clip.frames_file is not None:
+                record["made"] = True
+                failure = self.read_made_clip(index, clip, target, record)
+            else:
+                failure = self.run_clip(index, clip, target, record)
+            record["end_s"] = round(time.perf_counter() - self.started_at, 3)
+            self.put(target, _Failed(failure) if failure else None)
         except _Failed:
             pass
         except Exception as exc:  # a broken clip must end the helper, not hang it
@@ -424,6 +401,65 @@ class _Composer:
             with self.cond:
                 self.running -= 1
                 self.cond.notify_all()
+
+    def read_frames(
+        self, stream: IO[bytes], clip: ClipSpec, target: queue.Queue[Any], record: dict[str, Any]
+    ) -> int:
+        """Move up to ``clip.frames`` frames from ``stream`` to ``target``; returns how many."""
+        for count in range(clip.frames):
+            frame = _read_exactly(stream, self.frame_bytes)
+            if frame is None:
+                return count
+            if count == 0:
+                record["first_frame_s"] = round(time.perf_counter() - self.started_at, 3)
+            self.put(target, frame)
+        return clip.frames
+
+    def read_made_clip(
+        self, index: int, clip: ClipSpec, target: queue.Queue[Any], record: dict[str, Any]
+    ) -> str | None:
+        """Read the frames the render process made; the file goes once read."""
+        assert clip.frames_file is not None
+        path = Path(self.cwd) / clip.frames_file
+        try:
+            with path.open("rb", buffering=0) as stream:
+                got = self.read_frames(stream, clip, target, record)
+        finally:
+            path.unlink(missing_ok=True)
+        if got < clip.frames:
+            return f"clip {index}: its frames file held {got} of {clip.frames} frames"
+        return None
+
+    def run_clip(
+        self, index: int, clip: ClipSpec, target: queue.Queue[Any], record: dict[str, Any]
+    ) -> str | None:
+        """Run the clip's ffmpeg command and read its frames."""
+        args = clip.args
+        if index in self.raw and clip.raw_args is not None:
+            args = clip.raw_args
+            record["raw"] = True
+        lower_thread_priority(self.clip_nice)  # the clip process inherits it from this thread
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(
+                args,
+                cwd=self.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                bufsize=0,
+            )
+            with self.cond:
+                self.children.append(proc)
+            assert proc.stdout is not None
+            _grow_pipe(proc.stdout.fileno())
+            got = self.read_frames(proc.stdout, clip, target, record)
+            returncode = proc.wait()
+            if returncode != 0 or got < clip.frames:
+                return (
+                    f"clip {index} (ffmpeg status {returncode}) gave fewer than "
+                    f"{clip.frames} frames: {_tail(err) or '(no output)'}"
+                )
+        return None
 
     def put(self, target: queue.Queue[Any], item: Any) -> None:
         while True:

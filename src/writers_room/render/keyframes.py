@@ -204,7 +204,9 @@ def render_keyframes(
         targets: Where each shot's keyframe goes (same order as ``shots``).
         progress: Called with (shots done, shots total).
         on_image: Called with a rendered shot's index and RGB image as soon as it is
-            rendered, before its PNG is written (from a worker thread: thread-safe).
+            rendered, before its PNG is written (from a worker thread: thread-safe). Its
+            caller takes over saying when a rendered shot is ready: ``on_ready`` is then
+            called for cache hits only.
         on_ready: Called with a shot's index once its keyframe is at its target (from a
             worker thread for rendered shots: it must be thread-safe).
 
@@ -235,7 +237,7 @@ def render_keyframes(
     def save(index: int, image: Image.Image) -> None:
         assert store is not None
         _place(store.put(keys[index], image), targets[index])
-        if on_ready is not None:
+        if on_ready is not None and on_image is None:
             on_ready(index)
 
     saving: list[Future[Any]] = []

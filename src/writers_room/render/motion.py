@@ -25,7 +25,15 @@ from writers_room.render._ffmpeg import compile_args
 from writers_room.render.captions import CaptionOverlay
 from writers_room.render.validate import Timeline
 
-__all__ = ["Clip", "Move", "clip_plan", "crossfade_half_frames", "plan_move"]
+__all__ = [
+    "Clip",
+    "Move",
+    "clip_plan",
+    "crossfade_half_frames",
+    "ease",
+    "move_window",
+    "plan_move",
+]
 
 # How far a move travels over one shot: 12 % zoom reads as motion without losing framing.
 MOVE_AMOUNT = 0.12
@@ -63,29 +71,72 @@ def plan_move(camera: str, index: int) -> Move:
     return Move("push_in" if index % 2 == 0 else "pull_out")
 
 
+# Each move as (zoom weight, x fraction, y fraction), each a constant or a function of the
+# eased progress ``e`` (0 → 1 over the shot): the zoom is ``1 + amount * weight`` and the
+# window's top-left corner sits at ``fraction * (size - size / zoom)``. One table drives
+# both the ffmpeg ``zoompan`` expressions and the torch motion (``motion_torch``).
+_EASED = "e"
+_EASED_BACK = "1-e"
+_PATHS: dict[str, tuple[float | str, float | str, float | str]] = {
+    "static": (0.0, 0.0, 0.0),
+    "push_in": (_EASED, 0.5, 0.5),
+    "pull_out": (_EASED_BACK, 0.5, 0.5),
+    "pan_right": (1.0, _EASED, 0.5),
+    "pan_left": (1.0, _EASED_BACK, 0.5),
+    "tilt_down": (1.0, 0.5, _EASED),
+    "tilt_up": (1.0, 0.5, _EASED_BACK),
+}
+
+
+def _path(move: Move) -> tuple[float | str, float | str, float | str]:
+    try:
+        return _PATHS[move.kind]
+    except KeyError:
+        raise ValueError(f"unknown move {move.kind!r}") from None
+
+
+def ease(frame: int, frames: int) -> float:
+    """Smoothstep progress of ``frame`` over a clip of ``frames`` (0 at the first, 1 at the
+    last): moves start and end gently instead of jerking at the cut."""
+    t = frame / max(frames - 1, 1)
+    return t * t * (3 - 2 * t)
+
+
+def move_window(move: Move, frame: int, frames: int) -> tuple[float, float, float]:
+    """The move at ``frame``: ``(zoom, x, y)``, with ``x``/``y`` the window's top-left
+    corner as a fraction of the still's width/height (what ``zoompan`` computes)."""
+    e = ease(frame, frames)
+
+    def value(term: float | str) -> float:
+        if term == _EASED:
+            return e
+        if term == _EASED_BACK:
+            return 1 - e
+        return float(term)
+
+    weight, fx, fy = (value(term) for term in _path(move))
+    zoom = 1 + move.amount * weight
+    slack = 1 - 1 / zoom
+    return zoom, slack * fx, slack * fy
+
+
 def _zoompan_exprs(move: Move, frames: int) -> dict[str, str]:
     span = max(frames - 1, 1)
-    # Smoothstep easing: moves start and end gently instead of jerking at the cut.
-    ease = f"(on/{span})*(on/{span})*(3-2*on/{span})"
-    amount = f"{move.amount:.4f}"
-    centre_x = "(iw-iw/zoom)/2"
-    centre_y = "(ih-ih/zoom)/2"
-    if move.kind == "static":
-        return {"z": "1", "x": "0", "y": "0"}
-    if move.kind == "push_in":
-        return {"z": f"1+{amount}*{ease}", "x": centre_x, "y": centre_y}
-    if move.kind == "pull_out":
-        return {"z": f"1+{amount}*(1-{ease})", "x": centre_x, "y": centre_y}
-    zoom = f"{1 + move.amount:.4f}"
-    if move.kind == "pan_right":
-        return {"z": zoom, "x": f"(iw-iw/zoom)*{ease}", "y": centre_y}
-    if move.kind == "pan_left":
-        return {"z": zoom, "x": f"(iw-iw/zoom)*(1-{ease})", "y": centre_y}
-    if move.kind == "tilt_down":
-        return {"z": zoom, "x": centre_x, "y": f"(ih-ih/zoom)*{ease}"}
-    if move.kind == "tilt_up":
-        return {"z": zoom, "x": centre_x, "y": f"(ih-ih/zoom)*(1-{ease})"}
-    raise ValueError(f"unknown move {move.kind!r}")
+    eased = f"(on/{span})*(on/{span})*(3-2*on/{span})"
+
+    def expr(term: float | str) -> str:
+        if term == _EASED:
+            return eased
+        if term == _EASED_BACK:
+            return f"(1-{eased})"
+        return f"{float(term):g}"
+
+    weight, fx, fy = _path(move)
+    return {
+        "z": f"1+{move.amount:.4f}*{expr(weight)}",
+        "x": f"(iw-iw/zoom)*{expr(fx)}",
+        "y": f"(ih-ih/zoom)*{expr(fy)}",
+    }
 
 
 def crossfade_half_frames(timeline: Timeline, crossfade_s: float) -> int:

@@ -23,16 +23,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
 
 from writers_room.errors import InputError
 from writers_room.render._compose import ClipSpec, EpisodeJob, lower_thread_priority
@@ -64,6 +68,7 @@ from writers_room.render.keyframes import (
 )
 from writers_room.render.manifest import ShotManifest
 from writers_room.render.motion import clip_plan, crossfade_half_frames, plan_move
+from writers_room.render.motion_torch import write_clip
 from writers_room.render.provenance import (
     StageClock,
     library_versions,
@@ -76,13 +81,36 @@ from writers_room.render.validate import check_manifest, safe_name, timeline
 if TYPE_CHECKING:
     from writers_room.config import Settings
 
-__all__ = ["PREVIEW_SIZE", "Progress", "RenderOptions", "RenderResult", "render_manifest"]
+__all__ = [
+    "MOTION_BACKENDS",
+    "PREVIEW_SIZE",
+    "Progress",
+    "RenderOptions",
+    "RenderResult",
+    "motion_device",
+    "render_manifest",
+]
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 """Progress callback: ``(stage, done, total)``; stages are ``keyframes``, ``encode``,
 ``master``, ``thumbnails``, ``provenance`` and ``done``."""
 
 PREVIEW_SIZE = (360, 640)
+MOTION_BACKENDS = ("auto", "ffmpeg", "torch")
+MOTION_THREADS = 4
+"""Clips drawn at once by torch motion on a GPU."""
+
+
+def motion_device(motion: str, renderer: KeyframeRenderer) -> str | None:
+    """The torch device that draws the moves, or ``None`` for ffmpeg (see RenderOptions)."""
+    device = getattr(renderer, "device", None)
+    if motion == "torch":
+        return device if isinstance(device, str) else "cpu"
+    if motion == "auto" and isinstance(device, str) and device.startswith("cuda"):
+        return device
+    return None
 
 
 @dataclass(frozen=True)
@@ -113,6 +141,11 @@ class RenderOptions:
             segments each, see :func:`~writers_room.render.encode.chunk_ranges`), then
             join them; 1 is the single pass. Default: chosen by the core count
             (:func:`~writers_room.render.encode.encode_chunks_for`), 1 on small machines.
+        motion: Where the Ken Burns moves are drawn: ``ffmpeg`` (``zoompan`` in a clip
+            process per shot, on the CPU), ``torch`` (on the keyframe renderer's torch
+            device, see :mod:`~writers_room.render.motion_torch`; the CPU where it has
+            none), or ``auto``: torch when the keyframes come from a CUDA GPU (it frees
+            the cores for x264), ffmpeg otherwise (faster on a CPU).
     """
 
     crossfade_s: float = 0.25
@@ -128,6 +161,7 @@ class RenderOptions:
     motion_workers: int | None = None
     x264_threads: str = "split"
     encode_chunks: int | None = None
+    motion: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -180,6 +214,14 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def _plate(root: Path, overlay: Any) -> tuple[Any, int, int] | None:
+    """A caption plate as ``(RGBA array, x, y)`` for torch motion, or ``None``."""
+    if overlay is None:
+        return None
+    with Image.open(root / overlay.path) as plate:
+        return np.asarray(plate.convert("RGBA")), int(overlay.x), int(overlay.y)
 
 
 def _emit(progress: Progress | None, stage: str, done: int, total: int) -> None:
@@ -241,6 +283,12 @@ def render_manifest(
                 field="x264_threads",
                 value=options.x264_threads,
             )
+        if options.motion not in MOTION_BACKENDS:
+            raise InputError(
+                f"motion is {options.motion!r}; use one of {', '.join(MOTION_BACKENDS)}",
+                field="motion",
+                value=options.motion,
+            )
         if options.encode_chunks is not None and options.encode_chunks < 1:
             raise InputError(
                 f"encode_chunks is {options.encode_chunks}; use 1 or more",
@@ -284,6 +332,12 @@ def render_manifest(
         thumb_sizes = [PREVIEW_SIZE] if preview else list(THUMBNAIL_SIZES)
         cores = _cores()
         raw_stills = [f".work/stills/{index:02d}.rgb" for index in range(len(keyframe_names))]
+        drawn_on = motion_device(options.motion, renderer)
+        fell_back: list[int] = []  # shots whose torch motion failed: ffmpeg made them
+        made_files = [
+            f".work/clips/{index:02d}.yuv" if drawn_on else None
+            for index in range(len(keyframe_names))
+        ]
         clips = clip_plan(
             keyframe_names,
             overlays,
@@ -339,10 +393,14 @@ def render_manifest(
         (partial / HLS_DIR).mkdir(parents=True, exist_ok=True)
         (partial / "keyframes").mkdir(parents=True, exist_ok=True)
         (work / "stills").mkdir(parents=True, exist_ok=True)
+        (work / "clips").mkdir(parents=True, exist_ok=True)
         workers = options.motion_workers or max(1, cores // 4)
         encode_started = time.perf_counter()
         job = EpisodeJob(
-            [ClipSpec(c.args, c.raw_args, c.frames, c.head, c.tail) for c in clips],
+            [
+                ClipSpec(c.args, c.raw_args, c.frames, c.head, c.tail, made)
+                for c, made in zip(clips, made_files, strict=True)
+            ],
             encoder,
             cwd=partial,
             spec_dir=work,
@@ -359,11 +417,51 @@ def render_manifest(
             package=package,
         )
 
+        def draw_clip(index: int, image: Any) -> None:
+            made = made_files[index]
+            assert drawn_on is not None and made is not None
+            try:
+                write_clip(
+                    partial / made,
+                    np.asarray(image),
+                    moves[index],
+                    clips[index].frames,
+                    overlay=_plate(partial, overlays[index]),
+                    device=drawn_on,
+                )
+            except Exception:  # the clip process can still make this clip
+                log.warning("motion on %s failed for shot %d", drawn_on, index, exc_info=True)
+                (partial / made).unlink(missing_ok=True)
+                fell_back.append(index)
+                job.ready(index, raw=True)
+            else:
+                job.ready(index, frames=True)
+
+        # Clips drawn with torch: a few at once on a GPU (each is mostly a copy to the host
+        # and a file write, which release the GIL), so the last batch's clips do not
+        # queue behind each other while the encoder waits for them.
+        drawer = (
+            ThreadPoolExecutor(
+                max_workers=MOTION_THREADS if drawn_on.startswith("cuda") else 1,
+                thread_name_prefix="motion",
+                # The encoders' priority, as the clip processes have: the thread that
+                # drives the keyframe model keeps the edge over both.
+                initializer=lower_thread_priority,
+                initargs=(5,),
+            )
+            if drawn_on
+            else None
+        )
+        drawing: list[Future[None]] = []
+
         def hand_off(index: int, image: Any) -> None:
             # A raw copy takes milliseconds to write and none to decode; the PNG beside it
             # takes a quarter second to compress. Motion starts from the raw copy.
             (partial / raw_stills[index]).write_bytes(image.tobytes())
-            job.ready(index, raw=True)
+            if drawer is None:
+                job.ready(index, raw=True)
+            else:
+                drawing.append(drawer.submit(draw_clip, index, image))
 
         try:
             with clock.stage("keyframes"):
@@ -398,12 +496,19 @@ def render_manifest(
                 initargs=(5,),
             ) as pool:
                 thumbs_future = pool.submit(thumbnails)
+                for future in drawing:  # every clip announced before the helper hears "done"
+                    future.result()
                 job.wait(lambda done, total: _emit(progress, "encode", done, total))
                 clock.record("encode", time.perf_counter() - encode_started)
                 thumbs = thumbs_future.result()
         except BaseException:
+            if drawer is not None:
+                drawer.shutdown(wait=True, cancel_futures=True)
             job.abort()
             raise
+        finally:
+            if drawer is not None:
+                drawer.shutdown(wait=True)
         _emit(progress, "thumbnails", 1, 1)
         with clock.stage("master"):
             remux_master(
@@ -469,6 +574,8 @@ def render_manifest(
                     "x264_threads": threads or "auto",
                     "encode_chunks": [list(r) for r in ranges],
                     "motion_workers": min(workers, len(clips)),
+                    "motion": f"torch ({drawn_on})" if drawn_on else "ffmpeg zoompan",
+                    "motion_fallback_shots": sorted(fell_back),
                     "audio": "silence"
                     if options.music is None
                     else {
