@@ -46,6 +46,7 @@ __all__ = [
     "SYNTHETIC_TAGS",
     "Rung",
     "CHUNK_DIR",
+    "VoiceLine",
     "audio_command",
     "audio_source",
     "chunk_command",
@@ -127,32 +128,68 @@ def ladder_for(width: int, height: int, *, preview: bool = False) -> list[Rung]:
     return [top, *(r for r in LADDER if r.height < height)]
 
 
-def audio_source(runtime_s: float, music: Path | None = None) -> Any:
-    """The episode's audio: a silent stereo track, or a music bed normalised to -16 LUFS.
+@dataclass(frozen=True)
+class VoiceLine:
+    """A spoken line placed on the timeline: an audio file, its start, and its room."""
+
+    path: Path
+    start_s: float
+    max_s: float
+
+
+# Under speech the music bed steps back by this much (about -8 dB).
+BED_UNDER_VOICE = 0.4
+
+
+def audio_source(
+    runtime_s: float, music: Path | None = None, voices: Sequence[VoiceLine] = ()
+) -> Any:
+    """The episode's audio: silence or a music bed normalised to -16 LUFS, plus voices.
 
     The music bed is loudness-normalised with ``loudnorm`` (streaming platforms target
     about -14 to -16 LUFS), padded or cut to the runtime, and faded out over the last
-    second.
+    second. Each voice line (from a TTS hook, see ``RenderOptions.speaker``) is
+    normalised to the same loudness, cut to its shot, delayed to the shot's start and
+    mixed over the bed, which is lowered while there is any speech in the episode.
 
     Args:
         runtime_s: Episode length in seconds.
         music: An audio file, or ``None`` for silence.
+        voices: Spoken lines to place on the timeline.
 
     Returns:
         An ffmpeg-python audio stream.
     """
     duration = f"{runtime_s:.6f}"
     if music is None:
-        return ffmpeg.input("anullsrc=r=48000:cl=stereo", f="lavfi", t=duration).audio
-    # The file: prefix stops ffmpeg from reading a name like "concat:..." as a protocol.
-    bed = ffmpeg.input(f"file:{music.resolve()}").audio
-    fade = min(1.0, runtime_s)
-    return (
-        bed.filter("loudnorm", I=-16, TP=-1.5, LRA=11)
+        base = ffmpeg.input("anullsrc=r=48000:cl=stereo", f="lavfi", t=duration).audio
+    else:
+        # The file: prefix stops ffmpeg from reading a name like "concat:..." as a protocol.
+        bed = ffmpeg.input(f"file:{music.resolve()}").audio
+        fade = min(1.0, runtime_s)
+        base = (
+            bed.filter("loudnorm", I=-16, TP=-1.5, LRA=11)
+            .filter("aformat", sample_rates=48000, channel_layouts="stereo")
+            .filter("apad")
+            .filter("atrim", duration=duration)
+            .filter("afade", t="out", st=f"{runtime_s - fade:.6f}", d=f"{fade:.6f}")
+        )
+        if voices:
+            base = base.filter("volume", BED_UNDER_VOICE)
+    if not voices:
+        return base
+    lines = [
+        ffmpeg.input(f"file:{line.path.resolve()}")
+        .audio.filter("loudnorm", I=-16, TP=-1.5, LRA=11)
         .filter("aformat", sample_rates=48000, channel_layouts="stereo")
-        .filter("apad")
-        .filter("atrim", duration=duration)
-        .filter("afade", t="out", st=f"{runtime_s - fade:.6f}", d=f"{fade:.6f}")
+        .filter("atrim", duration=f"{max(0.0, line.max_s):.6f}")
+        .filter("adelay", delays=round(line.start_s * 1000), all=1)
+        for line in voices
+    ]
+    # duration=first: the base track sets the length; normalize=0 keeps every input's
+    # level instead of dividing by the number of inputs.
+    return ffmpeg.filter(
+        [base, *lines], "amix", inputs=1 + len(lines), duration="first", normalize=0
     )
 
 

@@ -77,6 +77,7 @@ from writers_room.render.provenance import (
 )
 from writers_room.render.thumbnails import THUMBNAIL_SIZES, make_thumbnails
 from writers_room.render.validate import check_manifest, safe_name, timeline
+from writers_room.render.voice import Speaker, speak_dialogue
 
 if TYPE_CHECKING:
     from writers_room.config import Settings
@@ -141,6 +142,9 @@ class RenderOptions:
             segments each, see :func:`~writers_room.render.encode.chunk_ranges`), then
             join them; 1 is the single pass. Default: chosen by the core count
             (:func:`~writers_room.render.encode.encode_chunks_for`), 1 on small machines.
+        speaker: A text-to-speech engine (:class:`~writers_room.render.voice.Speaker`)
+            that voices each shot's ``dialogue`` over the bed; ``None`` (the default):
+            no speech.
         motion: Where the Ken Burns moves are drawn: ``ffmpeg`` (``zoompan`` in a clip
             process per shot, on the CPU), ``torch`` (on the keyframe renderer's torch
             device, see :mod:`~writers_room.render.motion_torch`; the CPU where it has
@@ -162,6 +166,7 @@ class RenderOptions:
     x264_threads: str = "split"
     encode_chunks: int | None = None
     motion: str = "auto"
+    speaker: Speaker | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +294,12 @@ def render_manifest(
                 field="motion",
                 value=options.motion,
             )
+        if options.speaker is not None and not isinstance(options.speaker, Speaker):
+            raise InputError(
+                "speaker must have a name and a speak(text, *, shot, out) method",
+                field="speaker",
+                value=type(options.speaker).__name__,
+            )
         if options.encode_chunks is not None and options.encode_chunks < 1:
             raise InputError(
                 f"encode_chunks is {options.encode_chunks}; use 1 or more",
@@ -357,7 +368,12 @@ def render_manifest(
         # Every chunk encoder gets the whole machine's thread split: while all run they
         # share the cores, and the last chunk (its frames come last) runs alone at the end.
         threads = rung_threads(rungs, cores) if options.x264_threads == "split" else None
-        audio = audio_source(manifest.runtime_s, options.music)
+        voices, voice_records = (
+            speak_dialogue(options.speaker, manifest.shots, frames, work / "voice")
+            if options.speaker is not None
+            else ([], [])
+        )
+        audio = audio_source(manifest.runtime_s, options.music, voices)
         encoder = hls_command(
             audio,
             rungs,
@@ -576,6 +592,9 @@ def render_manifest(
                     "motion_workers": min(workers, len(clips)),
                     "motion": f"torch ({drawn_on})" if drawn_on else "ffmpeg zoompan",
                     "motion_fallback_shots": sorted(fell_back),
+                    "voice": {"speaker": options.speaker.name, "lines": voice_records}
+                    if options.speaker is not None
+                    else None,
                     "audio": "silence"
                     if options.music is None
                     else {
