@@ -96,3 +96,65 @@ def build_tiny_pipeline(path: Path) -> Path:
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny diffusers pipeline on disk, for ``settings.diffusion_model``."""
     return build_tiny_pipeline(tmp_path_factory.mktemp("models") / "tiny-sd")
+
+
+def build_tiny_ip_adapter(path: Path, pipeline_dir: Path) -> Path:
+    """Save a seeded IP-Adapter for the tiny pipeline: weights and a tiny image encoder.
+
+    The layout of a published adapter (``models/<weights>.safetensors`` beside
+    ``models/image_encoder/``), with the keys diffusers' ``load_ip_adapter`` reads: an
+    ``image_proj`` (a linear projection of the image embedding to 4 tokens, and a norm)
+    and ``to_k_ip``/``to_v_ip`` for every cross-attention layer of the UNet, numbered as
+    the original IP-Adapter numbers them (1, 3, 5, …).
+    """
+    import torch
+    from diffusers import UNet2DConditionModel
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(1)
+    unet = UNet2DConditionModel.from_pretrained(pipeline_dir, subfolder="unet")
+    cross = unet.config.cross_attention_dim
+    channels = list(unet.config.block_out_channels)
+    embed_dim = 8
+    tensors: dict[str, torch.Tensor] = {
+        "image_proj.proj.weight": torch.randn(cross * 4, embed_dim) * 0.5,
+        "image_proj.proj.bias": torch.zeros(cross * 4),
+        "image_proj.norm.weight": torch.ones(cross),
+        "image_proj.norm.bias": torch.zeros(cross),
+    }
+    key_id = 1
+    for name in unet.attn_processors:
+        if name.endswith("attn1.processor"):
+            continue
+        if name.startswith("mid_block"):
+            hidden = channels[-1]
+        elif name.startswith("up_blocks"):
+            hidden = list(reversed(channels))[int(name[len("up_blocks.")])]
+        else:
+            hidden = channels[int(name[len("down_blocks.")])]
+        tensors[f"ip_adapter.{key_id}.to_k_ip.weight"] = torch.randn(hidden, cross) * 0.5
+        tensors[f"ip_adapter.{key_id}.to_v_ip.weight"] = torch.randn(hidden, cross) * 0.5
+        key_id += 2
+    models = path / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(models / "ip-adapter_tiny.safetensors"))
+    encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=8,
+            intermediate_size=16,
+            num_attention_heads=2,
+            num_hidden_layers=1,
+            image_size=32,
+            patch_size=8,
+            projection_dim=embed_dim,
+        )
+    )
+    encoder.save_pretrained(models / "image_encoder")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_ip_adapter_dir(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+    """A tiny IP-Adapter for the tiny pipeline, on disk."""
+    return build_tiny_ip_adapter(tmp_path_factory.mktemp("models") / "tiny-ip", tiny_model_dir)
