@@ -458,16 +458,15 @@ def encoder_variants(
         cpu = _child_cpu()
         started = time.perf_counter()
         row: dict[str, Any] = {"chunks": chunks, "thread_cores": thread_cores}
+        encoding: dict[str, Any] = {
+            "size": (width, height),
+            "fps": fps,
+            "segment_s": 2,
+            "preset": "veryfast",
+            "threads": threads,
+        }
         if chunks <= 1:
-            args = hls_command(
-                audio,
-                rungs,
-                size=(width, height),
-                fps=fps,
-                segment_s=2,
-                preset="veryfast",
-                threads=threads,
-            )
+            args = hls_command(audio, rungs, **encoding)
             subprocess.run(args, cwd=work, input=raw, check=True)
         else:
             ranges = chunk_ranges(frames, fps, 2, chunks)
@@ -475,15 +474,7 @@ def encoder_variants(
             sound = subprocess.Popen(audio_command(audio, rungs), cwd=work)
             procs = []
             for number, (start, end) in enumerate(ranges):
-                args = chunk_command(
-                    rungs,
-                    number,
-                    size=(width, height),
-                    fps=fps,
-                    segment_s=2,
-                    preset="veryfast",
-                    threads=threads,
-                )
+                args = chunk_command(rungs, number, **encoding)
                 proc = subprocess.Popen(args, cwd=work, stdin=subprocess.PIPE)
                 data = raw[start * frame_bytes : end * frame_bytes]
 

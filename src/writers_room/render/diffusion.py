@@ -27,10 +27,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from writers_room.errors import InputError, RoomError
 from writers_room.render.manifest import Shot
+from writers_room.render.provenance import sha256_file
 
 __all__ = [
     "DEFAULT_NEGATIVE",
@@ -361,6 +362,7 @@ class DiffusionRenderer:
         self.ip_adapter = IPAdapter.parse(ip_adapter) if ip_adapter is not None else None
         self.character_images: dict[str, Path] = {}
         self._reference_hashes: dict[str, str] = {}
+        self._reference_pictures: dict[str, Image.Image] = {}
         for name, image_path in (character_images or {}).items():
             path = Path(image_path)
             if not path.is_file():
@@ -370,12 +372,22 @@ class DiffusionRenderer:
                     value=str(path),
                 )
             self.character_images[name] = path
-            self._reference_hashes[name] = hashlib.sha256(path.read_bytes()).hexdigest()
         if self.character_images and self.ip_adapter is None:
             raise InputError(
                 "character_images need an ip_adapter to condition shots on them",
                 field="character_images",
             )
+        for name, path in self.character_images.items():
+            self._reference_hashes[name] = sha256_file(path)
+            try:
+                with Image.open(path) as picture:  # read once, not per batch
+                    self._reference_pictures[name] = picture.convert("RGB")
+            except UnidentifiedImageError as exc:
+                raise InputError(
+                    f"the reference image of {name!r}, {path}, is not a picture",
+                    field="character_images",
+                    value=str(path),
+                ) from exc
         self._fingerprint: str | None = None
         self.gpu_seconds = 0.0
         self.images_rendered = 0
@@ -554,9 +566,5 @@ class DiffusionRenderer:
             pictures = [Image.new("RGB", (64, 64), (128, 128, 128)) for _ in batch]
         else:
             pipe.set_ip_adapter_scale(self.ip_adapter.scale)
-            pictures = [
-                Image.open(self.character_images[name]).convert("RGB")
-                for name in names
-                if name is not None
-            ]
+            pictures = [self._reference_pictures[name] for name in names if name is not None]
         return {"ip_adapter_image": [pictures]}

@@ -141,6 +141,13 @@ class VoiceLine:
 BED_UNDER_VOICE = 0.4
 
 
+def _normalised(stream: Any) -> Any:
+    """``stream`` at -16 LUFS, as 48 kHz stereo: how every sound enters the mix."""
+    return stream.filter("loudnorm", I=-16, TP=-1.5, LRA=11).filter(
+        "aformat", sample_rates=48000, channel_layouts="stereo"
+    )
+
+
 def audio_source(
     runtime_s: float, music: Path | None = None, voices: Sequence[VoiceLine] = ()
 ) -> Any:
@@ -168,8 +175,7 @@ def audio_source(
         bed = ffmpeg.input(f"file:{music.resolve()}").audio
         fade = min(1.0, runtime_s)
         base = (
-            bed.filter("loudnorm", I=-16, TP=-1.5, LRA=11)
-            .filter("aformat", sample_rates=48000, channel_layouts="stereo")
+            _normalised(bed)
             .filter("apad")
             .filter("atrim", duration=duration)
             .filter("afade", t="out", st=f"{runtime_s - fade:.6f}", d=f"{fade:.6f}")
@@ -179,9 +185,7 @@ def audio_source(
     if not voices:
         return base
     lines = [
-        ffmpeg.input(f"file:{line.path.resolve()}")
-        .audio.filter("loudnorm", I=-16, TP=-1.5, LRA=11)
-        .filter("aformat", sample_rates=48000, channel_layouts="stereo")
+        _normalised(ffmpeg.input(f"file:{line.path.resolve()}").audio)
         .filter("atrim", duration=f"{max(0.0, line.max_s):.6f}")
         .filter("adelay", delays=round(line.start_s * 1000), all=1)
         for line in voices

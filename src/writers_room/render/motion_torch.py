@@ -159,9 +159,9 @@ def clip_frames(
             else None
         )
         for start in range(0, frames, per_pass):
-            part_ = slice(start, min(start + per_pass, frames))
-            rows = bicubic_matrices(centre_y[part_], scale[part_], height, height).to(dtype)
-            cols = bicubic_matrices(centre_x[part_], scale[part_], width, width).to(dtype)
+            span = slice(start, min(start + per_pass, frames))
+            rows = bicubic_matrices(centre_y[span], scale[span], height, height).to(dtype)
+            cols = bicubic_matrices(centre_x[span], scale[span], width, width).to(dtype)
             # (n, 1, H, H) @ (1, 3, H, W) @ (n, 1, W, W): rows, then columns.
             moved = rows[:, None] @ planes[None] @ cols.transpose(1, 2)[:, None]
             if plate is not None:
@@ -170,7 +170,7 @@ def clip_frames(
                 moved[:, :, y0:y1, x0:x1] = region + (colour - region) * alpha
             luma = moved[:, 0].float()
             chroma = F.avg_pool2d(moved[:, 1:].float(), 2)
-            rows_out = torch.cat(
+            out = torch.cat(
                 [
                     p.round_().clamp_(0, 255).to(torch.uint8).flatten(1)
                     for p in (luma, chroma[:, 0], chroma[:, 1])
@@ -178,10 +178,10 @@ def clip_frames(
                 dim=1,
             )
             if host is None:
-                yield rows_out.numpy()
+                yield out.numpy()
                 continue
-            count = rows_out.shape[0]
-            host[:count].copy_(rows_out, non_blocking=True)
+            count = out.shape[0]
+            host[:count].copy_(out, non_blocking=True)
             assert stream is not None
             stream.synchronize()
             yield host[:count].numpy()

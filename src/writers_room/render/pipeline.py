@@ -368,39 +368,27 @@ def render_manifest(
         # Every chunk encoder gets the whole machine's thread split: while all run they
         # share the cores, and the last chunk (its frames come last) runs alone at the end.
         threads = rung_threads(rungs, cores) if options.x264_threads == "split" else None
+        # The same x264 settings for the single pass and for every time chunk.
+        encoding: dict[str, Any] = {
+            "size": size,
+            "fps": manifest.fps,
+            "segment_s": options.segment_s,
+            "preset": preset,
+            "threads": threads,
+        }
         voices, voice_records = (
             speak_dialogue(options.speaker, manifest.shots, frames, work / "voice")
             if options.speaker is not None
             else ([], [])
         )
         audio = audio_source(manifest.runtime_s, options.music, voices)
-        encoder = hls_command(
-            audio,
-            rungs,
-            size=size,
-            fps=manifest.fps,
-            segment_s=options.segment_s,
-            preset=preset,
-            threads=threads,
-        )
+        encoder = hls_command(audio, rungs, **encoding)
         chunks: list[tuple[int, int, list[str]]] = []
         package: list[str] | None = None
         audio_args: list[str] | None = None
         if len(ranges) > 1:
             chunks = [
-                (
-                    start,
-                    end,
-                    chunk_command(
-                        rungs,
-                        number,
-                        size=size,
-                        fps=manifest.fps,
-                        segment_s=options.segment_s,
-                        preset=preset,
-                        threads=threads,
-                    ),
-                )
+                (start, end, chunk_command(rungs, number, **encoding))
                 for number, (start, end) in enumerate(ranges)
             ]
             audio_args = audio_command(audio, rungs)
@@ -409,7 +397,8 @@ def render_manifest(
         (partial / HLS_DIR).mkdir(parents=True, exist_ok=True)
         (partial / "keyframes").mkdir(parents=True, exist_ok=True)
         (work / "stills").mkdir(parents=True, exist_ok=True)
-        (work / "clips").mkdir(parents=True, exist_ok=True)
+        if drawn_on:
+            (work / "clips").mkdir(parents=True, exist_ok=True)
         workers = options.motion_workers or max(1, cores // 4)
         encode_started = time.perf_counter()
         job = EpisodeJob(
@@ -433,6 +422,12 @@ def render_manifest(
             package=package,
         )
 
+        def to_clip_process(index: int, image: Any) -> None:
+            # A raw copy takes milliseconds to write and none to decode; the PNG beside it
+            # takes a quarter second to compress. The clip process starts from the raw copy.
+            (partial / raw_stills[index]).write_bytes(image.tobytes())
+            job.ready(index, raw=True)
+
         def draw_clip(index: int, image: Any) -> None:
             made = made_files[index]
             assert drawn_on is not None and made is not None
@@ -449,7 +444,7 @@ def render_manifest(
                 log.warning("motion on %s failed for shot %d", drawn_on, index, exc_info=True)
                 (partial / made).unlink(missing_ok=True)
                 fell_back.append(index)
-                job.ready(index, raw=True)
+                to_clip_process(index, image)
             else:
                 job.ready(index, frames=True)
 
@@ -471,11 +466,8 @@ def render_manifest(
         drawing: list[Future[None]] = []
 
         def hand_off(index: int, image: Any) -> None:
-            # A raw copy takes milliseconds to write and none to decode; the PNG beside it
-            # takes a quarter second to compress. Motion starts from the raw copy.
-            (partial / raw_stills[index]).write_bytes(image.tobytes())
             if drawer is None:
-                job.ready(index, raw=True)
+                to_clip_process(index, image)
             else:
                 drawing.append(drawer.submit(draw_clip, index, image))
 
