@@ -130,6 +130,16 @@ class Settings(BaseSettings):
         description="auto = int8 ONNX Runtime on CPU, fp16 torch on CUDA.",
     )
     embed_batch_size: int = Field(default=256, ge=1, validation_alias="WRITERS_ROOM_EMBED_BATCH")
+    index_shards: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        validation_alias="WRITERS_ROOM_INDEX_SHARDS",
+        description=(
+            "Embedded comment index split over this many Chromas, each written by its own "
+            "process; applies to a new index or `writers-room index rebuild`."
+        ),
+    )
 
     @field_validator("approvers", "showrunners", mode="before")
     @classmethod

@@ -237,3 +237,122 @@ def test_index_failure_in_a_later_batch_stores_nothing(
     assert len(calls) == 3
     assert sql_comments(sqlite_settings) == []
     assert CommentIndex(sqlite_settings).count() == 0
+
+
+# -- a sharded index: the same answers, written by one process per shard -----------------
+
+
+def test_sharded_index_answers_like_one_index(
+    tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from writers_room.memory import comments
+    from writers_room.memory.index import index_shards, shard_of
+
+    monkeypatch.setattr(comments, "BATCH", 16)  # several batches in flight to the writers
+    rows = comment_rows()
+    source = write_jsonl(tmp_path / "c.jsonl", rows)
+    one = Settings(home=tmp_path / "one", pii_key="k")
+    three = Settings(home=tmp_path / "three", pii_key="k", index_shards=3)
+    for room in (one, three):
+        add_series_file(room, tiny_series)
+        assert ingest_comments(room, source).inserted == 40
+
+    assert index_shards(three) == 3
+    assert json.loads((three.chroma_path / "shards.json").read_text()) == {"shards": 3}
+    sharded = CommentIndex(three)
+    assert sharded.count() == 40
+    per_shard = [sorted(c.get(include=[])["ids"]) for c in sharded.collection.collections]
+    assert all(per_shard) and sum(len(ids) for ids in per_shard) == 40
+    for shard, ids in enumerate(per_shard):
+        assert all(shard_of(cid, 3) == shard for cid in ids)
+
+    texts = {c.comment_id: c.text for c in sql_comments(three)}
+    for where in (None, {"episode_id": "ep2"}):
+        question = "who wrote the letter"
+        got = [(texts[cid], round(d, 4)) for cid, d in sharded.query(question, k=8, where=where)]
+        want = [
+            (texts[cid], round(d, 4))
+            for cid, d in CommentIndex(one).query(question, k=8, where=where)
+        ]
+        assert got == want
+    ids = ["c0031", "c0002", "c0017"]
+    got = sharded.collection.get(ids=ids, include=["embeddings", "metadatas"])
+    want = CommentIndex(one).collection.get(ids=ids, include=["embeddings", "metadatas"])
+    assert got["ids"] == ids
+    assert [m["episode_id"] for m in got["metadatas"]] == ["ep1", "ep1", "ep1"]
+    assert np.allclose(
+        got["embeddings"], np.asarray(want["embeddings"])[[want["ids"].index(i) for i in ids]]
+    )
+
+
+def test_rebuild_reshards_to_the_setting(
+    sqlite_settings: Settings, tiny_series: Path, tmp_path: Path
+) -> None:
+    from writers_room.memory.index import index_shards
+
+    add_series_file(sqlite_settings, tiny_series)
+    ingest_comments(sqlite_settings, write_jsonl(tmp_path / "c.jsonl", comment_rows()))
+    assert index_shards(sqlite_settings) == 1
+    # A changed setting leaves the index on disk as it is until a rebuild.
+    four = sqlite_settings.model_copy(update={"index_shards": 4})
+    assert index_shards(four) == 1 and CommentIndex(four).count() == 40
+    assert rebuild_index(four).indexed == 40
+    assert index_shards(four) == index_shards(sqlite_settings) == 4
+    assert CommentIndex(sqlite_settings).count() == 40
+    assert rebuild_index(sqlite_settings).indexed == 40
+    assert index_shards(sqlite_settings) == 1
+    assert not (sqlite_settings.chroma_path / "shards.json").exists()
+    hits = CommentIndex(sqlite_settings).query("the storm opening was slow", k=1)
+    assert (
+        "storm opening" in {c.comment_id: c.text for c in sql_comments(sqlite_settings)}[hits[0][0]]
+    )
+
+
+def test_a_reader_sees_writes_made_by_another_process(
+    sqlite_settings: Settings, tiny_series: Path, tmp_path: Path
+) -> None:
+    """An embedded client loads the vectors once; after another process writes, the next
+    reader in this process reopens it instead of answering from the old vectors."""
+    import subprocess
+    import sys
+
+    add_series_file(sqlite_settings, tiny_series)
+    ingest_comments(sqlite_settings, write_jsonl(tmp_path / "c.jsonl", comment_rows(10)))
+    index = CommentIndex(sqlite_settings)
+    assert index.query("who wrote the letter", k=40)  # this process has the index loaded
+    child = """
+import sys
+from datetime import UTC, datetime
+from types import SimpleNamespace
+import numpy as np
+from writers_room.config import Settings
+from writers_room.memory.index import CommentIndex
+index = CommentIndex(Settings(home=sys.argv[1], pii_key="test-key"))
+row = SimpleNamespace(comment_id="late", series_id="tiny", episode_id="ep1", author_hash="a",
+                      ts=datetime(2026, 11, 16, tzinfo=UTC), likes=0)
+with index.writing():
+    index.upsert([row], np.full((1, 384), 384 ** -0.5, dtype=np.float32))
+"""
+    subprocess.run(
+        [sys.executable, "-c", child, str(sqlite_settings.home)], check=True, timeout=120
+    )
+    found = CommentIndex(sqlite_settings).collection.query(
+        query_embeddings=np.full((1, 384), 384**-0.5, dtype=np.float32), n_results=1
+    )
+    assert found["ids"][0] == ["late"]
+
+
+def test_a_shard_that_cannot_be_written_stores_nothing(
+    sqlite_settings: Settings, tiny_series: Path, tmp_path: Path
+) -> None:
+    from writers_room.errors import RoomError
+
+    three = sqlite_settings.model_copy(update={"index_shards": 3})
+    add_series_file(three, tiny_series)
+    three.chroma_path.mkdir(parents=True)
+    (three.chroma_path / "shard-01").write_text("not a folder")
+    with pytest.raises(RoomError, match=r"shard 1 .*shard-01.*cannot open the shard"):
+        ingest_comments(three, write_jsonl(tmp_path / "c.jsonl", comment_rows()))
+    assert sql_comments(three) == []
+    (three.chroma_path / "shard-01").unlink()
+    assert CommentIndex(three).count() == 0  # the other shards' vectors were taken back

@@ -178,6 +178,7 @@ def ingest_comments(
     redactions = 0
     done = 0
     engine = get_engine(settings)
+    settings.home.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.NamedTemporaryFile("w+", suffix=".jsonl", dir=settings.home) as spool,
         index.writing(),
@@ -229,6 +230,7 @@ def ingest_comments(
             if batch:
                 flush()
             writer.finish()
+            index.flush()  # every vector is in before SQL commits
             spool.flush()
             spool.seek(0)
             report("store", 0, len(new_ids))
@@ -244,8 +246,14 @@ def ingest_comments(
                     duration_s=time.perf_counter() - started,
                     detail={"redactions": redactions},
                 )
-        except BaseException:
-            index.delete(new_ids)
+        except BaseException as failure:
+            try:
+                index.delete(new_ids)
+            except Exception as cleanup:  # noqa: BLE001 - the first failure is the one to report
+                failure.add_note(
+                    f"the comment index could not be cleaned up ({cleanup}); "
+                    "run `writers-room index rebuild`"
+                )
             raise
     return CommentsIngestResult(
         rows=total,
