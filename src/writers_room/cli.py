@@ -275,6 +275,7 @@ def index_rebuild(as_json: JsonOpt = False) -> None:
         out.print(
             f"[green]✓[/] index rebuilt: {result.indexed:,} vectors for "
             f"{result.sql_comments:,} stored comments"
+            + (f" in {result.shards} shards" if result.shards > 1 else "")
         )
 
 

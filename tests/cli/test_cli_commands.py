@@ -160,3 +160,14 @@ def test_console_script_maps_errors_to_exit_status(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "nope.yaml: no such file" in result.stderr
+
+
+def test_index_rebuild_reports_its_shards(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["--home", str(tmp_path / "home"), "index", "rebuild", "--json"],
+        env={"WRITERS_ROOM_INDEX_SHARDS": "2"},
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"sql_comments": 0, "indexed": 0, "shards": 2}
+    assert json.loads((tmp_path / "home" / "chroma" / "shards.json").read_text()) == {"shards": 2}

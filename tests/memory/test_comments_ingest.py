@@ -302,6 +302,7 @@ def test_rebuild_reshards_to_the_setting(
     assert rebuild_index(sqlite_settings).indexed == 40
     assert index_shards(sqlite_settings) == 1
     assert not (sqlite_settings.chroma_path / "shards.json").exists()
+    assert not list(sqlite_settings.chroma_path.glob("shard-*"))  # old shards removed
     hits = CommentIndex(sqlite_settings).query("the storm opening was slow", k=1)
     assert (
         "storm opening" in {c.comment_id: c.text for c in sql_comments(sqlite_settings)}[hits[0][0]]

@@ -27,6 +27,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -209,6 +210,14 @@ def _client_for(path: Path, generation: str) -> Any:
         client = _persistent_client(path)
         _clients[key] = (client, generation)
         return client
+
+
+def _forget_client(path: Path) -> None:
+    """Close this process's client of ``path``, if it has one."""
+    with _clients_lock:
+        hit = _clients.pop(str(path.resolve()), None)
+    if hit is not None:
+        hit[0].close()
 
 
 def _adopt_generation(path: Path, generation: str) -> None:
@@ -625,6 +634,7 @@ class PipelinedWriter:
 class RebuildResult:
     sql_comments: int
     indexed: int
+    shards: int = 1
 
 
 def rebuild_index(
@@ -666,6 +676,10 @@ def rebuild_index(
             if batch:
                 writer.add(batch)
             writer.finish()
+    # Shard folders the new layout does not use are removed (the root one holds the rest).
+    for path in set(old._paths) - set(index._paths) - {settings.chroma_path}:
+        _forget_client(path)
+        shutil.rmtree(path, ignore_errors=True)
     indexed = CommentIndex(settings).count()
     with session_scope(settings) as session:
         audit(
@@ -674,4 +688,4 @@ def rebuild_index(
             action="index.rebuild",
             detail={"sql_comments": total, "indexed": indexed, "shards": index.shards},
         )
-    return RebuildResult(sql_comments=total, indexed=indexed)
+    return RebuildResult(sql_comments=total, indexed=indexed, shards=index.shards)
