@@ -38,6 +38,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     for name in list(os.environ):
         if name.startswith(("WRITERS_ROOM_", "SLACK_", "OPENAI_")):
             monkeypatch.delenv(name)
+    # One index shard whatever the machine's cores (tests that shard say so).
+    monkeypatch.setenv("WRITERS_ROOM_INDEX_SHARDS", "1")
     monkeypatch.chdir(tmp_path)
 
 

@@ -131,13 +131,14 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(default=256, ge=1, validation_alias="WRITERS_ROOM_EMBED_BATCH")
     index_shards: int = Field(
-        default=1,
-        ge=1,
+        default=0,
+        ge=0,
         le=64,
         validation_alias="WRITERS_ROOM_INDEX_SHARDS",
         description=(
             "Embedded comment index split over this many Chromas, each written by its own "
-            "process; applies to a new index or `writers-room index rebuild`."
+            "process; 0 = auto (1 on up to 4 cores, else 3/4 of the cores, at most 16). "
+            "Applies to a new index or `writers-room index rebuild`."
         ),
     )
 

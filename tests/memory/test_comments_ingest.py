@@ -357,3 +357,18 @@ def test_a_shard_that_cannot_be_written_stores_nothing(
     assert sql_comments(three) == []
     (three.chroma_path / "shard-01").unlink()
     assert CommentIndex(three).count() == 0  # the other shards' vectors were taken back
+
+
+def test_shard_count_from_the_cores(
+    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from writers_room.memory import embedding
+    from writers_room.memory.index import configured_shards, index_shards
+
+    auto = sqlite_settings.model_copy(update={"index_shards": 0})
+    for cores, shards in ((1, 1), (2, 1), (4, 1), (8, 6), (16, 12), (64, 16)):
+        monkeypatch.setattr(embedding, "usable_cores", lambda cores=cores: cores)
+        assert configured_shards(auto) == shards
+    assert index_shards(auto) == 16  # no index on disk yet: what a new one gets
+    assert configured_shards(auto.model_copy(update={"index_shards": 3})) == 3
+    assert configured_shards(auto.model_copy(update={"chroma_url": "http://db:8000"})) == 1
