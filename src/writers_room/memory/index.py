@@ -34,9 +34,11 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol
@@ -402,14 +404,29 @@ def _write_layout(settings: Settings, shards: int) -> None:
     marker.write_text(json.dumps({"shards": shards}) + "\n", encoding="utf-8")
 
 
+_readers: ThreadPoolExecutor | None = None
+
+
+def _each(calls: Sequence[Callable[[], Any]]) -> list[Any]:
+    """Run ``calls`` on a shared thread pool (Chroma reads release the GIL) in order."""
+    global _readers
+    with _clients_lock:
+        if _readers is None:
+            _readers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="index-read")
+    return list(_readers.map(lambda call: call(), calls))
+
+
 class ShardedCollection:
-    """Reads over several shard collections as if they were one (get, query, count)."""
+    """Reads over several shard collections as if they were one (get, query, count).
+
+    The shards are asked at the same time, on a thread pool.
+    """
 
     def __init__(self, collections: Sequence[Any]) -> None:
         self.collections = list(collections)
 
     def count(self) -> int:
-        return sum(int(c.count()) for c in self.collections)
+        return sum(_each([c.count for c in self.collections]))
 
     def get(
         self,
@@ -424,14 +441,19 @@ class ShardedCollection:
         merged: dict[str, list[Any]] = {key: [] for key in keys}
         if ids is not None:
             groups = _by_shard(ids, len(self.collections))
-            parts = [
-                self.collections[shard].get(
-                    ids=[ids[i] for i in picked], where=where, include=include
-                )
-                for shard, picked in sorted(groups.items())
-            ]
+            parts = _each(
+                [
+                    partial(
+                        self.collections[shard].get,
+                        ids=[ids[i] for i in picked],
+                        where=where,
+                        include=include,
+                    )
+                    for shard, picked in sorted(groups.items())
+                ]
+            )
         else:
-            parts = [c.get(where=where, include=include) for c in self.collections]
+            parts = _each([partial(c.get, where=where, include=include) for c in self.collections])
         for part in parts:
             for key in keys:
                 values = part.get(key)
@@ -459,12 +481,18 @@ class ShardedCollection:
         queries = np.atleast_2d(np.asarray(query_embeddings, dtype=np.float32))
         ids: list[list[str]] = []
         distances: list[list[float]] = []
-        answers = [
-            c.query(
-                query_embeddings=queries, n_results=n_results, where=where, include=["distances"]
-            )
-            for c in self.collections
-        ]
+        answers = _each(
+            [
+                partial(
+                    c.query,
+                    query_embeddings=queries,
+                    n_results=n_results,
+                    where=where,
+                    include=["distances"],
+                )
+                for c in self.collections
+            ]
+        )
         for row in range(len(queries)):
             pairs = [
                 (float(distance), comment_id)
