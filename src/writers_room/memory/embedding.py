@@ -24,9 +24,7 @@ import fcntl
 import hashlib
 import logging
 import os
-import socket
 import subprocess
-import sys
 import threading
 import weakref
 from collections.abc import Sequence
@@ -38,6 +36,8 @@ from typing import Any, Literal
 
 import numpy as np
 from tokenizers import Tokenizer
+
+from writers_room.memory._children import child_connection, start_child, stop_children
 
 log = logging.getLogger(__name__)
 
@@ -268,11 +268,7 @@ def _worker_main(fd: int, model_file: str) -> None:
     Started by :class:`_Workers` with one end of a socket pair; exits when the parent
     closes it (or dies).
     """
-    import signal
-
-    # Ctrl-C reaches the whole process group: the parent handles it and closes the pipe.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    conn = Connection(fd)
+    conn = child_connection(fd)
     try:
         session = _cpu_session(Path(model_file))
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which falls back
@@ -320,15 +316,9 @@ class _Workers:
         # Registered first: if a later start fails, the earlier workers are still stopped.
         self._finalizer = weakref.finalize(self, _Workers._stop, self.conns, self.procs)
         for _ in range(count):
-            mine, theirs = socket.socketpair()
-            with theirs:
-                proc = subprocess.Popen(
-                    [sys.executable, "-c", code, str(theirs.fileno()), str(model_file)],
-                    pass_fds=[theirs.fileno()],
-                    stdin=subprocess.DEVNULL,
-                )
+            proc, conn = start_child(code, str(model_file))
             self.procs.append(proc)
-            self.conns.append(Connection(mine.detach()))
+            self.conns.append(conn)
 
     def ready(self) -> bool:
         """Whether every worker has loaded its session (never waits)."""
@@ -349,14 +339,7 @@ class _Workers:
 
     @staticmethod
     def _stop(conns: list[Connection], procs: list[subprocess.Popen[bytes]]) -> None:
-        for conn in conns:
-            conn.close()  # the worker sees EOF and exits
-        for proc in procs:
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_children(conns, procs, timeout=5)
 
 
 class EmbeddingJob:

@@ -28,9 +28,7 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -49,6 +47,7 @@ from sqlmodel import col, func, select
 
 from writers_room.config import Settings
 from writers_room.errors import InputError, RoomError
+from writers_room.memory._children import child_connection, start_child, stop_children
 from writers_room.memory.db import audit, session_scope
 from writers_room.memory.embedding import VectorCache, get_embedder
 from writers_room.memory.models import Comment
@@ -304,8 +303,7 @@ class CommentIndex:
                     self._writers = None
                 self._writing = False
                 if embedded:
-                    if self.shards > 1:
-                        _write_layout(self.settings, self.shards)
+                    _write_layout(self.settings, self.shards)
                     generation = _new_generation(self.settings)
                     if self.shards == 1:
                         _adopt_generation(self._paths[0], generation)
@@ -336,15 +334,7 @@ class CommentIndex:
                     ),
                 )
             return
-        client = self._clients()[0]
-        collection = _open_collection(client)
-        batch = client.get_max_batch_size()
-        for start in range(0, len(ids), batch):
-            collection.upsert(
-                ids=ids[start : start + batch],
-                embeddings=vectors[start : start + batch],
-                metadatas=metadatas[start : start + batch],
-            )
+        _apply(self._clients()[0], ("upsert", ids, vectors, metadatas))
 
     def flush(self) -> None:
         """Wait until every write handed to the shard writers is in the index.
@@ -364,11 +354,7 @@ class CommentIndex:
                 writers.send(shard, ("delete", [ids[i] for i in picked]))
             writers.wait()
             return
-        client = self._clients()[0]
-        collection = _open_collection(client)
-        batch = client.get_max_batch_size()
-        for start in range(0, len(ids), batch):
-            collection.delete(ids=list(ids[start : start + batch]))
+        _apply(self._clients()[0], ("delete", list(ids)))
 
     def count(self) -> int:
         return int(self.collection.count())
@@ -390,6 +376,20 @@ class CommentIndex:
         return list(zip(found["ids"][0], found["distances"][0], strict=True))
 
 
+def _apply(client: Any, write: tuple[Any, ...]) -> None:
+    """Apply ``("upsert", ids, vectors, metadatas)`` or ``("delete", ids)`` to the
+    client's collection, in batches Chroma accepts."""
+    collection = _open_collection(client)
+    batch = client.get_max_batch_size()
+    op, ids = write[0], write[1]
+    for start in range(0, len(ids), batch):
+        part = slice(start, start + batch)
+        if op == "upsert":
+            collection.upsert(ids=ids[part], embeddings=write[2][part], metadatas=write[3][part])
+        else:
+            collection.delete(ids=list(ids[part]))
+
+
 def _by_shard(ids: Sequence[str], shards: int) -> dict[int, list[int]]:
     """Positions of ``ids`` grouped by shard."""
     groups: dict[int, list[int]] = {}
@@ -399,7 +399,11 @@ def _by_shard(ids: Sequence[str], shards: int) -> dict[int, list[int]]:
 
 
 def _write_layout(settings: Settings, shards: int) -> None:
+    """Record a sharded layout; an unsharded index has no layout file (as before shards)."""
     marker = settings.chroma_path / SHARDS_FILE
+    if shards == 1:
+        marker.unlink(missing_ok=True)
+        return
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"shards": shards}) + "\n", encoding="utf-8")
 
@@ -524,17 +528,9 @@ class _ShardWriters:
         self._paths = list(paths)
         try:
             for path in paths:
-                mine, theirs = socket.socketpair()
-                with theirs:
-                    # A fresh interpreter, not multiprocessing: no re-import of the
-                    # caller's main module (scripts without a __main__ guard work too).
-                    process = subprocess.Popen(
-                        [sys.executable, "-c", _SHARD_CHILD, str(path), str(theirs.fileno())],
-                        pass_fds=[theirs.fileno()],
-                        stdin=subprocess.DEVNULL,
-                    )
+                process, connection = start_child(_SHARD_CHILD, str(path))
                 self._processes.append(process)
-                self._connections.append(Connection(mine.detach()))
+                self._connections.append(connection)
         except BaseException:
             self.close()
             raise
@@ -571,36 +567,24 @@ class _ShardWriters:
             )
 
     def close(self) -> None:
-        for connection in self._connections:
-            connection.close()  # the writer sees end-of-file and exits
-        for process in self._processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_children(self._connections, self._processes, timeout=30)
 
 
 _SHARD_CHILD = (
     "import sys\n"
     "from writers_room.memory.index import _shard_writer_main\n"
-    "_shard_writer_main(sys.argv[1], int(sys.argv[2]))\n"
+    "_shard_writer_main(int(sys.argv[1]), sys.argv[2])\n"
 )
 
 
-def _shard_writer_main(path: str, fd: int) -> None:
-    """A shard writer: apply each message to the shard's collection, answer None or why not.
+def _shard_writer_main(fd: int, path: str) -> None:
+    """A shard writer: apply each write its parent sends, answer None or why not.
 
     Exits when its parent closes the connection (or dies).
     """
-    import signal
-
-    # Ctrl-C reaches the whole process group: the parent handles it and closes the pipe.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    connection = Connection(fd)
+    connection = child_connection(fd)
     try:
         client = _persistent_client(Path(path))
-        batch = client.get_max_batch_size()
     except Exception as exc:  # noqa: BLE001 - every request is answered with why
         broken = f"cannot open the shard: {type(exc).__name__}: {exc}"
         while True:
@@ -615,20 +599,7 @@ def _shard_writer_main(path: str, fd: int) -> None:
         except (EOFError, OSError):
             return
         try:
-            op = message[0]
-            if op == "upsert":
-                _, ids, vectors, metadatas = message
-                collection = _open_collection(client)
-                for start in range(0, len(ids), batch):
-                    collection.upsert(
-                        ids=ids[start : start + batch],
-                        embeddings=vectors[start : start + batch],
-                        metadatas=metadatas[start : start + batch],
-                    )
-            elif op == "delete":
-                collection = _open_collection(client)
-                for start in range(0, len(message[1]), batch):
-                    collection.delete(ids=message[1][start : start + batch])
+            _apply(client, message)
             connection.send(None)
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises
             connection.send(f"{type(exc).__name__}: {exc}")
@@ -699,8 +670,6 @@ def rebuild_index(
     done = 0
     with index.writing():
         old.drop()
-        if index.shards == 1:
-            (settings.chroma_path / SHARDS_FILE).unlink(missing_ok=True)
         with session_scope(settings) as session:
             rows = session.exec(select(Comment).order_by(col(Comment.comment_id))).yield_per(
                 batch_size

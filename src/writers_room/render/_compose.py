@@ -440,16 +440,7 @@ class _Composer:
             record["raw"] = True
         lower_thread_priority(self.clip_nice)  # the clip process inherits it from this thread
         with tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(
-                args,
-                cwd=self.cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                bufsize=0,
-            )
-            with self.cond:
-                self.children.append(proc)
+            proc = self.spawn(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
             assert proc.stdout is not None
             _grow_pipe(proc.stdout.fileno())
             got = self.read_frames(proc.stdout, clip, target, record)
@@ -563,21 +554,23 @@ class _Composer:
         self.write_stats()
         return 0
 
+    def spawn(
+        self, args: list[str], *, stdin: Any, stdout: Any, stderr: Any
+    ) -> subprocess.Popen[bytes]:
+        """Start an ffmpeg child in the render folder, registered so a failure stops it."""
+        process = subprocess.Popen(
+            args, cwd=self.cwd, stdin=stdin, stdout=stdout, stderr=stderr, bufsize=0
+        )
+        with self.cond:
+            self.children.append(process)
+        return process
+
     def start_encoder(self, args: list[str], err: Any) -> subprocess.Popen[bytes]:
         """Start an encoder that reads raw frames on stdin and reports progress on stdout."""
         argv = list(args)
         # -progress writes key=value lines to stdout; global, so straight after the binary.
         argv[1:1] = ["-progress", "pipe:1", "-nostats"]
-        encoder = subprocess.Popen(
-            argv,
-            cwd=self.cwd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=err,
-            bufsize=0,
-        )
-        with self.cond:
-            self.children.append(encoder)
+        encoder = self.spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
         assert encoder.stdin is not None
         _grow_pipe(encoder.stdin.fileno())
         return encoder
@@ -598,15 +591,12 @@ class _Composer:
         audio: subprocess.Popen[bytes] | None = None
         try:
             if self.audio_args is not None:
-                audio = subprocess.Popen(
+                audio = self.spawn(
                     self.audio_args,
-                    cwd=self.cwd,
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=errs[-1],
                 )
-                with self.cond:
-                    self.children.append(audio)
             for number, chunk in enumerate(self.chunks):
                 encoder = self.start_encoder(chunk["encoder"], errs[number])
                 encoders.append(encoder)
