@@ -27,6 +27,7 @@ from pydantic_settings import (
 __all__ = ["Settings", "get_settings"]
 
 CommaList = Annotated[list[str], NoDecode]
+PathList = Annotated[list[str], NoDecode]
 
 
 class _ContractEnvironment(EnvSettingsSource):
@@ -82,6 +83,14 @@ class Settings(BaseSettings):
         default="local", validation_alias="WRITERS_ROOM_RENDER_BACKEND"
     )
     ray_address: str | None = Field(default=None, validation_alias="WRITERS_ROOM_RAY_ADDRESS")
+    fonts: PathList = Field(
+        default_factory=list,
+        validation_alias="WRITERS_ROOM_FONTS",
+        description=(
+            "Font files for captions, storyboards and thumbnails, tried in order before the "
+            "built-in Latin and DejaVu fonts; separated like PATH; file.ttc#N picks a face."
+        ),
+    )
     slack_bot_token: str | None = Field(
         default=None, validation_alias="SLACK_BOT_TOKEN", repr=False
     )
@@ -147,6 +156,13 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("fonts", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(os.pathsep) if part.strip()]
         return value
 
     @classmethod

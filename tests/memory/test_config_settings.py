@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,7 @@ def test_contract_environment_names(monkeypatch: pytest.MonkeyPatch, tmp_path: P
         "WRITERS_ROOM_APPROVERS": "U1, U2,,U3",
         "WRITERS_ROOM_SHOWRUNNERS": "U9",
         "WRITERS_ROOM_CHANNEL": "C123",
+        "WRITERS_ROOM_FONTS": f"/fonts/NotoSansCJK.ttc#2{os.pathsep} /fonts/extra.ttf",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -71,6 +73,7 @@ def test_contract_environment_names(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert s.approvers == ["U1", "U2", "U3"]
     assert s.approver_set(["U7"]) == {"U1", "U2", "U3", "U7"}
     assert s.showrunners == ["U9"] and s.channel == "C123"
+    assert s.fonts == ["/fonts/NotoSansCJK.ttc#2", "/fonts/extra.ttf"]
     assert "sk-test" not in repr(s) and "sig" not in repr(s)
 
 

@@ -112,3 +112,38 @@ def x264_options(data: bytes) -> dict[str, str]:
         for item in match.group(1).decode("ascii", "replace").split()
         if "=" in item
     )
+
+
+def build_font(path: Path, chars: str, *, family: str = "Room Test Sans") -> Path:
+    """Write a TrueType font with a distinct glyph for each of ``chars`` (fontTools).
+
+    Glyph ``k`` is a bar whose height and a notch whose place depend on ``k``, so two
+    characters never share a bitmap, unlike the missing-glyph box that every character
+    a font lacks shares.
+    """
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    names = [".notdef", *(f"uni{ord(char):04X}" for char in chars)]
+    glyphs = {}
+    for number, name in enumerate(names):
+        pen = TTGlyphPen(None)
+        top = 200 + (number * 97) % 600
+        for x0, y0, x1, y1 in ((100, 0, 400, top), (500, top // 2, 500 + 40 * number, 700)):
+            pen.moveTo((x0, y0))
+            pen.lineTo((x0, y1))
+            pen.lineTo((x1, y1))
+            pen.lineTo((x1, y0))
+            pen.closePath()
+        glyphs[name] = pen.glyph()
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder(names)
+    builder.setupCharacterMap({ord(char): f"uni{ord(char):04X}" for char in chars})
+    builder.setupGlyf(glyphs)
+    builder.setupHorizontalMetrics({name: (1000, 0) for name in names})
+    builder.setupHorizontalHeader(ascent=880, descent=-120)
+    builder.setupNameTable({"familyName": family, "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=880, sTypoDescender=-120, usWinAscent=880, usWinDescent=120)
+    builder.setupPost()
+    builder.save(str(path))
+    return path

@@ -132,6 +132,15 @@ def test_an_invalid_manifest_records_nothing(sqlite_settings: Settings) -> None:
         assert session.exec(select(RenderJob)).all() == []
 
 
+def test_a_caption_no_font_can_draw_records_nothing(sqlite_settings: Settings) -> None:
+    captioned = make_manifest(2, 1.0, caption="Mara: 안녕")
+    with pytest.raises(InputError, match="WRITERS_ROOM_FONTS") as caught:
+        submit_render(sqlite_settings, captioned, executor=CountingExecutor(sqlite_settings))
+    assert caught.value.field == "shots[0].caption"
+    with session_scope(sqlite_settings) as session:
+        assert session.exec(select(RenderJob)).all() == []
+
+
 def test_the_default_executor_is_local(sqlite_settings: Settings) -> None:
     assert get_executor(sqlite_settings).name == "local"
 

@@ -1,4 +1,4 @@
-"""Shared 9:16 layout: the safe area, the font, and text fitting.
+"""Shared 9:16 layout: the safe area, fonts, and text fitting.
 
 Storyboards, burned-in captions and thumbnails all place text with these helpers, so a
 caption that fits on the storyboard fits on the video and the thumbnail too.
@@ -6,23 +6,20 @@ caption that fits on the storyboard fits on the video and the thumbnail too.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
+
+from writers_room.render.fonts import Face, FontStack, default_fonts
 
 __all__ = [
     "SAFE_AREA",
-    "FontT",
     "SafeArea",
     "draw_text_block",
     "fit_text",
     "font",
-    "font_id",
     "wrap_text",
 ]
-
-FontT = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 @dataclass(frozen=True)
@@ -51,35 +48,21 @@ class SafeArea:
 SAFE_AREA = SafeArea()
 
 
-@functools.cache
-def font(size: int) -> FontT:
-    """Return the render font at ``size`` pixels.
+def font(size: int, fonts: FontStack | None = None) -> Face:
+    """The first font of ``fonts`` (default: the built-in stack) at ``size`` pixels.
 
-    Pillow's embedded scalable font is used on purpose instead of a system font: it exists
-    wherever Pillow does (no downloads, no fontconfig), so a storyboard or caption renders
-    the same on every machine and the keyframe cache stays valid across hosts.
+    For labels the room writes itself ("SAFE AREA", timecodes); text that comes from a
+    manifest goes through :func:`fit_text` or ``FontStack.face``, which fall back to
+    the other fonts of the stack for characters the first one lacks.
     """
-    try:
-        return ImageFont.load_default(size=max(6, size))
-    except (ImportError, OSError, TypeError):
-        # Pillow without FreeType has only the fixed bitmap font; still legible.
-        return ImageFont.load_default()
+    return (fonts or default_fonts()).primary(size)
 
 
-def font_id() -> str:
-    """A string that changes when the font would (part of keyframe cache keys)."""
-    import PIL
-
-    probe = font(32)
-    kind = "freetype" if isinstance(probe, ImageFont.FreeTypeFont) else "bitmap"
-    return f"pillow-{PIL.__version__}-default-{kind}"
+def _text_width(text: str, face: Face) -> float:
+    return face.getlength(text)
 
 
-def _text_width(text: str, face: FontT) -> float:
-    return float(face.getlength(text))
-
-
-def wrap_text(text: str, face: FontT, max_width: int) -> list[str]:
+def wrap_text(text: str, face: Face, max_width: int) -> list[str]:
     """Greedy word-wrap ``text`` to ``max_width`` pixels; keeps explicit line breaks.
 
     Words longer than a line are broken between characters, so no input overflows.
@@ -109,9 +92,8 @@ def wrap_text(text: str, face: FontT, max_width: int) -> list[str]:
     return lines
 
 
-def _line_height(face: FontT) -> int:
-    ascent, descent = face.getmetrics() if hasattr(face, "getmetrics") else (10, 3)
-    return int((ascent + descent) * 1.15)
+def _line_height(face: Face) -> int:
+    return face.line_height
 
 
 def fit_text(
@@ -122,18 +104,21 @@ def fit_text(
     max_size: int,
     min_size: int,
     max_lines: int | None = None,
-) -> tuple[FontT, list[str]]:
+    fonts: FontStack | None = None,
+) -> tuple[Face, list[str]]:
     """Find the largest font size at which ``text`` fits the box, and its lines.
 
     At ``min_size`` the text is wrapped anyway and lines past the box are dropped with an
-    ellipsis, so the result never overflows.
+    ellipsis, so the result never overflows. Characters the first font of ``fonts``
+    (default: the built-in stack) lacks are drawn with the next font that has them.
 
     Returns:
         The font and the wrapped lines.
     """
+    stack = fonts or default_fonts()
     size = max_size
     while True:
-        face = font(size)
+        face = stack.face(text, size)
         lines = wrap_text(text, face, max_width)
         fits_lines = max_lines is None or len(lines) <= max_lines
         if (fits_lines and len(lines) * _line_height(face) <= max_height) or size <= min_size:
@@ -148,7 +133,7 @@ def fit_text(
     return face, lines
 
 
-def text_block_size(lines: list[str], face: FontT) -> tuple[int, int]:
+def text_block_size(lines: list[str], face: Face) -> tuple[int, int]:
     """Width and height of wrapped ``lines`` drawn with ``face``."""
     width = max((int(_text_width(line, face)) + 1 for line in lines), default=0)
     return width, len(lines) * _line_height(face)
@@ -157,7 +142,7 @@ def text_block_size(lines: list[str], face: FontT) -> tuple[int, int]:
 def draw_text_block(
     draw: ImageDraw.ImageDraw,
     lines: list[str],
-    face: FontT,
+    face: Face,
     *,
     origin: tuple[int, int],
     box_width: int,
@@ -183,14 +168,7 @@ def draw_text_block(
             x = x0 + box_width - width
         else:
             x = x0
-        draw.text(
-            (x, y),
-            line,
-            font=face,
-            fill=fill,
-            stroke_width=stroke_width,
-            stroke_fill=stroke,
-        )
+        face.draw(draw, (x, y), line, fill=fill, stroke_width=stroke_width, stroke_fill=stroke)
         y += line_height
     return y
 

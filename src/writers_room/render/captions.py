@@ -15,6 +15,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from writers_room.render._layout import SAFE_AREA, draw_text_block, fit_text, text_block_size
+from writers_room.render.fonts import FontStack
 from writers_room.render.manifest import ShotManifest
 from writers_room.render.validate import Timeline
 
@@ -34,11 +35,13 @@ class CaptionOverlay:
     height: int
 
 
-def caption_overlay(text: str, frame_size: tuple[int, int]) -> tuple[Image.Image, int, int]:
+def caption_overlay(
+    text: str, frame_size: tuple[int, int], fonts: FontStack | None = None
+) -> tuple[Image.Image, int, int]:
     """Draw ``text`` as a caption plate for a frame of ``frame_size``.
 
     The plate is centred in the safe area's width and sits on its bottom edge, above the
-    platform's description and progress bar.
+    platform's description and progress bar. ``fonts`` defaults to the built-in stack.
 
     Returns:
         The RGBA plate (cropped to its box) and its top-left position on the frame.
@@ -54,6 +57,7 @@ def caption_overlay(text: str, frame_size: tuple[int, int]) -> tuple[Image.Image
         max_size=max(8, round(height * 0.036)),
         min_size=max(6, round(height * 0.022)),
         max_lines=MAX_CAPTION_LINES,
+        fonts=fonts,
     )
     text_w, text_h = text_block_size(lines, face)
     plate_w = min(right - left, text_w + 2 * pad_x)
@@ -72,7 +76,10 @@ def caption_overlay(text: str, frame_size: tuple[int, int]) -> tuple[Image.Image
 
 
 def write_caption_overlays(
-    manifest: ShotManifest, frame_size: tuple[int, int], folder: Path
+    manifest: ShotManifest,
+    frame_size: tuple[int, int],
+    folder: Path,
+    fonts: FontStack | None = None,
 ) -> list[CaptionOverlay | None]:
     """Write one caption plate PNG per captioned shot (``None`` for shots without one)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -81,7 +88,7 @@ def write_caption_overlays(
         if not shot.caption.strip():
             overlays.append(None)
             continue
-        plate, x, y = caption_overlay(shot.caption, frame_size)
+        plate, x, y = caption_overlay(shot.caption, frame_size, fonts)
         # The file name is ours, not the caption's: text never becomes a path either.
         path = folder / f"caption_{index:03d}.png"
         plate.save(path, format="PNG", compress_level=1)

@@ -34,8 +34,8 @@ from writers_room.render._layout import (
     draw_text_block,
     fit_text,
     font,
-    font_id,
 )
+from writers_room.render.fonts import FontStack, default_fonts, room_fonts
 from writers_room.render.manifest import Shot
 
 if TYPE_CHECKING:
@@ -332,7 +332,8 @@ class StoryboardRenderer:
 
     The card shows the shot id and timecode, framing and camera, the action, characters
     and dialogue, a note of the on-screen caption, the mood as colour and label, and the
-    9:16 safe-area guides that captions and thumbnails respect.
+    9:16 safe-area guides that captions and thumbnails respect. Text is drawn with
+    ``fonts`` (default: the built-in stack; :func:`get_renderer` passes the room's).
     """
 
     name = "storyboard"
@@ -343,10 +344,13 @@ class StoryboardRenderer:
     batch_size = 1
     model_id: str | None = None
 
+    def __init__(self, fonts: FontStack | None = None) -> None:
+        self.fonts = fonts or default_fonts()
+
     @property
     def version(self) -> str:
-        """Drawing code version plus the font in use."""
-        return f"{self.CODE_VERSION}+{font_id()}"
+        """Drawing code version plus the fonts in use."""
+        return f"{self.CODE_VERSION}+{self.fonts.id}"
 
     def describe(self, shot: Shot) -> dict[str, Any]:
         """Every shot field the card draws (all of them change its pixels)."""
@@ -367,7 +371,12 @@ class StoryboardRenderer:
 
     def info(self) -> dict[str, Any]:
         """Name and version (there is no model)."""
-        return {"name": self.name, "version": self.version, "model_id": None}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "model_id": None,
+            "fonts": self.fonts.describe(),
+        }
 
     def render(self, shots: Sequence[Shot], size: Size) -> list[Image.Image]:
         """Draw one card per shot at ``size``."""
@@ -399,8 +408,8 @@ class StoryboardRenderer:
         for k in (1, 2):
             draw.line([(width * k // 3, 0), (width * k // 3, height)], fill=thirds, width=line)
             draw.line([(0, height * k // 3), (width, height * k // 3)], fill=thirds, width=line)
-        small = font(max(8, round(22 * unit)))
-        draw.text((left + 6 * unit, top_y + 4 * unit), "SAFE AREA", font=small, fill=guide)
+        small = font(max(8, round(22 * unit)), self.fonts)
+        small.draw(draw, (left + 6 * unit, top_y + 4 * unit), "SAFE AREA", fill=guide)
 
         pad = round(28 * unit)
         inner_w = right - left - 2 * pad
@@ -412,12 +421,13 @@ class StoryboardRenderer:
             max_size=max(10, round(84 * unit)),
             min_size=max(8, round(40 * unit)),
             max_lines=2,
+            fonts=self.fonts,
         )
         y = draw_text_block(
             draw, title_lines, title, origin=(left + pad, y), box_width=inner_w, align="left"
         )
         end = shot.start_s + shot.duration_s
-        meta = font(max(8, round(36 * unit)))
+        meta = font(max(8, round(36 * unit)), self.fonts)
         y = draw_text_block(
             draw,
             [f"{_timecode(shot.start_s)} - {_timecode(end)}  ·  {shot.duration_s:g} s"],
@@ -435,6 +445,7 @@ class StoryboardRenderer:
                 max_height=round(110 * unit),
                 max_size=max(8, round(44 * unit)),
                 min_size=max(6, round(24 * unit)),
+                fonts=self.fonts,
             )
             y = draw_text_block(
                 draw,
@@ -472,6 +483,7 @@ class StoryboardRenderer:
                 max_height=body_h,
                 max_size=max(10, round(64 * unit)),
                 min_size=max(6, round(28 * unit)),
+                fonts=self.fonts,
             )
             y2 = draw_text_block(
                 draw,
@@ -488,6 +500,7 @@ class StoryboardRenderer:
                     max_height=max(1, panel_bottom - pad - (y2 + round(24 * unit))),
                     max_size=max(8, round(40 * unit)),
                     min_size=max(6, round(22 * unit)),
+                    fonts=self.fonts,
                 )
                 draw_text_block(
                     draw,
@@ -500,7 +513,7 @@ class StoryboardRenderer:
                 )
 
         mood_text = f"MOOD · {shot.mood.upper()}" if shot.mood else "MOOD · —"
-        chip_font = font(max(8, round(36 * unit)))
+        chip_font = self.fonts.face(mood_text, max(8, round(36 * unit)))
         chip_w = min(right - left - pad, int(chip_font.getlength(mood_text)) + 2 * pad)
         chip_top = bottom - chip_h - round(16 * unit)
         draw.rounded_rectangle(
@@ -510,10 +523,10 @@ class StoryboardRenderer:
             outline=(255, 255, 255, 200),
             width=line,
         )
-        draw.text(
+        chip_font.draw(
+            draw,
             (left + pad // 2 + pad, chip_top + (chip_h - round(40 * unit)) / 2),
             mood_text,
-            font=chip_font,
             fill=(255, 255, 255, 255),
         )
         return Image.alpha_composite(image, overlay).convert("RGB")
@@ -532,7 +545,7 @@ def get_renderer(settings: Settings, **options: Any) -> KeyframeRenderer:
         The renderer.
     """
     if not settings.diffusion_model:
-        return StoryboardRenderer()
+        return StoryboardRenderer(room_fonts(settings))
     from writers_room.render.diffusion import DiffusionRenderer
 
     return DiffusionRenderer(settings.diffusion_model, device=settings.device, **options)

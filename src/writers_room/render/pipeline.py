@@ -60,9 +60,11 @@ from writers_room.render.encode import (
     rung_threads,
     write_chunk_lists,
 )
+from writers_room.render.fonts import room_fonts
 from writers_room.render.keyframes import (
     KeyframeCache,
     KeyframeRenderer,
+    StoryboardRenderer,
     get_renderer,
     render_keyframes,
 )
@@ -76,7 +78,7 @@ from writers_room.render.provenance import (
     sha256_file,
 )
 from writers_room.render.thumbnails import THUMBNAIL_SIZES, make_thumbnails
-from writers_room.render.validate import check_manifest, safe_name, timeline
+from writers_room.render.validate import check_fonts, check_manifest, safe_name, timeline
 from writers_room.render.voice import Speaker, speak_dialogue
 
 if TYPE_CHECKING:
@@ -313,10 +315,17 @@ def render_manifest(
                 field="out_dir",
                 value=str(out_dir),
             )
+    fonts = room_fonts(settings)
     if renderer is None:
         renderer = get_renderer(
             settings, characters=dict(options.characters), **dict(options.diffusion)
         )
+    check_fonts(
+        manifest,
+        fonts,
+        storyboard=renderer.fonts if isinstance(renderer, StoryboardRenderer) else None,
+        headline=options.headline,
+    )
     frames = timeline(manifest)
     size = PREVIEW_SIZE if preview else (manifest.width, manifest.height)
     rungs = ladder_for(manifest.width, manifest.height, preview=preview)
@@ -337,7 +346,7 @@ def render_manifest(
             write_vtt(manifest, frames, partial / "captions.vtt")
             overlays = [
                 dataclasses.replace(o, path=o.path.relative_to(partial)) if o else None
-                for o in write_caption_overlays(manifest, size, work)
+                for o in write_caption_overlays(manifest, size, work, fonts)
             ]
         moves = [plan_move(shot.camera, index) for index, shot in enumerate(manifest.shots)]
         thumb_sizes = [PREVIEW_SIZE] if preview else list(THUMBNAIL_SIZES)
@@ -493,6 +502,7 @@ def render_manifest(
                         headline=options.headline,
                         sizes=thumb_sizes,
                         variants=max(3, options.thumbnail_variants),
+                        fonts=fonts,
                     )
 
             # Thumbnails are Pillow work; they overlap the encode instead of following it,
@@ -553,6 +563,7 @@ def render_manifest(
                 "preview": preview,
                 "created_at": datetime.now(UTC).isoformat(),
                 "renderer": renderer.info(),
+                "fonts": fonts.describe(),
                 "libraries": library_versions(),
                 "host": runtime_platform(),
                 "shots": [

@@ -15,6 +15,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFilter, ImageOps, ImageStat
 
 from writers_room.render._layout import SAFE_AREA, draw_text_block, fit_text, text_block_size
+from writers_room.render.fonts import FontStack
 from writers_room.render.manifest import Shot
 
 __all__ = ["THUMBNAIL_SIZES", "Thumbnail", "keyframe_score", "make_thumbnails"]
@@ -64,7 +65,7 @@ def _headline(shot: Shot, headline: str | None) -> str:
     return text
 
 
-def _compose(base: Image.Image, text: str, style: str) -> Image.Image:
+def _compose(base: Image.Image, text: str, style: str, fonts: FontStack | None) -> Image.Image:
     width, height = base.size
     if style == "punch-in":
         # A tighter crop of the upper-middle, where faces usually are in vertical framing.
@@ -82,6 +83,7 @@ def _compose(base: Image.Image, text: str, style: str) -> Image.Image:
         max_size=max(10, round(height * 0.06)),
         min_size=max(8, round(height * 0.03)),
         max_lines=3,
+        fonts=fonts,
     )
     text_w, text_h = text_block_size(lines, face)
     band = Image.new("RGBA", image.size, (0, 0, 0, 0))
@@ -108,6 +110,7 @@ def make_thumbnails(
     headline: str | None = None,
     sizes: Sequence[tuple[int, int]] = THUMBNAIL_SIZES,
     variants: int = MIN_VARIANTS,
+    fonts: FontStack | None = None,
 ) -> list[Thumbnail]:
     """Write ``variants`` thumbnail variants, each in every size of ``sizes``.
 
@@ -119,6 +122,7 @@ def make_thumbnails(
         sizes: Output sizes (9:16).
         variants: How many variants; when there are fewer shots, crops and layouts of
             the best keyframes make up the number.
+        fonts: Fonts for the headline (default: the built-in stack).
 
     Returns:
         The files written.
@@ -142,7 +146,7 @@ def make_thumbnails(
         base = images[index]
         if base.size != master_size:
             base = ImageOps.fit(base, master_size, method=Image.Resampling.LANCZOS)
-        composed = _compose(base, _headline(shots[index], headline), style)
+        composed = _compose(base, _headline(shots[index], headline), style, fonts)
         for size in sizes:
             image = (
                 composed

@@ -18,12 +18,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from writers_room.errors import InputError
+from writers_room.render.fonts import FontStack, installed_font_for
 from writers_room.render.manifest import ShotManifest
 
 __all__ = [
     "MAX_CAPTION_CHARS",
     "MAX_RUNTIME_S",
     "Timeline",
+    "check_fonts",
     "check_manifest",
     "parse_manifest",
     "timeline",
@@ -146,6 +148,78 @@ def check_manifest(manifest: ShotManifest) -> None:
                 field=f"shots[{index}].seed",
                 value=shot.seed,
             )
+
+
+def _drawn_text(
+    manifest: ShotManifest, *, storyboard: bool, headline: str | None
+) -> list[tuple[int | None, str, str]]:
+    """Every (shot index, field, text) the render draws with fonts."""
+    drawn: list[tuple[int | None, str, str]] = []
+    if headline:
+        drawn.append((None, "headline", headline))
+    for index, shot in enumerate(manifest.shots):
+        drawn.append((index, "caption", shot.caption))
+        if not headline and not shot.caption.strip():
+            drawn.append((index, "action", shot.action))  # the thumbnail's headline
+        if storyboard:
+            drawn += [
+                (index, "action", shot.action or shot.keyframe_prompt),
+                (index, "camera", shot.camera.upper()),
+                (index, "framing", shot.framing.upper()),
+                (index, "mood", shot.mood.upper()),
+                (index, "dialogue", shot.dialogue),
+                (index, "characters", " ".join(shot.characters)),
+            ]
+    return drawn
+
+
+def check_fonts(
+    manifest: ShotManifest,
+    fonts: FontStack,
+    *,
+    storyboard: FontStack | None = None,
+    headline: str | None = None,
+) -> None:
+    """Check that some font can draw every character the render will draw.
+
+    Captions and thumbnail headlines are drawn with ``fonts``; with ``storyboard`` (the
+    storyboard renderer's fonts) the card's fields are checked too. A character no font
+    has would come out as a box, so it is refused here, before anything is written.
+
+    Raises:
+        InputError: naming the shot, the field and the characters, and how to add a font.
+    """
+    for index, name, text in _drawn_text(
+        manifest, storyboard=storyboard is not None, headline=headline
+    ):
+        stack = fonts if name in {"caption", "headline"} or storyboard is None else storyboard
+        missing = stack.missing(text)
+        if not missing:
+            continue
+        where = (
+            "headline"
+            if index is None
+            else f"{_where(index, manifest.shots[index].shot_id)}.{name}"
+        )
+        shown = ", ".join(
+            f"{char!r} (U+{ord(char):04X} {unicodedata.name(char, 'unnamed')})"
+            for char in missing[:6]
+        )
+        more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+        hint = installed_font_for(missing)
+        fix = (
+            f"e.g. {hint}, which has them on this machine"
+            if hint
+            else "e.g. Noto Sans CJK for Chinese, Japanese and Korean, or the Noto Sans font "
+            "of that script"
+        )
+        raise InputError(
+            f"{where} has characters none of the render's fonts can draw: {shown}{more}. "
+            f"Add a font file that has them to WRITERS_ROOM_FONTS ({fix}); fonts in use: "
+            + ", ".join(source.label for source in stack.sources),
+            field="headline" if index is None else f"shots[{index}].{name}",
+            value=text,
+        )
 
 
 def parse_manifest(data: dict[str, Any] | str | bytes, *, file: str | None = None) -> ShotManifest:

@@ -36,9 +36,10 @@ from writers_room.errors import InputError
 from writers_room.memory.db import audit, session_scope
 from writers_room.memory.models import BriefVersion, Decision, RenderJob, Series
 from writers_room.render.executors import RenderExecutor, RenderTask, get_executor
+from writers_room.render.fonts import room_fonts
 from writers_room.render.manifest import ShotManifest
 from writers_room.render.pipeline import Progress, RenderOptions
-from writers_room.render.validate import check_manifest, parse_manifest
+from writers_room.render.validate import check_fonts, check_manifest, parse_manifest
 
 __all__ = [
     "default_idempotency_key",
@@ -316,6 +317,13 @@ def _finish(
         return job
 
 
+def _check(settings: Settings, manifest: ShotManifest) -> None:
+    """Refuse a manifest the render would refuse, before a job is recorded."""
+    check_manifest(manifest)
+    fonts = room_fonts(settings)
+    check_fonts(manifest, fonts, storyboard=None if settings.diffusion_model else fonts)
+
+
 def queue_render(
     settings: Settings,
     series_id: str,
@@ -337,7 +345,7 @@ def queue_render(
     """
     with session_scope(settings) as session:
         manifest = _brief_manifest(session, series_id, episode_id, brief_version)
-    check_manifest(manifest)
+    _check(settings, manifest)
     key = idempotency_key or default_idempotency_key(
         manifest, preview=preview, proposal_id=proposal_id
     )
@@ -512,7 +520,7 @@ def submit_render(
         InputError: the manifest cannot be rendered (no job is recorded).
         BackendUnavailable: the ``ray`` backend is configured but Ray is not installed.
     """
-    check_manifest(manifest)
+    _check(settings, manifest)
     key = idempotency_key or default_idempotency_key(
         manifest, preview=preview, proposal_id=proposal_id
     )
