@@ -74,7 +74,7 @@ def make_frames(ffmpeg: str, grain: bool, count: int, scratch: Path) -> bytes:
     shots = 12
     for shot in range(shots):
         frames = count // shots + (1 if shot < count % shots else 0)
-        still = scratch / f"still{shot}.png"
+        still = scratch / f"still{shot}.ppm"  # uncompressed: quick to write and read
         texture((768, 1344), shot % 6, grain).resize((1536, 2688), Image.Resampling.BICUBIC).save(
             still
         )

@@ -1,11 +1,14 @@
 """The benchmark harness (``make bench``): registry, timing loop, table and result file.
 
-The scenarios themselves take minutes; here a tiny one goes through the same loop.
+The scenarios themselves take minutes; here a tiny one goes through the same loop, and
+the standalone x264 ladder benchmark runs on a few frames.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,21 @@ def test_a_scenario_is_warmed_up_timed_and_saved(
     saved = json.loads(save([result]).read_text())
     assert saved["results"]["tiny_test_scenario"]["runs"] == 3
     assert "cores" in saved["machine"]
+
+
+def test_the_x264_ladder_benchmark_times_and_scores_the_ladder(tmp_path: Path) -> None:
+    out = tmp_path / "ladder.json"
+    subprocess.run(
+        [sys.executable, "benchmarks/x264_ladder.py", "--frames", "24", "--repeats", "1"]
+        + ["--variants", "the room's", "--quality", "--quality-frames", "12", "--json", str(out)],
+        check=True,
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=300,
+    )
+    report = json.loads(out.read_text())
+    (variant,) = report["variants"].values()
+    assert variant["cpu_median_s"] > 0 and variant["runs"][0]["top_rung_kbps"] > 0
+    rows = {(row["rung"], row["preset"]) for row in report["quality"]}
+    assert ("1080x1920", "veryfast") in rows and ("360x640", "superfast") in rows
+    assert all(0 < row["ssim"] <= 1 and row["psnr_db"] > 20 for row in report["quality"])
