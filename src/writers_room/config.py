@@ -83,6 +83,17 @@ class Settings(BaseSettings):
         default="local", validation_alias="WRITERS_ROOM_RENDER_BACKEND"
     )
     ray_address: str | None = Field(default=None, validation_alias="WRITERS_ROOM_RAY_ADDRESS")
+    c2pa_cert: str | None = Field(
+        default=None,
+        validation_alias="WRITERS_ROOM_C2PA_CERT",
+        description="PEM certificate chain (signing certificate first) for C2PA Content "
+        "Credentials in episode.mp4; needs WRITERS_ROOM_C2PA_KEY too.",
+    )
+    c2pa_key: str | None = Field(
+        default=None,
+        validation_alias="WRITERS_ROOM_C2PA_KEY",
+        description="PEM private key of the C2PA signing certificate.",
+    )
     fonts: PathList = Field(
         default_factory=list,
         validation_alias="WRITERS_ROOM_FONTS",

@@ -38,9 +38,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
+from writers_room import __version__
 from writers_room.errors import InputError
 from writers_room.render._compose import ClipSpec, EpisodeJob, lower_thread_priority
 from writers_room.render.captions import write_caption_overlays, write_vtt
+from writers_room.render.credentials import content_signer, episode_manifest
 from writers_room.render.encode import (
     CHUNK_DIR,
     HLS_DIR,
@@ -316,6 +318,7 @@ def render_manifest(
                 value=str(out_dir),
             )
     fonts = room_fonts(settings)
+    signer = content_signer(settings)
     if renderer is None:
         renderer = get_renderer(
             settings, characters=dict(options.characters), **dict(options.diffusion)
@@ -539,6 +542,34 @@ def render_manifest(
                     **SYNTHETIC_TAGS,
                 },
             )
+            if signer is None:
+                credentials: dict[str, Any] = {
+                    "signed": False,
+                    "why": "WRITERS_ROOM_C2PA_CERT and WRITERS_ROOM_C2PA_KEY are not set",
+                }
+            else:
+                credentials = signer.sign(
+                    partial / "episode.mp4",
+                    episode_manifest(
+                        title=f"{manifest.series_id} {manifest.episode_id} "
+                        f"v{manifest.brief_version}",
+                        renderer=renderer.name,
+                        version=__version__,
+                        facts={
+                            "render_id": out_dir.name,
+                            **dict(provenance or {}),
+                            "series_id": manifest.series_id,
+                            "episode_id": manifest.episode_id,
+                            "brief_version": manifest.brief_version,
+                            "preview": preview,
+                            "renderer": {
+                                "name": renderer.name,
+                                "model_id": renderer.info().get("model_id"),
+                            },
+                            "provenance": "provenance.json",
+                        },
+                    ),
+                )
         _emit(progress, "master", 1, 1)
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(partial / HLS_DIR / CHUNK_DIR, ignore_errors=True)
@@ -564,6 +595,7 @@ def render_manifest(
                 "created_at": datetime.now(UTC).isoformat(),
                 "renderer": renderer.info(),
                 "fonts": fonts.describe(),
+                "content_credentials": credentials,
                 "libraries": library_versions(),
                 "host": runtime_platform(),
                 "shots": [

@@ -35,6 +35,7 @@ from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.memory.db import audit, session_scope
 from writers_room.memory.models import BriefVersion, Decision, RenderJob, Series
+from writers_room.render.credentials import content_signer
 from writers_room.render.executors import RenderExecutor, RenderTask, get_executor
 from writers_room.render.fonts import room_fonts
 from writers_room.render.manifest import ShotManifest
@@ -318,8 +319,9 @@ def _finish(
 
 
 def _check(settings: Settings, manifest: ShotManifest) -> None:
-    """Refuse a manifest the render would refuse, before a job is recorded."""
+    """Refuse a manifest (or settings) the render would refuse, before a job is recorded."""
     check_manifest(manifest)
+    content_signer(settings)
     fonts = room_fonts(settings)
     check_fonts(manifest, fonts, storyboard=None if settings.diffusion_model else fonts)
 
