@@ -163,5 +163,24 @@ def test_a_key_of_another_certificate_is_named(identity: tuple[Path, Path], tmp_
     assert caught.value.field == "WRITERS_ROOM_C2PA_KEY"
     with pytest.raises(InputError, match="holds no PEM certificate"):
         content_signer(Settings(home=tmp_path, c2pa_cert=str(other_key), c2pa_key=str(other_key)))
+    # A certificate that signs for itself is refused by the SDK: found before a render.
+    self_signed = tmp_path / "self.pem"
+    key = serialization.load_pem_private_key(other_key.read_bytes(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    now = datetime.datetime.now(datetime.UTC)
+    alone = (
+        x509.CertificateBuilder()
+        .subject_name(_name("Alone"))
+        .issuer_name(_name("Alone"))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    self_signed.write_bytes(alone.public_bytes(serialization.Encoding.PEM))
+    with pytest.raises(InputError, match="will not sign") as refused:
+        content_signer(Settings(home=tmp_path, c2pa_cert=str(self_signed), c2pa_key=str(other_key)))
+    assert refused.value.field == "WRITERS_ROOM_C2PA_CERT"
     with pytest.raises(InputError, match="cannot read"):
         content_signer(Settings(home=tmp_path, c2pa_cert="/nope.pem", c2pa_key=str(other_key)))

@@ -17,6 +17,7 @@ signed (C2PA for fragmented MP4 needs every segment hashed into the manifest; no
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -164,7 +165,35 @@ def content_signer(settings: Settings) -> ContentSigner | None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return ContentSigner(cert_pem=cert_pem, key_pem=pkcs8, alg=alg, subject=subject)
+    signer = ContentSigner(cert_pem=cert_pem, key_pem=pkcs8, alg=alg, subject=subject)
+    _probe(signer, cert_path)
+    return signer
+
+
+def _probe(signer: ContentSigner, cert_path: str) -> None:
+    """Sign a 1-pixel PNG in memory, so a certificate the SDK refuses fails now, not
+    after a render (the SDK checks the certificate profile C2PA asks for)."""
+    import c2pa
+    from PIL import Image
+
+    source, dest = io.BytesIO(), io.BytesIO()
+    Image.new("RGB", (1, 1)).save(source, format="PNG")
+    source.seek(0)
+    info = c2pa.C2paSignerInfo(
+        alg=signer.alg.encode(), sign_cert=signer.cert_pem, private_key=signer.key_pem, ta_url=None
+    )
+    probe = episode_manifest(title="probe.png", renderer="storyboard", facts={}, version="probe")
+    try:
+        with c2pa.Signer.from_info(info) as sdk_signer, c2pa.Builder(probe) as builder:
+            builder.sign(sdk_signer, "image/png", source, dest)
+    except c2pa.C2paError as exc:
+        raise InputError(
+            f"{_CERT_ENV}: the C2PA SDK will not sign with {cert_path} ({exc}); it needs an "
+            "end-entity certificate with the digitalSignature key usage, issued by a CA "
+            "whose certificate follows it in the file (not a self-signed one)",
+            field=_CERT_ENV,
+            value=cert_path,
+        ) from exc
 
 
 def episode_manifest(
