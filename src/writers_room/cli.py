@@ -630,6 +630,7 @@ def _decision_report(s: Settings, result: Any, jobs: list[Any], as_json: bool) -
                 "proposal": get_proposal(s, result.proposal_id),
                 "decision": result.decision,
                 "applied_version": result.applied_version,
+                "render_refused": result.render_refused,
                 "renders": [
                     {"render_id": j.render_id, "status": j.status, "artifacts": j.artifacts}
                     for j in jobs
@@ -640,6 +641,8 @@ def _decision_report(s: Settings, result: Any, jobs: list[Any], as_json: bool) -
     out.print(f"[green]✓[/] {result.proposal_id} {result.decision}")
     if result.applied_version:
         out.print(f"  brief version {result.applied_version} written")
+    if result.render_refused:
+        out.print(f"  [yellow]![/] no render queued: {escape(result.render_refused)}")
     for job in jobs:
         where = s.home / "renders" / job.series_id / job.episode_id / job.render_id
         if job.status == "done":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +31,7 @@ from writers_room.bots.slack.actions import (
     change_block_id,
     decide_block_id,
 )
-from writers_room.bots.slack.app import RoomApp
+from writers_room.bots.slack.app import RoomApp, build_app
 from writers_room.config import Settings
 from writers_room.memory.db import session_scope
 from writers_room.memory.models import (
@@ -140,6 +141,29 @@ def test_approve_click_decides_applies_and_updates_the_message(
             ).one()
             == 2
         )
+
+
+def test_an_approval_whose_render_is_refused_says_so(
+    room: Settings, slack: MockSlack, posted: dict[str, Any], tmp_path: Path
+) -> None:
+    # Half a C2PA configuration: the render tool refuses the render. The approval and the
+    # new brief version stand, and the approver is told why and what to run.
+    refusing = build_app(room.model_copy(update={"c2pa_key": str(tmp_path / "signer.key")}))
+    try:
+        assert click(refusing, posted, APPROVER) == 200
+        (reply,) = slack.wait_for("chat.postEphemeral")
+        refusing.workers.drain()
+    finally:
+        refusing.close()
+    text = reply.params["text"]
+    assert text.startswith("Approved and applied as brief version 2, but no render was queued")
+    assert "WRITERS_ROOM_C2PA_CERT is not set" in text
+    assert "writers-room render --series tiny --episode ep1" in text
+    (decision,) = decisions(room)
+    assert decision.decision == "approved"
+    assert get_proposal(room, posted["proposal_id"])["status"] == "applied"
+    with session_scope(room) as session:
+        assert session.exec(select(func.count()).select_from(RenderJob)).one() == 0
 
 
 def test_double_click_makes_one_decision_and_says_who_decided(

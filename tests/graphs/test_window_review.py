@@ -29,6 +29,7 @@ from writers_room.graphs.window_review.state import ReviewContext
 from writers_room.guardrails.approval import AlreadyDecided, NotAnApprover, decide
 from writers_room.memory.db import dispose_engines, session_scope
 from writers_room.memory.models import (
+    AuditLog,
     BriefVersion,
     Decision,
     Proposal,
@@ -139,6 +140,27 @@ def test_approve_reject_and_finish(room: Settings) -> None:
         statuses = [p.status for p in session.exec(select(Proposal))]
     assert sorted(statuses).count("applied") == 1
     assert pending_interrupts(room, review.thread_id) == []
+
+
+def test_an_approval_stands_when_its_render_is_refused(room: Settings, tmp_path: Any) -> None:
+    review = start_review(room, SERIES)
+    first, second = review.pending[:2]
+    # Half a C2PA configuration: the render tool refuses every render until it is fixed.
+    refusing = room.model_copy(update={"c2pa_key": str(tmp_path / "signer.key")})
+    approved = decide_and_resume(refusing, first, actor="U0SHOW", approve=True)
+    assert approved.applied_version == 2 and approved.render_ids == []
+    assert approved.render_refused is not None
+    assert "WRITERS_ROOM_C2PA_CERT is not set" in approved.render_refused
+    assert f"writers-room render --series {SERIES}" in approved.render_refused
+    with session_scope(room) as session:
+        assert session.exec(select(RenderJob)).all() == []
+        (row,) = session.exec(select(AuditLog).where(AuditLog.action == "render.refused")).all()
+        assert row.subject == first and row.detail["brief_version"] == 2
+        assert session.get(Proposal, first).status == "applied"  # type: ignore[union-attr]
+    # The review goes on, and with the settings fixed the next approval renders.
+    later = decide_and_resume(room, second, actor="U0SHOW", approve=True)
+    assert later.applied_version is not None and len(later.render_ids) == 1
+    assert later.render_refused is None
 
 
 def test_no_approval_no_change(room: Settings) -> None:

@@ -394,7 +394,7 @@ class _Listeners:
         from writers_room.memory.runs import LeaseBusy
 
         try:
-            decide_and_resume(
+            result = decide_and_resume(
                 self.settings,
                 proposal_id,
                 actor=user,
@@ -404,6 +404,13 @@ class _Listeners:
                 edited_changes=edited_changes,
                 agents=self.app.review_agents,
             )
+            if result.render_refused:
+                self._ephemeral(
+                    channel,
+                    user,
+                    f"Approved and applied as brief version {result.applied_version}, but no "
+                    f"render was queued: {result.render_refused}",
+                )
         except NotAnApprover:
             self._ephemeral(
                 channel,

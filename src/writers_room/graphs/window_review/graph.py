@@ -260,7 +260,7 @@ def apply(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]
 
 def produce(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Request a render of each applied proposal's new brief version (idempotent)."""
-    from writers_room.agents.producer import request_render
+    from writers_room.agents.producer import RenderRefused, request_render
 
     settings = runtime.context.settings
     with session_scope(settings) as session:
@@ -274,7 +274,10 @@ def produce(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, An
     done = set(state.get("renders", []))
     renders = []
     for proposal_id in applied:
-        job = request_render(settings, proposal_id)
+        try:
+            job = request_render(settings, proposal_id)
+        except RenderRefused:
+            continue  # audited; the approval stands and the decision reply says why
         if job.render_id not in done:
             renders.append(job.render_id)
     return {"renders": renders}

@@ -261,6 +261,8 @@ class DecisionResult:
     applied_version: int | None
     render_ids: list[str]
     review: ReviewOutcome | None
+    render_refused: str | None = None
+    """Why no render was queued for an applied proposal (see ``agents.producer``)."""
 
 
 def decide_and_resume(
@@ -279,7 +281,7 @@ def decide_and_resume(
     Raises:
         GuardrailRefusal: not an approver, already decided, or the content changed.
     """
-    from writers_room.agents.producer import request_render
+    from writers_room.agents.producer import RenderRefused, render_refusal, request_render
     from writers_room.guardrails.approval import apply_proposal, decide
 
     outcome = decide(
@@ -298,7 +300,10 @@ def decide_and_resume(
         review = deliver_decisions(settings, outcome.proposal.thread_id, agents=agents)
     elif approve:
         apply_proposal(settings, proposal_id, actor=actor)
-        request_render(settings, proposal_id)
+        try:
+            request_render(settings, proposal_id)
+        except RenderRefused:
+            pass  # audited; reported below
     with session_scope(settings) as session:
         proposal = session.get(Proposal, proposal_id)
         assert proposal is not None
@@ -323,4 +328,5 @@ def decide_and_resume(
         applied_version=applied,
         render_ids=renders,
         review=review,
+        render_refused=render_refusal(settings, proposal_id) if applied and not renders else None,
     )
