@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from writers_room.cli import app
@@ -171,3 +172,35 @@ def test_index_rebuild_reports_its_shards(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"sql_comments": 0, "indexed": 0, "shards": 2}
     assert json.loads((tmp_path / "home" / "chroma" / "shards.json").read_text()) == {"shards": 2}
+
+
+def test_approve_says_when_the_render_is_refused(
+    tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from writers_room.agents.proposals import BriefChangeProposal, Evidence, FieldChange
+    from writers_room.config import Settings
+    from writers_room.guardrails.approval import store_pending
+    from writers_room.memory.db import session_scope
+
+    home = tmp_path / "home"
+    invoke(home, "series", "add", str(tiny_series))
+    proposal = BriefChangeProposal(
+        episode_id="ep1",
+        kind="hook_rewrite",
+        summary="Open on Mara underwater.",
+        target="retention_10s 19% vs cohort 53%",
+        expected_effect="10-s retention back to the cohort band",
+        changes=[FieldChange(path="brief.hook", before=None, after="Mara is underwater.")],
+        evidence=Evidence(metrics={"retention_10s": 0.19}, comment_ids=[]),
+    )
+    with session_scope(Settings(home=home)) as session:
+        (row,) = store_pending(session, series_id="tiny", window_end=None, proposals=[proposal])
+        proposal_id = row.proposal_id
+    # Half a C2PA configuration: the approval stands, the render is refused and said so.
+    monkeypatch.setenv("WRITERS_ROOM_C2PA_KEY", str(tmp_path / "signer.key"))
+    code, output = invoke(home, "approve", proposal_id, "--as", "U0SHOW", "--json")
+    assert code == 0, output
+    report = json.loads(output)
+    assert report["applied_version"] == 2 and report["renders"] == []
+    assert "WRITERS_ROOM_C2PA_CERT is not set" in report["render_refused"]
+    assert "writers-room render --series tiny --episode ep1" in report["render_refused"]
