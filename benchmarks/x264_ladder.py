@@ -1,11 +1,11 @@
 """What the 3-rung x264 ladder costs, against thread splits, chunk counts and presets.
 
-Standalone (numpy, Pillow and an ffmpeg binary; no GPU, no room install), so it runs on
-a bare GPU host. The frames are the GPU benchmark's grainy texture (``--content
-smooth`` drops the grain) moved by a Ken Burns zoom, 12 shots, 1080x1920 yuv420p,
-held in memory; each time chunk is one ffmpeg with the room's three x264 outputs
-(``writers_room.render.encode.chunk_command``'s options), fed over a pipe, all chunks
-at once. It reports wall and CPU seconds (user + system of the ffmpeg children) per
+Standalone (numpy, Pillow, an ffmpeg binary and ``gpu_render.py`` beside it; no GPU,
+no room install), so it runs on a bare GPU host. The frames are the GPU benchmark's
+grainy texture (``--content smooth`` drops the grain) moved by a Ken Burns zoom, 12
+shots, 1080x1920 yuv420p, held in memory; each time chunk is one ffmpeg with the room's
+three x264 outputs (``writers_room.render.encode.chunk_command``'s options), fed over a
+pipe, all chunks at once. It reports wall and CPU seconds (user + system of the ffmpeg children) per
 variant, and with ``--quality`` each rung's SSIM and PSNR against its scaled source for
 ``veryfast``, ``superfast`` and ``faster`` (one thread each, first ``--quality-frames``).
 
@@ -33,8 +33,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PIL import Image
+
+from gpu_render import _texture  # the GPU benchmark's picture: same frames, same x264 work
 
 WIDTH, HEIGHT, FPS, SEGMENT_S = 1080, 1920, 30, 2
 LADDER = ((1080, 1920, 3500), (720, 1280, 1500), (360, 640, 600))
@@ -52,22 +53,6 @@ VARIANTS: dict[str, tuple[list[int] | None, str, int]] = {
 }
 
 
-def texture(size: tuple[int, int], seed: int, grain: bool) -> Image.Image:
-    """The GPU benchmark's photo-like test picture (``gpu_render._texture``)."""
-    rng = np.random.default_rng(seed)
-    width, height = size
-    total = np.zeros((height, width, 3), np.float32)
-    for octave, weight in ((4, 0.5), (16, 0.25), (64, 0.15), (256, 0.1)):
-        cells = rng.random((max(2, height * octave // width), octave, 3), dtype=np.float32)
-        layer = Image.fromarray((cells * 255).astype(np.uint8)).resize(
-            size, Image.Resampling.BICUBIC
-        )
-        total += weight * np.asarray(layer, np.float32)
-    if grain:
-        total += rng.normal(0, 6, total.shape).astype(np.float32)
-    return Image.fromarray(total.clip(0, 255).astype(np.uint8))
-
-
 def make_frames(ffmpeg: str, grain: bool, count: int, scratch: Path) -> bytes:
     """``count`` frames of 12 shots, each a zoom into its own texture, as raw yuv420p."""
     out = bytearray()
@@ -75,7 +60,7 @@ def make_frames(ffmpeg: str, grain: bool, count: int, scratch: Path) -> bytes:
     for shot in range(shots):
         frames = count // shots + (1 if shot < count % shots else 0)
         still = scratch / f"still{shot}.ppm"  # uncompressed: quick to write and read
-        texture((768, 1344), shot % 6, grain).resize((1536, 2688), Image.Resampling.BICUBIC).save(
+        _texture((768, 1344), shot % 6, grain).resize((1536, 2688), Image.Resampling.BICUBIC).save(
             still
         )
         move = (

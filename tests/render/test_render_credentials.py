@@ -43,39 +43,56 @@ def _usage(*, signer: bool) -> x509.KeyUsage:
     )
 
 
+def _certificate(
+    subject: str,
+    public_key: ec.EllipticCurvePublicKey,
+    *,
+    issuer: str,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    extensions: tuple[tuple[x509.ExtensionType, bool], ...] = (),
+) -> x509.Certificate:
+    """A certificate valid from yesterday for 30 days."""
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(_name(issuer))
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
 def make_identity(folder: Path) -> tuple[Path, Path]:
     """A studio root CA and a C2PA signing certificate it issued, as PEM files."""
-    now = datetime.datetime.now(datetime.UTC)
     root_key = ec.generate_private_key(ec.SECP256R1())
-    root = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Harbor Studio Root"))
-        .issuer_name(_name("Harbor Studio Root"))
-        .public_key(root_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(_usage(signer=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), False)
-        .sign(root_key, hashes.SHA256())
+    root = _certificate(
+        "Harbor Studio Root",
+        root_key.public_key(),
+        issuer="Harbor Studio Root",
+        issuer_key=root_key,
+        extensions=(
+            (x509.BasicConstraints(ca=True, path_length=None), True),
+            (_usage(signer=False), True),
+            (x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), False),
+        ),
     )
     key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Harbor Studio Renders"))
-        .issuer_name(root.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_usage(signer=True), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), False
-        )
-        .sign(root_key, hashes.SHA256())
+    leaf = _certificate(
+        "Harbor Studio Renders",
+        key.public_key(),
+        issuer="Harbor Studio Root",
+        issuer_key=root_key,
+        extensions=(
+            (x509.BasicConstraints(ca=False, path_length=None), True),
+            (_usage(signer=True), True),
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False),
+            (x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), False),
+        ),
     )
     cert = folder / "signer-chain.pem"
     pem = serialization.Encoding.PEM
@@ -167,17 +184,7 @@ def test_a_key_of_another_certificate_is_named(identity: tuple[Path, Path], tmp_
     self_signed = tmp_path / "self.pem"
     key = serialization.load_pem_private_key(other_key.read_bytes(), password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey)
-    now = datetime.datetime.now(datetime.UTC)
-    alone = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Alone"))
-        .issuer_name(_name("Alone"))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
+    alone = _certificate("Alone", key.public_key(), issuer="Alone", issuer_key=key)
     self_signed.write_bytes(alone.public_bytes(serialization.Encoding.PEM))
     with pytest.raises(InputError, match="will not sign") as refused:
         content_signer(Settings(home=tmp_path, c2pa_cert=str(self_signed), c2pa_key=str(other_key)))

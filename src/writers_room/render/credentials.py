@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "C2PA_ASSERTION",
     "ContentSigner",
+    "content_credentials",
     "content_signer",
     "episode_manifest",
     "read_credentials",
@@ -57,6 +58,14 @@ class ContentSigner:
     alg: str
     subject: str
 
+    def _sdk_signer(self) -> Any:
+        import c2pa
+
+        info = c2pa.C2paSignerInfo(
+            alg=self.alg.encode(), sign_cert=self.cert_pem, private_key=self.key_pem, ta_url=None
+        )
+        return c2pa.Signer.from_info(info)
+
     def sign(self, path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         """Embed ``manifest``, signed, in the MP4 at ``path`` (replaced in one rename).
 
@@ -66,11 +75,8 @@ class ContentSigner:
         import c2pa
 
         signed = path.with_name(f".{path.name}.c2pa")
-        info = c2pa.C2paSignerInfo(
-            alg=self.alg.encode(), sign_cert=self.cert_pem, private_key=self.key_pem, ta_url=None
-        )
         try:
-            with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest) as builder:
+            with self._sdk_signer() as signer, c2pa.Builder(manifest) as builder:
                 builder.sign_file(path, signed, signer)
             os.replace(signed, path)
         finally:
@@ -78,6 +84,50 @@ class ContentSigner:
         store = read_credentials(path)
         label = store.get("active_manifest") if store else None
         return {"signed": True, "manifest": label, "alg": self.alg, "signer": self.subject}
+
+    def probe(self, cert_path: str) -> None:
+        """Sign a 1-pixel PNG in memory, so a certificate the SDK refuses fails now, not
+        after a render (the SDK checks the certificate profile C2PA asks for).
+
+        Raises:
+            InputError: the SDK would not sign with this certificate, saying why.
+        """
+        import c2pa
+        from PIL import Image
+
+        source, dest = io.BytesIO(), io.BytesIO()
+        Image.new("RGB", (1, 1)).save(source, format="PNG")
+        source.seek(0)
+        probe = episode_manifest(title="probe.png", renderer="storyboard", facts={})
+        try:
+            with self._sdk_signer() as signer, c2pa.Builder(probe) as builder:
+                builder.sign(signer, "image/png", source, dest)
+        except c2pa.C2paError as exc:
+            raise InputError(
+                f"{_CERT_ENV}: the C2PA SDK will not sign with {cert_path} ({exc}); it needs "
+                "an end-entity certificate with the digitalSignature key usage, issued by a "
+                "CA whose certificate follows it in the file (not a self-signed one)",
+                field=_CERT_ENV,
+                value=cert_path,
+            ) from exc
+
+
+def content_credentials(
+    signer: ContentSigner | None,
+    path: Path,
+    *,
+    title: str,
+    renderer: str,
+    facts: dict[str, Any],
+) -> dict[str, Any]:
+    """Sign the episode MP4 at ``path`` when a signer is configured.
+
+    Returns:
+        What ``provenance.json`` records under ``content_credentials``.
+    """
+    if signer is None:
+        return {"signed": False, "why": f"{_CERT_ENV} and {_KEY_ENV} are not set"}
+    return signer.sign(path, episode_manifest(title=title, renderer=renderer, facts=facts))
 
 
 def _read(name: str, value: str) -> bytes:
@@ -166,47 +216,20 @@ def content_signer(settings: Settings) -> ContentSigner | None:
         serialization.NoEncryption(),
     )
     signer = ContentSigner(cert_pem=cert_pem, key_pem=pkcs8, alg=alg, subject=subject)
-    _probe(signer, cert_path)
+    signer.probe(cert_path)
     return signer
 
 
-def _probe(signer: ContentSigner, cert_path: str) -> None:
-    """Sign a 1-pixel PNG in memory, so a certificate the SDK refuses fails now, not
-    after a render (the SDK checks the certificate profile C2PA asks for)."""
-    import c2pa
-    from PIL import Image
-
-    source, dest = io.BytesIO(), io.BytesIO()
-    Image.new("RGB", (1, 1)).save(source, format="PNG")
-    source.seek(0)
-    info = c2pa.C2paSignerInfo(
-        alg=signer.alg.encode(), sign_cert=signer.cert_pem, private_key=signer.key_pem, ta_url=None
-    )
-    probe = episode_manifest(title="probe.png", renderer="storyboard", facts={}, version="probe")
-    try:
-        with c2pa.Signer.from_info(info) as sdk_signer, c2pa.Builder(probe) as builder:
-            builder.sign(sdk_signer, "image/png", source, dest)
-    except c2pa.C2paError as exc:
-        raise InputError(
-            f"{_CERT_ENV}: the C2PA SDK will not sign with {cert_path} ({exc}); it needs an "
-            "end-entity certificate with the digitalSignature key usage, issued by a CA "
-            "whose certificate follows it in the file (not a self-signed one)",
-            field=_CERT_ENV,
-            value=cert_path,
-        ) from exc
-
-
-def episode_manifest(
-    *, title: str, renderer: str, facts: dict[str, Any], version: str
-) -> dict[str, Any]:
+def episode_manifest(*, title: str, renderer: str, facts: dict[str, Any]) -> dict[str, Any]:
     """The C2PA manifest of one episode: created by the room from AI output, and what.
 
     Args:
         title: The asset's title, e.g. ``harbor-hearts ep03 v2``.
         renderer: ``diffusion`` or ``storyboard`` (picks the digital source type).
         facts: The room's own assertion (render id, brief version, approval, models).
-        version: The room's version, for ``claim_generator_info``.
     """
+    from writers_room import __version__ as version
+
     source = SOURCE_TYPES.get(renderer, SOURCE_TYPES["diffusion"])
     return {
         "claim_generator_info": [{"name": "writers-room", "version": version}],

@@ -38,11 +38,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from writers_room import __version__
 from writers_room.errors import InputError
 from writers_room.render._compose import ClipSpec, EpisodeJob, lower_thread_priority
 from writers_room.render.captions import write_caption_overlays, write_vtt
-from writers_room.render.credentials import content_signer, episode_manifest
+from writers_room.render.credentials import content_credentials, content_signer
 from writers_room.render.encode import (
     CHUNK_DIR,
     HLS_DIR,
@@ -531,45 +530,35 @@ def render_manifest(
             if drawer is not None:
                 drawer.shutdown(wait=True)
         _emit(progress, "thumbnails", 1, 1)
+        title = f"{manifest.series_id} {manifest.episode_id} v{manifest.brief_version}"
+        # Who and what this render is: in provenance.json and in the C2PA assertion.
+        identity = {
+            "render_id": out_dir.name,
+            **dict(provenance or {}),
+            "series_id": manifest.series_id,
+            "episode_id": manifest.episode_id,
+            "brief_version": manifest.brief_version,
+            "preview": preview,
+        }
+        renderer_info = renderer.info()
         with clock.stage("master"):
             remux_master(
                 partial / HLS_DIR / rungs[0].name,
                 partial / "episode.mp4",
                 cwd=partial,
-                metadata={
-                    "title": f"{manifest.series_id} {manifest.episode_id} "
-                    f"v{manifest.brief_version}",
-                    **SYNTHETIC_TAGS,
+                metadata={"title": title, **SYNTHETIC_TAGS},
+            )
+            credentials = content_credentials(
+                signer,
+                partial / "episode.mp4",
+                title=title,
+                renderer=renderer.name,
+                facts={
+                    **identity,
+                    "renderer": {"name": renderer.name, "model_id": renderer_info.get("model_id")},
+                    "provenance": "provenance.json",
                 },
             )
-            if signer is None:
-                credentials: dict[str, Any] = {
-                    "signed": False,
-                    "why": "WRITERS_ROOM_C2PA_CERT and WRITERS_ROOM_C2PA_KEY are not set",
-                }
-            else:
-                credentials = signer.sign(
-                    partial / "episode.mp4",
-                    episode_manifest(
-                        title=f"{manifest.series_id} {manifest.episode_id} "
-                        f"v{manifest.brief_version}",
-                        renderer=renderer.name,
-                        version=__version__,
-                        facts={
-                            "render_id": out_dir.name,
-                            **dict(provenance or {}),
-                            "series_id": manifest.series_id,
-                            "episode_id": manifest.episode_id,
-                            "brief_version": manifest.brief_version,
-                            "preview": preview,
-                            "renderer": {
-                                "name": renderer.name,
-                                "model_id": renderer.info().get("model_id"),
-                            },
-                            "provenance": "provenance.json",
-                        },
-                    ),
-                )
         _emit(progress, "master", 1, 1)
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(partial / HLS_DIR / CHUNK_DIR, ignore_errors=True)
@@ -586,14 +575,9 @@ def render_manifest(
                 "schema": 1,
                 "synthetic": True,
                 "synthetic_label": "AI-generated",
-                "render_id": out_dir.name,
-                **dict(provenance or {}),
-                "series_id": manifest.series_id,
-                "episode_id": manifest.episode_id,
-                "brief_version": manifest.brief_version,
-                "preview": preview,
+                **identity,
                 "created_at": datetime.now(UTC).isoformat(),
-                "renderer": renderer.info(),
+                "renderer": renderer_info,
                 "fonts": fonts.describe(),
                 "content_credentials": credentials,
                 "libraries": library_versions(),

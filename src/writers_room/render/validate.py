@@ -151,24 +151,25 @@ def check_manifest(manifest: ShotManifest) -> None:
 
 
 def _drawn_text(
-    manifest: ShotManifest, *, storyboard: bool, headline: str | None
-) -> list[tuple[int | None, str, str]]:
-    """Every (shot index, field, text) the render draws with fonts."""
-    drawn: list[tuple[int | None, str, str]] = []
+    manifest: ShotManifest, fonts: FontStack, storyboard: FontStack | None, headline: str | None
+) -> list[tuple[int | None, str, str, FontStack]]:
+    """Every (shot index, field, text, fonts that draw it) the render draws."""
+    drawn: list[tuple[int | None, str, str, FontStack]] = []
     if headline:
-        drawn.append((None, "headline", headline))
+        drawn.append((None, "headline", headline, fonts))
     for index, shot in enumerate(manifest.shots):
-        drawn.append((index, "caption", shot.caption))
+        drawn.append((index, "caption", shot.caption, fonts))
         if not headline and not shot.caption.strip():
-            drawn.append((index, "action", shot.action))  # the thumbnail's headline
-        if storyboard:
+            drawn.append((index, "action", shot.action, fonts))  # the thumbnail's headline
+        if storyboard is not None:
             drawn += [
-                (index, "action", shot.action or shot.keyframe_prompt),
-                (index, "camera", shot.camera.upper()),
-                (index, "framing", shot.framing.upper()),
-                (index, "mood", shot.mood.upper()),
-                (index, "dialogue", shot.dialogue),
-                (index, "characters", " ".join(shot.characters)),
+                (index, "action", shot.action or shot.keyframe_prompt, storyboard),
+                (index, "camera", shot.camera.upper(), storyboard),
+                (index, "framing", shot.framing.upper(), storyboard),
+                (index, "mood", shot.mood.upper(), storyboard),
+                (index, "dialogue", shot.dialogue, storyboard),
+                (index, "characters", " ".join(shot.characters), storyboard),
+                (index, "caption", shot.caption, storyboard),
             ]
     return drawn
 
@@ -189,10 +190,7 @@ def check_fonts(
     Raises:
         InputError: naming the shot, the field and the characters, and how to add a font.
     """
-    for index, name, text in _drawn_text(
-        manifest, storyboard=storyboard is not None, headline=headline
-    ):
-        stack = fonts if name in {"caption", "headline"} or storyboard is None else storyboard
+    for index, name, text, stack in _drawn_text(manifest, fonts, storyboard, headline):
         missing = stack.missing(text)
         if not missing:
             continue
