@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from writers_room.brief.manifest import ShotManifest
 from writers_room.config import Settings
-from writers_room.render.manifest import ShotManifest
 from writers_room.render.pipeline import render_manifest
 
 SHOTS = 12

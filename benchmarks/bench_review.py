@@ -283,9 +283,9 @@ def _write_comments(path: Path, comments: int, days: int, seed: int) -> None:
 
 def build(home: Path, *, events: int, comments: int, days: int, seed: int = 11) -> Settings:
     """Build (or reuse) the benchmark room in ``home``; returns its settings."""
-    from writers_room.memory.comments import ingest_comments
-    from writers_room.memory.events import ingest_events
-    from writers_room.memory.series import add_series_file
+    from writers_room.ingest.comments import ingest_comments
+    from writers_room.ingest.events import ingest_events
+    from writers_room.ingest.series import add_series_file
 
     settings = Settings(home=home / "room", database_url=None, chroma_url=None, pii_key="bench")
     params = {"events": events, "comments": comments, "days": days, "seed": seed, "v": 1}
@@ -333,7 +333,7 @@ def run(
         Parquet events), plus what the review saw.
     """
     settings = build(home, events=events, comments=comments, days=days)
-    from writers_room.agents.analyst import analyse
+    from writers_room.analyst.window import analyse
 
     t = time.perf_counter()
     report = analyse(settings, SERIES_ID, write=False)

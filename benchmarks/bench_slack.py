@@ -91,7 +91,7 @@ class _FakeSlack:
 
 
 def _sample(work: Path, scale: float) -> Any:
-    from writers_room.memory.sample import generate
+    from writers_room.sample.simulator import generate
 
     out = work / f"sample-{scale:g}"
     marker = out / ".done"
@@ -139,10 +139,10 @@ def _click_body(proposal_id: str, content_hash: str, approve: bool) -> str:
 
 
 def _pending(settings: Settings, round_no: int, count: int) -> list[tuple[str, str]]:
-    from writers_room.agents.proposals import BriefChangeProposal, FieldChange
+    from writers_room.brief.proposals import BriefChangeProposal, FieldChange
     from writers_room.guardrails.approval import store_pending
-    from writers_room.memory.db import session_scope
-    from writers_room.memory.series import current_brief
+    from writers_room.ingest.series import current_brief
+    from writers_room.store.db import session_scope
 
     out = []
     with session_scope(settings) as session:
@@ -213,8 +213,8 @@ def bench_acks(work: Path, *, clicks: int, rounds: int) -> dict[str, Any]:
     """p50/p99/max ack latency (ms) of ``clicks`` simultaneous clicks, ``rounds`` times."""
     from writers_room.bots.serve import make_server
     from writers_room.bots.slack.app import build_app
-    from writers_room.memory.db import dispose_engines
-    from writers_room.memory.series import add_series_file
+    from writers_room.ingest.series import add_series_file
+    from writers_room.store.db import dispose_engines
 
     sample = _sample(work, 0.02)
     home = work / "clicks-home"
@@ -297,12 +297,12 @@ def _comments_file(sample: Path, target: int, out: Path) -> Path:
 
 def build_chat_room(work: Path, comments: int) -> Settings:
     """The sample series with ``comments`` comments indexed and a saved report (cached)."""
-    from writers_room.agents.analyst import analyse
-    from writers_room.memory.comments import ingest_comments
-    from writers_room.memory.events import ingest_events
-    from writers_room.memory.index import CommentIndex
-    from writers_room.memory.metrics import ingest_metrics
-    from writers_room.memory.series import add_series_file
+    from writers_room.analyst.window import analyse
+    from writers_room.index.chroma import CommentIndex
+    from writers_room.ingest.comments import ingest_comments
+    from writers_room.ingest.events import ingest_events
+    from writers_room.ingest.metrics import ingest_metrics
+    from writers_room.ingest.series import add_series_file
 
     sample = _sample(work, 1.0)
     home = work / f"chat-home-{comments}"
@@ -329,7 +329,7 @@ def build_chat_room(work: Path, comments: int) -> Settings:
 def bench_chat(work: Path, *, comments: int, questions: int) -> dict[str, Any]:
     """p50/p95 latency (ms) of 'why did episode N drop?' with ``comments`` indexed."""
     from writers_room.graphs.chat.run import ChatRoom, chat_thread_id
-    from writers_room.memory.index import CommentIndex
+    from writers_room.index.chroma import CommentIndex
 
     settings = build_chat_room(work, comments)
     indexed = CommentIndex(settings).count()

@@ -42,8 +42,8 @@ def ingest_once(
     work: Path, series: Path, comments: Path, *, device: str, shards: int, profile: bool
 ) -> dict[str, Any]:
     from writers_room.config import Settings
-    from writers_room.memory.comments import ingest_comments
-    from writers_room.memory.series import add_series_file
+    from writers_room.ingest.comments import ingest_comments
+    from writers_room.ingest.series import add_series_file
 
     home = work / f"home-{shards}-{uuid.uuid4().hex[:6]}"
     settings = Settings(home=home, pii_key="bench", device=device, index_shards=shards)

@@ -231,7 +231,7 @@ def _sync(device: str) -> None:
 
 def manifest(shots: int, shot_s: float, fps: int) -> Any:
     """The benchmark episode (same shape as benchmarks/bench_render.py)."""
-    from writers_room.render.manifest import ShotManifest
+    from writers_room.brief.manifest import ShotManifest
 
     cameras = ("slow push-in", "pull back", "pan left", "static", "tilt up", "pan right")
     moods = ("tense", "calm", "romantic", "mysterious", "shock", "hopeful")
@@ -524,7 +524,7 @@ def embed_throughput(path: Path, device: str, batch: int, repeats: int) -> dict[
 
     import torch
 
-    from writers_room.memory.embedding import Embedder
+    from writers_room.index.embedding import Embedder
 
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as src:

@@ -32,7 +32,7 @@ EVENTS_SCALE = float(os.environ.get("BENCH_EVENTS_SCALE", "30"))
 
 def _bundle(work: Path, scale: float) -> Any:
     """The sample bundle at ``scale``, generated once and reused (the generator is seeded)."""
-    from writers_room.memory.sample import generate
+    from writers_room.sample.simulator import generate
 
     out = work / f"bundle-{scale:g}"
     saved = out / ".bundle.pickle"
@@ -46,8 +46,8 @@ def _bundle(work: Path, scale: float) -> Any:
 
 def _fresh_room(work: Path, bundle: Any) -> Any:
     from writers_room.config import Settings
-    from writers_room.memory.db import dispose_engines
-    from writers_room.memory.series import add_series_file
+    from writers_room.ingest.series import add_series_file
+    from writers_room.store.db import dispose_engines
 
     # A new folder per run: clients (SQLite engine, Chroma) are cached per path, and a
     # folder deleted under a live client would turn it read-only.
@@ -74,7 +74,7 @@ class _Comments:
 
 def _comments_setup(work: Path) -> _Comments:
     from writers_room.config import Settings
-    from writers_room.memory.embedding import get_embedder
+    from writers_room.index.embedding import get_embedder
 
     state = _Comments(work)
     get_embedder(Settings(home=work / "home"))  # model load is not part of the timing
@@ -82,7 +82,7 @@ def _comments_setup(work: Path) -> _Comments:
 
 
 def _comments_run(state: _Comments, work: Path) -> dict[str, Any]:
-    from writers_room.memory.comments import ingest_comments
+    from writers_room.ingest.comments import ingest_comments
 
     settings = _fresh_room(work, state.bundle)
     result = ingest_comments(settings, state.bundle.comments)
@@ -142,7 +142,7 @@ class _Events:
 
 
 def _events_run(state: _Events, work: Path) -> dict[str, Any]:
-    from writers_room.memory.events import ingest_events
+    from writers_room.ingest.events import ingest_events
 
     settings = _fresh_room(work, state.bundle)
     result = ingest_events(settings, state.bundle.events)
@@ -201,7 +201,7 @@ scenario(
 
 def _chroma_setup(work: Path) -> Any:
     from writers_room.config import Settings
-    from writers_room.memory.embedding import get_embedder
+    from writers_room.index.embedding import get_embedder
 
     bundle = _bundle(work.parent / "comments_ingest", COMMENTS_SCALE)
     # The comments' own vectors (HNSW inserts clustered real vectors faster than noise).
@@ -215,7 +215,7 @@ def _chroma_run(state: Any, work: Path) -> dict[str, Any]:
     from datetime import UTC, datetime
     from types import SimpleNamespace
 
-    from writers_room.memory.index import CommentIndex
+    from writers_room.index.chroma import CommentIndex
 
     settings = _fresh_room(work, state["bundle"])
     index = CommentIndex(settings)
@@ -272,8 +272,8 @@ class _BigComments:
 
 def _big_comments_run(state: _BigComments, work: Path) -> dict[str, Any]:
     from writers_room.config import Settings
-    from writers_room.memory.comments import ingest_comments
-    from writers_room.memory.series import add_series_file
+    from writers_room.ingest.comments import ingest_comments
+    from writers_room.ingest.series import add_series_file
 
     home = work / f"home-{uuid.uuid4().hex[:8]}"
     settings = Settings(home=home, pii_key="bench")
@@ -357,7 +357,7 @@ def _review_setup(work: Path) -> Any:
 
 
 def _review_run(state: Any, _work: Path) -> dict[str, Any]:
-    from writers_room.agents.analyst import analyse
+    from writers_room.analyst.window import analyse
 
     settings, series_id = state
     report = analyse(settings, series_id, write=False)
@@ -380,7 +380,7 @@ def _review_graph_run(state: Any, work: Path) -> dict[str, Any]:
     import shutil as _shutil
     import time as _time
 
-    from writers_room.memory.db import dispose_engines
+    from writers_room.store.db import dispose_engines
 
     settings, series_id = state
     # A fresh copy of the room per run (a window is reviewed exactly once per room); the
@@ -460,15 +460,15 @@ scenario(
 
 
 def _graph_setup(work: Path) -> Any:
-    from writers_room.memory.events import ingest_events
-    from writers_room.memory.metrics import ingest_metrics
+    from writers_room.ingest.events import ingest_events
+    from writers_room.ingest.metrics import ingest_metrics
 
     bundle = _bundle(work, 1.0)
     template = work / "template"
     if not (template / "room.db").exists():
         from writers_room.config import Settings
-        from writers_room.memory.db import dispose_engines
-        from writers_room.memory.series import add_series_file
+        from writers_room.ingest.series import add_series_file
+        from writers_room.store.db import dispose_engines
 
         shutil.rmtree(template, ignore_errors=True)
         settings = Settings(home=template, pii_key="bench")
@@ -501,7 +501,7 @@ def _review_to_gate(settings: Any, series: str) -> _GateReview:
     from writers_room.graphs._checkpoint import checkpointer
     from writers_room.graphs.window_review.graph import builder
     from writers_room.graphs.window_review.state import ReviewContext
-    from writers_room.memory.runs import claim_run, last_closed_window_end, set_run_status
+    from writers_room.store.runs import claim_run, last_closed_window_end, set_run_status
 
     end = last_closed_window_end(settings, series)
     assert end is not None
@@ -539,7 +539,7 @@ def _graph_run(template: Path, work: Path) -> dict[str, Any]:
 
     from writers_room.config import Settings
     from writers_room.graphs.window_review.run import decide_and_resume
-    from writers_room.memory.db import dispose_engines
+    from writers_room.store.db import dispose_engines
 
     dispose_engines()
     for old in work.glob("room-*"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from writers_room.config import Settings
-from writers_room.memory.db import dispose_engines
+from writers_room.store.db import dispose_engines
 
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _pg_state: dict[str, bool] = {}

@@ -137,7 +137,7 @@ def series_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Register a series bundle (idempotent)."""
-    from writers_room.memory.series import add_series_file
+    from writers_room.ingest.series import add_series_file
 
     result = add_series_file(settings(), file)
     if as_json:
@@ -158,7 +158,7 @@ def series_add(
 @series_app.command("list")
 def series_list(as_json: JsonOpt = False) -> None:
     """List registered series."""
-    from writers_room.memory.status import room_status
+    from writers_room.store.status import room_status
 
     rows = room_status(settings())
     if as_json:
@@ -192,7 +192,7 @@ def ingest_events(
 
 
 def _ingest_events(s: Settings, file: Path, *, show: bool) -> Any:
-    from writers_room.memory.events import ingest_events as run
+    from writers_room.ingest.events import ingest_events as run
 
     with _progress(show) as bar:
         task = bar.add_task(f"events {file.name}", total=None) if bar else None
@@ -221,7 +221,7 @@ def ingest_metrics(
 
 
 def _ingest_metrics(s: Settings, file: Path, *, show: bool) -> Any:
-    from writers_room.memory.metrics import ingest_metrics as run
+    from writers_room.ingest.metrics import ingest_metrics as run
 
     with _progress(show) as bar:
         task = bar.add_task(f"metrics {file.name}", total=None) if bar else None
@@ -250,7 +250,7 @@ def ingest_comments(
 
 
 def _ingest_comments(s: Settings, file: Path, *, show: bool) -> Any:
-    from writers_room.memory.comments import ingest_comments as run
+    from writers_room.ingest.comments import ingest_comments as run
 
     with _progress(show) as bar:
         return run(s, file, progress=_stage_reporter(bar, f"comments {file.name}"))
@@ -262,7 +262,7 @@ def _ingest_comments(s: Settings, file: Path, *, show: bool) -> Any:
 @index_app.command("rebuild")
 def index_rebuild(as_json: JsonOpt = False) -> None:
     """Recreate the comment index from the SQL comments."""
-    from writers_room.memory.index import rebuild_index
+    from writers_room.index.chroma import rebuild_index
 
     with _progress(_interactive(as_json)) as bar:
         report = _stage_reporter(bar, "index")
@@ -288,7 +288,7 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """Counts per series: episodes, variants, events, windows, comments, proposals, renders."""
-    from writers_room.memory.status import room_status
+    from writers_room.store.status import room_status
 
     rows = room_status(settings(), series)
     if as_json:
@@ -333,7 +333,7 @@ def sample(
 
 
 def _generate_sample(out_dir: Path, *, scale: float, seed: int, show: bool) -> Any:
-    from writers_room.memory.sample import generate
+    from writers_room.sample.simulator import generate
 
     if scale <= 0:
         raise typer.BadParameter(f"--scale must be > 0, got {scale}")
@@ -356,8 +356,8 @@ def demo(
     ``--yes-as NAME``) → apply → render and package; prints where everything is.
     """
     from writers_room.graphs.window_review.run import start_review
-    from writers_room.memory.series import add_series_file
-    from writers_room.memory.status import episode_summaries
+    from writers_room.ingest.series import add_series_file
+    from writers_room.store.status import episode_summaries
 
     s = settings()
     show = _interactive(as_json)
@@ -441,7 +441,7 @@ def _print_summary(series_id: str, rows: list[Any]) -> None:
 
 
 def _print_review_brief(s: Settings, review: Any) -> None:
-    from writers_room.memory.proposals import get_proposal
+    from writers_room.store.proposals import get_proposal
 
     report = review.report
     out.print(
@@ -474,7 +474,7 @@ def _demo_decide(
 ) -> list[Any]:
     """Approve the first pending proposal (non-interactive), or ask about each one."""
     from writers_room.graphs.window_review.run import decide_and_resume
-    from writers_room.memory.proposals import get_proposal
+    from writers_room.store.proposals import get_proposal
 
     pending = [pid for review in reviews.values() for pid in review.pending]
     if not pending:
@@ -558,10 +558,10 @@ def review(
     as_json: JsonOpt = False,
 ) -> None:
     """Review the last closed 24h window: report, proposals, then stop at the approval gate."""
-    from writers_room.agents.analyst import render_report_text
-    from writers_room.agents.report import AnalystReport
+    from writers_room.analyst.window import render_report_text
+    from writers_room.brief.report import AnalystReport
     from writers_room.graphs.window_review.run import start_review
-    from writers_room.memory.proposals import get_proposal
+    from writers_room.store.proposals import get_proposal
 
     s = settings()
     outcome = start_review(s, series, window_end=_parse_time(window_end, "--window-end"))
@@ -599,7 +599,7 @@ def proposals(
     as_json: JsonOpt = False,
 ) -> None:
     """List proposals."""
-    from writers_room.memory.proposals import list_proposals
+    from writers_room.store.proposals import list_proposals
 
     rows = list_proposals(settings(), status=status_, series_id=series)
     if as_json:
@@ -609,7 +609,7 @@ def proposals(
 
 
 def _run_renders(s: Settings, render_ids: list[str], *, show: bool) -> list[Any]:
-    from writers_room.tools.render import get_render_job, run_render
+    from writers_room.jobs.render import get_render_job, run_render
 
     jobs = []
     for render_id in render_ids:
@@ -622,7 +622,7 @@ def _run_renders(s: Settings, render_ids: list[str], *, show: bool) -> list[Any]
 
 
 def _decision_report(s: Settings, result: Any, jobs: list[Any], as_json: bool) -> None:
-    from writers_room.memory.proposals import get_proposal
+    from writers_room.store.proposals import get_proposal
 
     if as_json:
         _emit_json(
@@ -711,9 +711,9 @@ def render(
     as_json: JsonOpt = False,
 ) -> None:
     """Render the episode's current (approved) brief version."""
-    from writers_room.memory.db import session_scope
-    from writers_room.memory.series import current_brief
-    from writers_room.tools.render import queue_render
+    from writers_room.ingest.series import current_brief
+    from writers_room.jobs.render import queue_render
+    from writers_room.store.db import session_scope
 
     s = settings()
     with session_scope(s) as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from writers_room.config import Settings
-from writers_room.memory.sample import SampleBundle
+from writers_room.sample.simulator import SampleBundle
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ import pytest
 from analyst_helpers import SampleRoom
 
 from writers_room.config import Settings
-from writers_room.memory.comments import ingest_comments
-from writers_room.memory.db import dispose_engines
-from writers_room.memory.events import ingest_events
-from writers_room.memory.metrics import ingest_metrics
-from writers_room.memory.sample import generate
-from writers_room.memory.series import add_series_file
+from writers_room.ingest.comments import ingest_comments
+from writers_room.ingest.events import ingest_events
+from writers_room.ingest.metrics import ingest_metrics
+from writers_room.ingest.series import add_series_file
+from writers_room.sample.simulator import generate
+from writers_room.store.db import dispose_engines
 
 GOLD_SHOTS = """
     shots:

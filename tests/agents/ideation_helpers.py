@@ -13,10 +13,9 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import Field
 
-from writers_room.agents.brand_guard import GuardContext, RejectedIdea
-from writers_room.agents.context import CommentSnippet, IdeationContext, SeriesInfo, guard_context
-from writers_room.agents.proposals import BriefChangeProposal, Evidence, FieldChange
-from writers_room.agents.report import (
+from writers_room.brief.bundle import Brand, Character, Constraints
+from writers_room.brief.proposals import BriefChangeProposal, Evidence, FieldChange
+from writers_room.brief.report import (
     AudienceVoice,
     Cliff,
     Components,
@@ -26,7 +25,8 @@ from writers_room.agents.report import (
     Quote,
     Theme,
 )
-from writers_room.memory.bundle import Brand, Character, Constraints
+from writers_room.guardrails.brand_guard import GuardContext, RejectedIdea
+from writers_room.writer.context import CommentSnippet, IdeationContext, SeriesInfo, guard_context
 
 EPISODE = "ep03"
 
@@ -277,7 +277,7 @@ def proposal(**overrides: Any) -> BriefChangeProposal:
 
 def change(path: str, after: Any, ctx: IdeationContext | None = None) -> FieldChange:
     """A change whose ``before`` is read from the context's brief/manifest."""
-    from writers_room.agents._paths import value_at
+    from writers_room.brief.paths import value_at
 
     ctx = ctx or context()
     exists, before = value_at(ctx.brief, ctx.manifest, path)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from writers_room.agents.analyst import analyse, render_report_text, report_dir, report_json
+from writers_room.analyst.window import analyse, render_report_text, report_dir, report_json
 from writers_room.config import Settings
 from writers_room.errors import InputError
 
@@ -163,7 +163,7 @@ def test_segments_need_raw_events_and_valid_keys(gold_room: Settings) -> None:
 
 def test_window_hour_moves_the_boundaries(settings: Settings, gold_series: Path) -> None:
     shifted = settings.model_copy(update={"window_hour": 6})
-    from writers_room.memory.series import add_series_file
+    from writers_room.ingest.series import add_series_file
 
     add_series_file(shifted, gold_series)
     with pytest.raises(InputError, match="06:00 UTC"):
@@ -171,7 +171,7 @@ def test_window_hour_moves_the_boundaries(settings: Settings, gold_series: Path)
 
 
 def test_no_closed_window_yet(settings: Settings, gold_series: Path) -> None:
-    from writers_room.memory.series import add_series_file
+    from writers_room.ingest.series import add_series_file
 
     add_series_file(settings, gold_series)
     with pytest.raises(InputError, match="no closed 24-hour metric window"):
@@ -203,7 +203,7 @@ def test_analyse_has_no_side_effects_but_its_report_files(gold_room: Settings) -
 
 
 def test_comment_intelligence_on_each_backend(gold_room: Settings, tmp_path: Path) -> None:
-    from writers_room.memory.comments import ingest_comments
+    from writers_room.ingest.comments import ingest_comments
 
     lines = []
     spam = "FREE COINS for every episode at https://spam.example/x?t=1 today!!"

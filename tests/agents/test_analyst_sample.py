@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from analyst_helpers import SampleRoom
 
-from writers_room.agents.analyst import analyse, report_dir
-from writers_room.agents.report import AnalystReport
+from writers_room.analyst.window import analyse, report_dir
+from writers_room.brief.report import AnalystReport
 
 SERIES = ("harbor-hearts", "neon-heist")
 

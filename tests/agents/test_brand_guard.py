@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from ideation_helpers import BRIEF, INJECTIONS, change, context, guard, proposal, series
 
-from writers_room.agents.brand_guard import CHECKS, RejectedIdea, check, check_all
-from writers_room.agents.proposals import Evidence, FieldChange
+from writers_room.brief.bundle import Brand, Constraints
+from writers_room.brief.proposals import Evidence, FieldChange
 from writers_room.config import Settings
+from writers_room.guardrails.brand_guard import CHECKS, RejectedIdea, check, check_all
 from writers_room.guardrails.fencing import (
     fence,
     injection_markers,
@@ -18,7 +19,6 @@ from writers_room.guardrails.fencing import (
     looks_like_injection,
     new_canary,
 )
-from writers_room.memory.bundle import Brand, Constraints
 
 
 def hook(text: str) -> FieldChange:
@@ -234,7 +234,7 @@ REJECTED = RejectedIdea(
 
 
 def test_a_near_duplicate_of_a_rejected_idea_fails_by_embedding() -> None:
-    from writers_room.memory.embedding import get_embedder
+    from writers_room.index.embedding import get_embedder
 
     embedder = get_embedder(Settings(device="cpu"))
     ctx = guard(rejected=[REJECTED], embed=embedder.encode)

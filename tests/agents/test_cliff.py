@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from writers_room.agents._cliff import (
+from writers_room.analyst.cliff import (
     find_cliff,
     losses,
     shot_at,
@@ -12,7 +12,7 @@ from writers_room.agents._cliff import (
     steepest_excess,
     typical_losses,
 )
-from writers_room.render.manifest import ShotManifest
+from writers_room.brief.manifest import ShotManifest
 
 
 def linear(start: float, per_s: float, seconds: int) -> list[float]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from writers_room.agents import _comments as cm
-from writers_room.agents import _themes as th
+from writers_room.analyst import comments as cm
+from writers_room.analyst import themes as th
 
 DIM = 384
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from writers_room.agents import _diagnosis as dx
-from writers_room.agents import _scorecard as sc
-from writers_room.agents._cliff import CliffPoint
-from writers_room.agents.report import Metrics
+from writers_room.analyst import diagnosis as dx
+from writers_room.analyst import scorecard as sc
+from writers_room.analyst.cliff import CliffPoint
+from writers_room.brief.report import Metrics
 
 TARGETS = dict(sc.BENCHMARKS) | {
     "ctr": 0.05,

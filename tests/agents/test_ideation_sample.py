@@ -6,11 +6,11 @@ import pytest
 from analyst_helpers import SampleRoom
 from sqlmodel import col, select
 
-from writers_room.agents import brand_guard
-from writers_room.agents.analyst import analyse
-from writers_room.agents.ideator import OfflineWriter, build_contexts
-from writers_room.memory.db import session_scope
-from writers_room.memory.models import Comment
+from writers_room.analyst.window import analyse
+from writers_room.guardrails import brand_guard
+from writers_room.store.db import session_scope
+from writers_room.store.models import Comment
+from writers_room.writer.ideator import OfflineWriter, build_contexts
 
 pytestmark = pytest.mark.slow
 

@@ -19,17 +19,17 @@ from ideation_helpers import (
 )
 from sqlmodel import select
 
-from writers_room.agents import brand_guard
-from writers_room.agents.context import CommentSnippet, IdeationContext, build_contexts
-from writers_room.agents.ideator import Ideator, LLMIdeator, OfflineWriter, get_ideator
-from writers_room.agents.proposals import BriefChangeProposal, apply_changes
-from writers_room.agents.report import AnalystReport, CommentScope, Finding, Flag
+from writers_room.brief.bundle import Constraints
+from writers_room.brief.proposals import BriefChangeProposal, apply_changes
+from writers_room.brief.report import AnalystReport, CommentScope, Finding, Flag
 from writers_room.config import Settings
 from writers_room.errors import InputError
-from writers_room.memory.bundle import Constraints
-from writers_room.memory.db import session_scope
-from writers_room.memory.models import Comment, Decision, Note, Proposal
-from writers_room.memory.series import add_series_file
+from writers_room.guardrails import brand_guard
+from writers_room.ingest.series import add_series_file
+from writers_room.store.db import session_scope
+from writers_room.store.models import Comment, Decision, Note, Proposal
+from writers_room.writer.context import CommentSnippet, IdeationContext, build_contexts
+from writers_room.writer.ideator import Ideator, LLMIdeator, OfflineWriter, get_ideator
 
 ALL_KINDS = ["hook_failure", "hook_packaging", "pacing", "low_participation", "resonance"]
 KIND_OF = {

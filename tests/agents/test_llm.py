@@ -32,19 +32,19 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from sqlmodel import select
 
-from writers_room.agents import brand_guard
-from writers_room.agents.context import CommentSnippet
-from writers_room.agents.ideator import LLMIdeator, ProposalDrafts, get_ideator
-from writers_room.agents.llm import (
+from writers_room.config import Settings
+from writers_room.guardrails import brand_guard
+from writers_room.store.db import session_scope
+from writers_room.store.models import AuditLog, Decision, Proposal
+from writers_room.writer.context import CommentSnippet
+from writers_room.writer.ideator import LLMIdeator, ProposalDrafts, get_ideator
+from writers_room.writer.llm import (
     LLMOutputError,
     LLMUsage,
     chat_model,
     estimate_cost,
     structured_call,
 )
-from writers_room.config import Settings
-from writers_room.memory.db import session_scope
-from writers_room.memory.models import AuditLog, Decision, Proposal
 
 PII_COMMENT = CommentSnippet(
     comment_id="c9",
@@ -352,7 +352,7 @@ def test_an_obedient_model_cannot_get_anything_approved(sqlite_settings: Setting
         for i, text in enumerate(INJECTIONS)
     ]
     ctx = context(["hook_failure"], comments=[*hostile, *COMMENTS])
-    from writers_room.agents.llm import audit_recorder
+    from writers_room.writer.llm import audit_recorder
 
     ideator = LLMIdeator(model, recorder=audit_recorder(sqlite_settings))
     proposals = ideator.propose(ctx)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from writers_room.agents import _scorecard as sc
-from writers_room.agents._metrics import Totals, WindowRow, metrics_of, mix_curves, totals
-from writers_room.agents.report import Components, Metrics
+from writers_room.analyst import scorecard as sc
+from writers_room.analyst.metrics import Totals, WindowRow, metrics_of, mix_curves, totals
+from writers_room.brief.report import Components, Metrics
 
 
 def metrics(**overrides: float) -> Metrics:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from writers_room.agents import _variants as vr
+from writers_room.analyst import variants as vr
 
 
 def log_beta(a: float, b: float) -> float:

@@ -15,14 +15,14 @@ from typing import Any
 
 from slack_payloads import CHANNEL, SECRET, TOKEN
 
-from writers_room.agents.proposals import BriefChangeProposal, Evidence, FieldChange
-from writers_room.agents.report import Finding
+from writers_room.brief.proposals import BriefChangeProposal, Evidence, FieldChange
+from writers_room.brief.report import Finding
 from writers_room.config import Settings
 from writers_room.guardrails.approval import store_pending
-from writers_room.memory.db import session_scope
-from writers_room.memory.metrics import ingest_metrics
-from writers_room.memory.proposals import get_proposal
-from writers_room.memory.series import add_series_file
+from writers_room.ingest.metrics import ingest_metrics
+from writers_room.ingest.series import add_series_file
+from writers_room.store.db import session_scope
+from writers_room.store.proposals import get_proposal
 
 APPROVER = "U0SHOW"  # in the tiny series' own approver list
 SHOWRUNNER = "U0RUNNER"
@@ -125,7 +125,7 @@ def build_room(settings: Settings, series_yaml: Path, workdir: Path) -> Settings
 
 def analyst_with_finding(settings: Settings, series_id: str, *, window_end: datetime) -> Any:
     """The real analyst, plus a hook finding on ep1 so the review always ideates for it."""
-    from writers_room.agents.analyst import analyse
+    from writers_room.analyst.window import analyse
 
     report = analyse(settings, series_id, window_end=window_end)
     for episode in report.episodes:

@@ -25,8 +25,8 @@ from writers_room.bots.scheduler import WindowScheduler
 from writers_room.bots.slack.actions import APPROVE_PROPOSAL
 from writers_room.bots.slack.poster import ReviewPoster
 from writers_room.config import Settings
-from writers_room.memory.db import session_scope
-from writers_room.memory.models import AuditLog, Decision, Proposal, RenderJob, WindowRun
+from writers_room.store.db import session_scope
+from writers_room.store.models import AuditLog, Decision, Proposal, RenderJob, WindowRun
 
 WORKER = Path(__file__).with_name("slack_serve_worker.py")
 
@@ -225,7 +225,7 @@ def test_queued_renders_run_and_report_in_the_proposal_thread(
     from slack_sdk import WebClient
 
     from writers_room.graphs.window_review.run import decide_and_resume
-    from writers_room.tools.render import get_render_job
+    from writers_room.jobs.render import get_render_job
 
     client = WebClient(token=room.slack_bot_token, base_url=room.slack_api_url)
     poster = ReviewPoster(room, client)

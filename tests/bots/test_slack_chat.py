@@ -24,8 +24,8 @@ from writers_room.bots.slack.app import RoomApp, build_app
 from writers_room.config import Settings
 from writers_room.graphs.chat.router import Route, Router
 from writers_room.graphs.chat.run import ChatRoom
-from writers_room.memory.db import session_scope
-from writers_room.memory.models import Decision, Note, WindowRun
+from writers_room.store.db import session_scope
+from writers_room.store.models import Decision, Note, WindowRun
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def sqlite_room(room: Settings) -> Settings:
 
 @pytest.fixture
 def analysed(sqlite_room: Settings) -> Settings:
-    from writers_room.agents.analyst import analyse
+    from writers_room.analyst.window import analyse
 
     analyse(sqlite_room, "tiny", write=True)
     return sqlite_room

@@ -33,8 +33,8 @@ from writers_room.bots.slack.actions import (
 )
 from writers_room.bots.slack.app import RoomApp, build_app
 from writers_room.config import Settings
-from writers_room.memory.db import session_scope
-from writers_room.memory.models import (
+from writers_room.store.db import session_scope
+from writers_room.store.models import (
     BlindIteration,
     BriefVersion,
     Decision,
@@ -42,7 +42,7 @@ from writers_room.memory.models import (
     Proposal,
     RenderJob,
 )
-from writers_room.memory.proposals import get_proposal
+from writers_room.store.proposals import get_proposal
 
 
 def decisions(settings: Settings) -> list[Decision]:

@@ -24,8 +24,8 @@ from sqlmodel import select
 from writers_room.bots.serve import make_server
 from writers_room.bots.slack.app import RoomApp, build_app
 from writers_room.config import Settings
-from writers_room.memory.db import session_scope
-from writers_room.memory.models import AuditLog
+from writers_room.store.db import session_scope
+from writers_room.store.models import AuditLog
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from writers_room.config import Settings
 from writers_room.graphs.chat.router import Router
 from writers_room.graphs.chat.run import ChatRoom
-from writers_room.memory.db import dispose_engines
+from writers_room.store.db import dispose_engines
 
 SCALE = 0.03
 
@@ -17,12 +17,12 @@ SCALE = 0.03
 @pytest.fixture(scope="module")
 def sample_room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Sample series ingested (SQLite) with a saved report per series."""
-    from writers_room.agents.analyst import analyse
-    from writers_room.memory.comments import ingest_comments
-    from writers_room.memory.events import ingest_events
-    from writers_room.memory.metrics import ingest_metrics
-    from writers_room.memory.sample import generate
-    from writers_room.memory.series import add_series_file
+    from writers_room.analyst.window import analyse
+    from writers_room.ingest.comments import ingest_comments
+    from writers_room.ingest.events import ingest_events
+    from writers_room.ingest.metrics import ingest_metrics
+    from writers_room.ingest.series import add_series_file
+    from writers_room.sample.simulator import generate
 
     root = tmp_path_factory.mktemp("chat-room")
     settings = Settings(home=root / "home", pii_key="test-key")

@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlmodel import select
 
-from writers_room.agents.proposals import BriefChangeProposal, FieldChange
+from writers_room.brief.proposals import BriefChangeProposal, FieldChange
 from writers_room.config import Settings
-from writers_room.graphs.chat import _answers as ans
+from writers_room.graphs.chat import answers as ans
 from writers_room.graphs.chat.run import ChatRoom, chat_thread_id
 from writers_room.guardrails.approval import store_pending
-from writers_room.memory.db import session_scope
-from writers_room.memory.models import BlindIteration, Decision, Note, Proposal, RenderJob
-from writers_room.memory.series import current_brief
+from writers_room.ingest.series import current_brief
+from writers_room.store.db import session_scope
+from writers_room.store.models import BlindIteration, Decision, Note, Proposal, RenderJob
 
 APPROVER = "U0SHOWRUN1"  # the sample series' approver
 

@@ -177,10 +177,10 @@ def test_index_rebuild_reports_its_shards(tmp_path: Path) -> None:
 def test_approve_says_when_the_render_is_refused(
     tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from writers_room.agents.proposals import BriefChangeProposal, Evidence, FieldChange
+    from writers_room.brief.proposals import BriefChangeProposal, Evidence, FieldChange
     from writers_room.config import Settings
     from writers_room.guardrails.approval import store_pending
-    from writers_room.memory.db import session_scope
+    from writers_room.store.db import session_scope
 
     home = tmp_path / "home"
     invoke(home, "series", "add", str(tiny_series))

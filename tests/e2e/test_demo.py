@@ -13,15 +13,15 @@ import pytest
 from sqlmodel import func, select
 
 from writers_room.config import Settings
-from writers_room.memory.comments import ingest_comments
-from writers_room.memory.db import session_scope
-from writers_room.memory.events import ingest_events
-from writers_room.memory.index import CommentIndex, rebuild_index
-from writers_room.memory.metrics import ingest_metrics
-from writers_room.memory.models import AuditLog, Comment, MetricWindow
-from writers_room.memory.sample import generate
-from writers_room.memory.series import add_series_file
-from writers_room.memory.status import room_status
+from writers_room.index.chroma import CommentIndex, rebuild_index
+from writers_room.ingest.comments import ingest_comments
+from writers_room.ingest.events import ingest_events
+from writers_room.ingest.metrics import ingest_metrics
+from writers_room.ingest.series import add_series_file
+from writers_room.sample.simulator import generate
+from writers_room.store.db import session_scope
+from writers_room.store.models import AuditLog, Comment, MetricWindow
+from writers_room.store.status import room_status
 
 SCALE = 0.03
 # Large enough for the analyst's minimum samples, so the planted cases yield proposals.

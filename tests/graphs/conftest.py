@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from writers_room.config import Settings
-from writers_room.memory.events import ingest_events
-from writers_room.memory.metrics import ingest_metrics
-from writers_room.memory.sample import generate
-from writers_room.memory.series import add_series_file
+from writers_room.ingest.events import ingest_events
+from writers_room.ingest.metrics import ingest_metrics
+from writers_room.ingest.series import add_series_file
+from writers_room.sample.simulator import generate
 
 # Large enough for the analyst's minimum samples: the planted cases yield findings.
 SCALE = 1.0

@@ -27,8 +27,8 @@ from writers_room.graphs.window_review.run import (
 )
 from writers_room.graphs.window_review.state import ReviewContext
 from writers_room.guardrails.approval import AlreadyDecided, NotAnApprover, decide
-from writers_room.memory.db import dispose_engines, session_scope
-from writers_room.memory.models import (
+from writers_room.store.db import dispose_engines, session_scope
+from writers_room.store.models import (
     AuditLog,
     BriefVersion,
     Decision,
@@ -36,7 +36,7 @@ from writers_room.memory.models import (
     RenderJob,
     WindowRun,
 )
-from writers_room.memory.runs import LeaseBusy, thread_id_for, thread_lease
+from writers_room.store.runs import LeaseBusy, thread_id_for, thread_lease
 
 SERIES = "harbor-hearts"
 
@@ -53,7 +53,7 @@ def count(settings: Settings, model: Any) -> int:
 def test_the_stream_stops_at_the_gate_and_resumes_exactly(room: Settings, sample_bundle) -> None:  # type: ignore[no-untyped-def]
     end = last_window(sample_bundle)
     thread_id = thread_id_for(SERIES, end)
-    from writers_room.memory.runs import claim_run
+    from writers_room.store.runs import claim_run
 
     claim_run(room, SERIES, end)
     config = {"configurable": {"thread_id": thread_id}}
@@ -281,7 +281,7 @@ def test_blind_iterations_escalate_across_restarts(sqlite_room: Settings, sample
     """The offline writer always proposes; the room stops it and escalates to showrunners."""
     from writers_room.guardrails.approval import add_note
     from writers_room.guardrails.iteration_limit import MAX_BLIND_ITERATIONS, blocked_reason
-    from writers_room.memory.models import AuditLog, BlindIteration
+    from writers_room.store.models import AuditLog, BlindIteration
 
     room = sqlite_room.model_copy(update={"showrunners": ["U0RUNNER"]})
     episodes_with_proposals: list[set[str]] = []
@@ -314,7 +314,7 @@ def test_blind_iterations_escalate_across_restarts(sqlite_room: Settings, sample
 
 
 def test_a_run_that_crashed_mid_graph_continues_on_the_next_start(sqlite_room: Settings) -> None:
-    from writers_room.agents.ideator import get_ideator
+    from writers_room.writer.ideator import get_ideator
 
     class Crashing:
         def propose(self, _ctx: Any) -> list[Any]:

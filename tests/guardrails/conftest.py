@@ -9,9 +9,9 @@ from guardrail_helpers import hook_proposal
 
 from writers_room.config import Settings
 from writers_room.guardrails.approval import store_pending
-from writers_room.memory.db import session_scope
-from writers_room.memory.models import Proposal
-from writers_room.memory.series import add_series_file
+from writers_room.ingest.series import add_series_file
+from writers_room.store.db import session_scope
+from writers_room.store.models import Proposal
 
 
 @pytest.fixture

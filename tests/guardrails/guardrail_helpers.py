@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from writers_room.agents.proposals import BriefChangeProposal, Evidence, FieldChange
+from writers_room.brief.proposals import BriefChangeProposal, Evidence, FieldChange
 
 
 def hook_proposal(

@@ -18,8 +18,8 @@ from writers_room.guardrails.approval import (
     decide,
     store_pending,
 )
-from writers_room.memory.db import session_scope
-from writers_room.memory.models import (
+from writers_room.store.db import session_scope
+from writers_room.store.models import (
     AuditLog,
     BlindIteration,
     BriefVersion,
@@ -83,7 +83,7 @@ def test_non_approver_changes_nothing(room: Settings, pending: Proposal) -> None
 def test_empty_approver_lists_deny_everyone(
     room: Settings, pending: Proposal, tmp_path: Path
 ) -> None:
-    from writers_room.memory.models import Series
+    from writers_room.store.models import Series
 
     with session_scope(room) as session:
         series = session.get(Series, "tiny")

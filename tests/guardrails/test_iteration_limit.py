@@ -11,8 +11,8 @@ from writers_room.guardrails.iteration_limit import (
     escalate,
     record_iteration,
 )
-from writers_room.memory.db import dispose_engines, session_scope
-from writers_room.memory.models import AuditLog
+from writers_room.store.db import dispose_engines, session_scope
+from writers_room.store.models import AuditLog
 
 
 def test_three_blind_iterations_then_blocked_across_a_restart(room: Settings) -> None:

@@ -13,12 +13,12 @@ from sqlmodel import func, select
 
 from writers_room.config import Settings
 from writers_room.errors import InputError
-from writers_room.memory.comments import ingest_comments
-from writers_room.memory.db import session_scope
-from writers_room.memory.index import CommentIndex, rebuild_index
-from writers_room.memory.models import Comment
-from writers_room.memory.redact import pseudonymise
-from writers_room.memory.series import add_series_file
+from writers_room.index.chroma import CommentIndex, rebuild_index
+from writers_room.ingest.comments import ingest_comments
+from writers_room.ingest.redact import pseudonymise
+from writers_room.ingest.series import add_series_file
+from writers_room.store.db import session_scope
+from writers_room.store.models import Comment
 
 PII = [
     "mara.fan88@gmail.com",
@@ -153,7 +153,7 @@ def test_csv_gzip_and_unknown_columns(
 def test_failure_while_storing_removes_vectors(
     sqlite_settings: Settings, tiny_series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from writers_room.memory import comments
+    from writers_room.ingest import comments
 
     add_series_file(sqlite_settings, tiny_series)
 
@@ -195,7 +195,7 @@ def test_many_batches_pipeline_and_repeated_texts(
 ) -> None:
     """Several batches (index writes overlap the next batch's embedding); a text repeated
     across batches gets one vector; SQL rows keep their values."""
-    from writers_room.memory import comments
+    from writers_room.ingest import comments
 
     monkeypatch.setattr(comments, "BATCH", 7)
     add_series_file(sqlite_settings, tiny_series)
@@ -218,7 +218,7 @@ def test_many_batches_pipeline_and_repeated_texts(
 def test_index_failure_in_a_later_batch_stores_nothing(
     sqlite_settings: Settings, tiny_series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from writers_room.memory import comments
+    from writers_room.ingest import comments
 
     monkeypatch.setattr(comments, "BATCH", 10)
     add_series_file(sqlite_settings, tiny_series)
@@ -245,8 +245,8 @@ def test_index_failure_in_a_later_batch_stores_nothing(
 def test_sharded_index_answers_like_one_index(
     tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from writers_room.memory import comments
-    from writers_room.memory.index import index_shards, shard_of
+    from writers_room.index.chroma import index_shards, shard_of
+    from writers_room.ingest import comments
 
     monkeypatch.setattr(comments, "BATCH", 16)  # several batches in flight to the writers
     rows = comment_rows()
@@ -288,7 +288,7 @@ def test_sharded_index_answers_like_one_index(
 def test_rebuild_reshards_to_the_setting(
     sqlite_settings: Settings, tiny_series: Path, tmp_path: Path
 ) -> None:
-    from writers_room.memory.index import index_shards
+    from writers_room.index.chroma import index_shards
 
     add_series_file(sqlite_settings, tiny_series)
     ingest_comments(sqlite_settings, write_jsonl(tmp_path / "c.jsonl", comment_rows()))
@@ -327,7 +327,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 import numpy as np
 from writers_room.config import Settings
-from writers_room.memory.index import CommentIndex
+from writers_room.index.chroma import CommentIndex
 index = CommentIndex(Settings(home=sys.argv[1], pii_key="test-key"))
 row = SimpleNamespace(comment_id="late", series_id="tiny", episode_id="ep1", author_hash="a",
                       ts=datetime(2026, 11, 16, tzinfo=UTC), likes=0)
@@ -362,8 +362,8 @@ def test_a_shard_that_cannot_be_written_stores_nothing(
 def test_shard_count_from_the_cores(
     sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from writers_room.memory import embedding
-    from writers_room.memory.index import configured_shards, index_shards
+    from writers_room.index import embedding
+    from writers_room.index.chroma import configured_shards, index_shards
 
     auto = sqlite_settings.model_copy(update={"index_shards": 0})
     for cores, shards in ((1, 1), (2, 1), (4, 1), (8, 6), (16, 12), (64, 16)):

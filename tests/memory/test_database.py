@@ -14,8 +14,8 @@ from sqlmodel import SQLModel, func, select
 
 from writers_room.config import Settings
 from writers_room.graphs._checkpoint import checkpointer, not_a_checkpoint_table
-from writers_room.memory.db import audit, create_room_engine, get_engine, migrate, session_scope
-from writers_room.memory.models import AuditLog, Note
+from writers_room.store.db import audit, create_room_engine, get_engine, migrate, session_scope
+from writers_room.store.models import AuditLog, Note
 
 
 def test_migrations_match_the_models(settings: Settings) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from writers_room.config import Settings
-from writers_room.memory.embedding import DIMENSIONS, Embedder, get_embedder
+from writers_room.index.embedding import DIMENSIONS, Embedder, get_embedder
 
 TEXTS = [
     "Mara and Theo belong together!!",
@@ -55,7 +55,7 @@ def test_empty_input() -> None:
 
 
 def test_batches_group_exact_lengths_and_respect_caps() -> None:
-    from writers_room.memory.embedding import plan_batches
+    from writers_room.index.embedding import plan_batches
 
     lengths = [5] * 40 + [6] * 3 + [7] * 20 + [9] * 2 + [60] * 50
     batches = plan_batches(lengths, 32, max_tokens=2048, min_rows=16)
@@ -74,7 +74,7 @@ def test_batches_group_exact_lengths_and_respect_caps() -> None:
 
 
 def test_vector_cache_evicts_oldest_and_reuses_vectors(tmp_path: Path) -> None:
-    from writers_room.memory.embedding import VectorCache
+    from writers_room.index.embedding import VectorCache
 
     cache = VectorCache(2)
     for i, key in enumerate([(1,), (2,), (3,)]):
@@ -95,7 +95,7 @@ def test_vector_cache_evicts_oldest_and_reuses_vectors(tmp_path: Path) -> None:
 
 def test_texts_the_tokenizer_makes_identical_are_embedded_once(tmp_path: Path) -> None:
     """Case and unknown symbols (emoji) do not reach the model: one pass, one vector."""
-    from writers_room.memory.embedding import VectorCache
+    from writers_room.index.embedding import VectorCache
 
     embedder = get_embedder(Settings(home=tmp_path, device="cpu"))
     cache = VectorCache()

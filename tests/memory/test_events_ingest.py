@@ -11,11 +11,12 @@ from sqlmodel import select
 
 from writers_room.config import Settings
 from writers_room.errors import InputError
-from writers_room.memory.db import session_scope
-from writers_room.memory.events import event_files, ingest_events, retention_curve
-from writers_room.memory.models import MetricWindow, Variant
-from writers_room.memory.series import add_series_file
-from writers_room.memory.status import count_events
+from writers_room.ingest.events import ingest_events, retention_curve
+from writers_room.ingest.series import add_series_file
+from writers_room.store.db import session_scope
+from writers_room.store.events import event_files
+from writers_room.store.models import MetricWindow, Variant
+from writers_room.store.status import count_events
 
 HEADER = (
     "ts,series_id,episode_id,variant_id,viewer_id,type,position_s,value,platform,country,returning"
@@ -194,7 +195,7 @@ def stored_rows(settings: Settings) -> list[dict[str, object]]:
     """Every stored event (with its partition), in a stable order."""
     import duckdb
 
-    from writers_room.memory.events import parquet_source
+    from writers_room.store.events import parquet_source
 
     files = [str(p) for p in settings.events_path.rglob("*.parquet")]
     if not files:
@@ -217,7 +218,7 @@ def window_values(settings: Settings) -> list[tuple[object, ...]]:
 def test_gzip_read_in_chunks_matches_the_plain_file(
     tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import writers_room.memory.events as events
+    import writers_room.ingest.events as events
 
     # Quoted newlines and blank lines across many small chunks: the same rows and windows
     # as reading the plain file in one go.
@@ -244,7 +245,7 @@ def test_gzip_read_in_chunks_matches_the_plain_file(
 def test_gzip_chunks_report_the_right_line(
     sqlite_settings: Settings, tiny_series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import writers_room.memory.events as events
+    import writers_room.ingest.events as events
 
     add_series_file(sqlite_settings, tiny_series)
     rows = [r.replace(",app,", ',"a\nb",') for r in ROWS] * 20  # each row spans 2 lines
@@ -338,7 +339,7 @@ def _fast_then_careful(
     """Ingest ``path`` into two rooms: as it comes (fast path where it can), then with the
     fast path declining. Returns each outcome (stored rows and windows, or the error) and
     the row counts of the fast reads that succeeded."""
-    import writers_room.memory.events as events
+    import writers_room.ingest.events as events
 
     real = events._read_fast
     fast_reads: list[int] = []
@@ -369,7 +370,7 @@ def _fast_then_careful(
 def test_fast_path_stores_what_the_careful_read_stores(
     tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch, packed: bool
 ) -> None:
-    import writers_room.memory.events as events
+    import writers_room.ingest.events as events
 
     rows = [*PLAIN_ROWS, '2026-11-16T08:00:00Z,tiny,ep1,v1-thumb,"q,1",play,,,"re""els",US,t']
     path = write_csv(tmp_path / "events.csv", rows * 25)
@@ -398,13 +399,13 @@ def test_fast_path_stores_what_the_careful_read_stores(
 def test_fast_path_declines_what_it_cannot_vouch_for(
     sqlite_settings: Settings, tiny_series: Path, tmp_path: Path, row: str
 ) -> None:
-    import writers_room.memory.events as events
+    import writers_room.ingest.events as events
 
     add_series_file(sqlite_settings, tiny_series)
     path = write_csv(tmp_path / "e.csv", [*PLAIN_ROWS, row])
     work = tmp_path / "work"
     work.mkdir()
-    from writers_room.memory.db import session_scope as scope
+    from writers_room.store.db import session_scope as scope
 
     with scope(sqlite_settings) as session:
         known = events._known_episodes(session)

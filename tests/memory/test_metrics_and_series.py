@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from writers_room.brief.bundle import load_bundle
 from writers_room.config import Settings
 from writers_room.errors import InputError
-from writers_room.memory.bundle import load_bundle
-from writers_room.memory.db import session_scope
-from writers_room.memory.metrics import ingest_metrics
-from writers_room.memory.models import BriefVersion, Episode, MetricWindow, Series, Variant
-from writers_room.memory.series import add_series_file
+from writers_room.ingest.metrics import ingest_metrics
+from writers_room.ingest.series import add_series_file
+from writers_room.store.db import session_scope
+from writers_room.store.models import BriefVersion, Episode, MetricWindow, Series, Variant
 
 HEADER = (
     "series_id,episode_id,variant_id,window_start,window_hours,impressions,clicks,views,"

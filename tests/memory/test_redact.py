@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from writers_room.memory.redact import pseudonymise, redact
+from writers_room.ingest.redact import pseudonymise, redact
 
 
 @pytest.mark.parametrize(

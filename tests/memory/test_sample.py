@@ -17,9 +17,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pytest
 
-from writers_room.memory.bundle import SeriesBundle, load_bundle
-from writers_room.memory.redact import redact
-from writers_room.memory.sample import EVENT_COLUMNS, EVENT_TYPES, METRIC_COLUMNS, generate
+from writers_room.brief.bundle import SeriesBundle, load_bundle
+from writers_room.ingest.redact import redact
+from writers_room.sample.simulator import EVENT_COLUMNS, EVENT_TYPES, METRIC_COLUMNS, generate
 
 SMALL = 0.02
 # Large enough for stable per-episode rates (~150 plays per episode), still under a second.

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from writers_room.brief.manifest import ShotManifest
 from writers_room.render._ffmpeg import ffmpeg_exe
-from writers_room.render.manifest import ShotManifest
 
 MOODS = ("tense", "calm", "joyful", "sad", "romantic", "mysterious")
 

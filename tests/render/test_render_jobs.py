@@ -15,20 +15,11 @@ import pytest
 from render_helpers import make_manifest
 from sqlmodel import select
 
+from writers_room.brief.manifest import ShotManifest
 from writers_room.config import Settings
 from writers_room.errors import InputError
-from writers_room.memory.db import session_scope
-from writers_room.memory.models import AuditLog, BriefVersion, RenderJob, Series
-from writers_room.render.executors import (
-    BackendUnavailable,
-    LocalExecutor,
-    RenderTask,
-    get_executor,
-)
-from writers_room.render.manifest import ShotManifest
-from writers_room.render.pipeline import Progress, RenderResult
-from writers_room.tools import render as render_tool
-from writers_room.tools.render import (
+from writers_room.jobs import render as render_tool
+from writers_room.jobs.render import (
     get_render_job,
     queue_render,
     render_dir,
@@ -36,6 +27,15 @@ from writers_room.tools.render import (
     run_render,
     submit_render,
 )
+from writers_room.render.executors import (
+    BackendUnavailable,
+    LocalExecutor,
+    RenderTask,
+    get_executor,
+)
+from writers_room.render.pipeline import Progress, RenderResult
+from writers_room.store.db import session_scope
+from writers_room.store.models import AuditLog, BriefVersion, RenderJob, Series
 
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 

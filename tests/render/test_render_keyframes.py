@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 from render_helpers import make_manifest
 
+from writers_room.brief.manifest import Shot
 from writers_room.render._layout import SAFE_AREA
 from writers_room.render.captions import caption_overlay, vtt_text
 from writers_room.render.keyframes import (
@@ -20,7 +21,6 @@ from writers_room.render.keyframes import (
     mood_colour,
     render_keyframes,
 )
-from writers_room.render.manifest import Shot
 from writers_room.render.motion import crossfade_half_frames, plan_move
 from writers_room.render.validate import timeline
 

@@ -20,13 +20,13 @@ from render_helpers import (
     x264_options,
 )
 
+from writers_room.brief.manifest import ShotManifest
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.render import _ffmpeg
 from writers_room.render._ffmpeg import count_frames, probe
 from writers_room.render.captions import caption_overlay
 from writers_room.render.keyframes import StoryboardRenderer
-from writers_room.render.manifest import ShotManifest
 from writers_room.render.pipeline import RenderOptions, RenderResult, render_manifest
 from writers_room.render.validate import timeline
 

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from render_helpers import make_manifest
 
+from writers_room.brief.manifest import Shot, ShotManifest
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.render._ffmpeg import ffmpeg_exe
-from writers_room.render.manifest import Shot, ShotManifest
 from writers_room.render.pipeline import RenderOptions, RenderResult, render_manifest
 
 LINE = "Mara: Open it. '; rm -rf ~ [x], a:b"

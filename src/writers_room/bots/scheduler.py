@@ -87,9 +87,9 @@ class WindowScheduler:
         Returns:
             The ``ReviewOutcome`` of each series that has a closed window with data.
         """
-        from writers_room.graphs.chat._answers import series_ids
+        from writers_room.graphs.chat.answers import series_ids
         from writers_room.graphs.window_review.run import start_review
-        from writers_room.memory.runs import LeaseBusy, last_closed_window_end
+        from writers_room.store.runs import LeaseBusy, last_closed_window_end
 
         outcomes = []
         for series_id in series_ids(self.settings):
@@ -140,9 +140,9 @@ class WindowScheduler:
         """
         from sqlmodel import col, select
 
-        from writers_room.memory.db import session_scope
-        from writers_room.memory.models import RenderJob
-        from writers_room.tools.render import requeue_stale_renders, run_render
+        from writers_room.jobs.render import requeue_stale_renders, run_render
+        from writers_room.store.db import session_scope
+        from writers_room.store.models import RenderJob
 
         render_job: Callable[[Settings, str], Any] = self.render_job or run_render
         requeue_stale_renders(self.settings)

@@ -17,21 +17,11 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from sqlalchemy.engine import make_url
 
 from writers_room.config import Settings
-from writers_room.memory.db import SQLITE_BUSY_TIMEOUT_MS
+from writers_room.store.db import CHECKPOINT_TABLES, SQLITE_BUSY_TIMEOUT_MS, not_a_checkpoint_table
 
 __all__ = ["CHECKPOINT_TABLES", "checkpointer", "not_a_checkpoint_table"]
 
 _PG_SETUP_LOCK = 0x57_52_43_50  # "WRCP"
-
-# Tables the savers create; Alembic leaves them alone.
-CHECKPOINT_TABLES = frozenset(
-    {"checkpoints", "writes", "checkpoint_blobs", "checkpoint_writes", "checkpoint_migrations"}
-)
-
-
-def not_a_checkpoint_table(name: str | None, type_: str, _parent: object) -> bool:
-    """Alembic ``include_name`` hook: leave the checkpoint tables to their own setup()."""
-    return not (type_ == "table" and name in CHECKPOINT_TABLES)
 
 
 @contextmanager

@@ -25,13 +25,13 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from writers_room.agents.proposals import BriefChangeProposal, apply_changes, content_hash
+from writers_room.brief.manifest import ShotManifest
+from writers_room.brief.proposals import BriefChangeProposal, apply_changes, content_hash
 from writers_room.config import Settings
 from writers_room.errors import GuardrailRefusal, InputError
-from writers_room.memory.db import audit, session_scope
-from writers_room.memory.models import BriefVersion, Decision, Episode, Note, Proposal, Series
-from writers_room.memory.series import current_brief
-from writers_room.render.manifest import ShotManifest
+from writers_room.ingest.series import current_brief
+from writers_room.store.db import audit, session_scope
+from writers_room.store.models import BriefVersion, Decision, Episode, Note, Proposal, Series
 
 __all__ = [
     "AlreadyDecided",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from writers_room.guardrails._text import term_pattern, words
+from writers_room.guardrails.text import term_pattern, words
 
 __all__ = ["banned_terms_in", "rating_violations", "sensitive_topics_introduced", "topic_hits"]
 

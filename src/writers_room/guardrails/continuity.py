@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from writers_room.guardrails._text import strings_in, words
+from writers_room.guardrails.text import strings_in, words
 
 __all__ = [
     "known_vocabulary",

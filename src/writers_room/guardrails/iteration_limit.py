@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from writers_room.memory.db import audit
-from writers_room.memory.models import BlindIteration, Note
+from writers_room.store.db import audit
+from writers_room.store.models import BlindIteration, Note
 
 __all__ = [
     "MAX_BLIND_ITERATIONS",

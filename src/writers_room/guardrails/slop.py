@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from writers_room.guardrails._text import words
+from writers_room.guardrails.text import words
 
 __all__ = ["SLOP_PHRASES", "empty_slots", "repetition", "slop_phrases"]
 

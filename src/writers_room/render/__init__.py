@@ -11,6 +11,6 @@ Modules, one per concept:
 * ``pipeline`` — :func:`~writers_room.render.pipeline.render_manifest`, the entry point.
 * ``executors`` — local and Ray executors behind one protocol.
 
-The job API the agents call lives in :mod:`writers_room.tools.render`. Nothing heavy is
-imported here: ``import writers_room.render.manifest`` stays cheap.
+The job API the agents call lives in :mod:`writers_room.jobs.render`. Nothing heavy is
+imported here: ``import writers_room.brief.manifest`` stays cheap.
 """

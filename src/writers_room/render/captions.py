@@ -14,9 +14,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from writers_room.brief.manifest import ShotManifest
 from writers_room.render._layout import SAFE_AREA, draw_text_block, fit_text, text_block_size
 from writers_room.render.fonts import FontStack
-from writers_room.render.manifest import ShotManifest
 from writers_room.render.validate import Timeline
 
 __all__ = ["CaptionOverlay", "caption_overlay", "vtt_text", "write_caption_overlays", "write_vtt"]

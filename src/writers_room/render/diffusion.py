@@ -29,8 +29,8 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from writers_room.brief.manifest import Shot
 from writers_room.errors import InputError, RoomError
-from writers_room.render.manifest import Shot
 from writers_room.render.provenance import sha256_file
 
 __all__ = [

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from writers_room.brief.manifest import ShotManifest
 from writers_room.errors import RoomError
-from writers_room.render.manifest import ShotManifest
 
 if TYPE_CHECKING:
     from writers_room.config import Settings

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from PIL import Image, ImageDraw
 
+from writers_room.brief.manifest import Shot
 from writers_room.render._compose import lower_thread_priority
 from writers_room.render._layout import (
     SAFE_AREA,
@@ -36,7 +37,6 @@ from writers_room.render._layout import (
     font,
 )
 from writers_room.render.fonts import FontStack, default_fonts, room_fonts
-from writers_room.render.manifest import Shot
 
 if TYPE_CHECKING:
     from writers_room.config import Settings

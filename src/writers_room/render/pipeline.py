@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
+from writers_room.brief.manifest import ShotManifest
 from writers_room.errors import InputError
 from writers_room.render._compose import ClipSpec, EpisodeJob, lower_thread_priority
 from writers_room.render.captions import write_caption_overlays, write_vtt
@@ -69,7 +70,6 @@ from writers_room.render.keyframes import (
     get_renderer,
     render_keyframes,
 )
-from writers_room.render.manifest import ShotManifest
 from writers_room.render.motion import clip_plan, crossfade_half_frames, plan_move
 from writers_room.render.motion_torch import write_clip
 from writers_room.render.provenance import (

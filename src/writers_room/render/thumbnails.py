@@ -14,9 +14,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageOps, ImageStat
 
+from writers_room.brief.manifest import Shot
 from writers_room.render._layout import SAFE_AREA, draw_text_block, fit_text, text_block_size
 from writers_room.render.fonts import FontStack
-from writers_room.render.manifest import Shot
 
 __all__ = ["THUMBNAIL_SIZES", "Thumbnail", "keyframe_score", "make_thumbnails"]
 

@@ -1,6 +1,6 @@
 """Render-time checks of a shot manifest, with errors that name shot, field and value.
 
-:class:`~writers_room.render.manifest.ShotManifest` already guarantees a contiguous,
+:class:`~writers_room.brief.manifest.ShotManifest` already guarantees a contiguous,
 vertical timeline. Rendering needs more: a 9:16 frame, whole frames per shot, ids that are
 safe folder names, and captions that fit the safe area. Everything is checked before any
 file or database row is written.
@@ -17,9 +17,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from writers_room.brief.manifest import ShotManifest
 from writers_room.errors import InputError
 from writers_room.render.fonts import FontStack, installed_font_for
-from writers_room.render.manifest import ShotManifest
 
 __all__ = [
     "MAX_CAPTION_CHARS",

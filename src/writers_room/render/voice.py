@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from writers_room.brief.manifest import Shot
 from writers_room.errors import InputError
 from writers_room.render.encode import VoiceLine
-from writers_room.render.manifest import Shot
 from writers_room.render.provenance import sha256_file
 from writers_room.render.validate import Timeline
 

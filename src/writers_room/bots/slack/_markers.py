@@ -28,8 +28,8 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from writers_room.config import Settings
-from writers_room.memory.db import audit, session_scope
-from writers_room.memory.models import AuditLog
+from writers_room.store.db import audit, session_scope
+from writers_room.store.models import AuditLog
 
 __all__ = ["EventDeduper", "claim", "markers"]
 

@@ -333,7 +333,7 @@ class _Listeners:
 
     def _post_review(self, thread_id: str, channel: str) -> None:
         from writers_room.graphs.window_review.run import start_review
-        from writers_room.memory.runs import get_run
+        from writers_room.store.runs import get_run
 
         run = get_run(self.settings, thread_id)
         if run is None:
@@ -391,7 +391,7 @@ class _Listeners:
     ) -> None:
         from writers_room.graphs.window_review.run import decide_and_resume
         from writers_room.guardrails.approval import AlreadyDecided, NotAnApprover
-        from writers_room.memory.runs import LeaseBusy
+        from writers_room.store.runs import LeaseBusy
 
         try:
             result = decide_and_resume(
@@ -446,8 +446,8 @@ class _Listeners:
         """Edit…: open the modal at once (trigger ids expire in 3 s) — approvers only."""
         ack()
         from writers_room.guardrails.approval import is_approver
-        from writers_room.memory.db import session_scope
-        from writers_room.memory.proposals import get_proposal
+        from writers_room.store.db import session_scope
+        from writers_room.store.proposals import get_proposal
 
         action = (body.get("actions") or [{}])[0]
         proposal_id = str(action.get("value", ""))
@@ -491,7 +491,7 @@ class _Listeners:
 
     def on_edit_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The modal's submit: validate, close it, then record edit + approval."""
-        from writers_room.memory.proposals import get_proposal
+        from writers_room.store.proposals import get_proposal
 
         try:
             meta = json.loads(view.get("private_metadata") or "{}")

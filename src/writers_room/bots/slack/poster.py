@@ -29,11 +29,11 @@ from sqlmodel import col, or_, select
 from writers_room.bots.slack import blocks as bk
 from writers_room.bots.slack._markers import claim
 from writers_room.config import Settings
-from writers_room.graphs.chat._answers import window_folder
+from writers_room.graphs.chat.answers import window_folder
 from writers_room.graphs.chat.run import ChatRoom, chat_thread_id
-from writers_room.memory.db import audit, session_scope
-from writers_room.memory.models import AuditLog, BriefVersion, Decision, Proposal, RenderJob
-from writers_room.memory.proposals import get_proposal, list_proposals
+from writers_room.store.db import audit, session_scope
+from writers_room.store.models import AuditLog, BriefVersion, Decision, Proposal, RenderJob
+from writers_room.store.proposals import get_proposal, list_proposals
 
 __all__ = ["ReviewPoster"]
 

@@ -20,7 +20,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from writers_room.errors import GuardrailRefusal, InputError
-from writers_room.graphs.chat import _answers as ans
+from writers_room.graphs.chat import answers as ans
 from writers_room.graphs.chat.router import Route, resolve_episode
 from writers_room.graphs.chat.state import ChatContext, ChatReply, ChatState
 
@@ -146,7 +146,7 @@ def explain(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     assert series_id is not None
     found = ans.latest_report(ctx.settings, series_id)
     if found is None:
-        from writers_room.agents.analyst import analyse, report_dir
+        from writers_room.analyst.window import analyse, report_dir
 
         try:
             fresh = analyse(ctx.settings, series_id, write=True)
@@ -179,9 +179,9 @@ def explain(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
 
 def brief(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     """Show the brief and shot list in force for the episode."""
-    from writers_room.memory.db import session_scope
-    from writers_room.memory.models import Episode
-    from writers_room.memory.series import current_brief
+    from writers_room.ingest.series import current_brief
+    from writers_room.store.db import session_scope
+    from writers_room.store.models import Episode
 
     settings = runtime.context.settings
     series_id, episode_id = state["series_id"], state["episode_id"]
@@ -219,8 +219,8 @@ def note(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
 
 def propose(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     """Point at the window review's proposals for the episode, running the review if needed."""
-    from writers_room.memory.proposals import list_proposals
-    from writers_room.memory.runs import get_run, last_closed_window_end, thread_id_for
+    from writers_room.store.proposals import list_proposals
+    from writers_room.store.runs import get_run, last_closed_window_end, thread_id_for
 
     ctx = runtime.context
     series_id, episode_id = state["series_id"], state["episode_id"]
@@ -348,8 +348,8 @@ def render_status(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, 
 
 def status(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     """Counts per series: proposals by status, blind iterations, render jobs."""
-    from writers_room.memory.proposals import list_proposals
-    from writers_room.memory.status import room_status
+    from writers_room.store.proposals import list_proposals
+    from writers_room.store.status import room_status
 
     settings = runtime.context.settings
     chosen = _route(state)

@@ -326,7 +326,7 @@ class Router:
         self._lock = threading.Lock()
 
     def _embedder(self) -> Any:
-        from writers_room.memory.embedding import get_embedder
+        from writers_room.index.embedding import get_embedder
 
         return get_embedder(self.settings)
 
@@ -418,7 +418,7 @@ class Router:
 
     def _ask_model(self, text: str) -> LLMRoute | None:
         """The chat model's routing of ``text``, or ``None`` (offline, or it failed)."""
-        from writers_room.agents.llm import LLMError, audit_recorder, chat_model, structured_call
+        from writers_room.writer.llm import LLMError, audit_recorder, chat_model, structured_call
 
         if isinstance(self._model, str):
             self._model = chat_model(self.settings)

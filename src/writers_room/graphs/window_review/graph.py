@@ -24,8 +24,8 @@ from sqlmodel import col, select
 
 from writers_room.errors import GuardrailRefusal
 from writers_room.graphs.window_review.state import ReviewContext, ReviewState
-from writers_room.memory.db import session_scope
-from writers_room.memory.models import Decision, Proposal
+from writers_room.store.db import session_scope
+from writers_room.store.models import Decision, Proposal
 
 __all__ = ["MAX_REVISIONS", "builder", "graph"]
 
@@ -48,7 +48,7 @@ def analyse(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, An
     if ctx.analyst is not None:
         analyst = ctx.analyst
     else:
-        from writers_room.agents.analyst import analyse as analyst
+        from writers_room.analyst.window import analyse as analyst
     report = analyst(
         ctx.settings, state["series_id"], window_end=datetime.fromisoformat(state["window_end"])
     )
@@ -82,7 +82,7 @@ def check_iterations(state: ReviewState, runtime: Runtime[ReviewContext]) -> dic
 
 def ideate(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Ask the ideator for proposals (again, with the guard's reasons, for failed ones)."""
-    from writers_room.agents.ideator import build_contexts, get_ideator
+    from writers_room.writer.ideator import build_contexts, get_ideator
 
     ctx = runtime.context
     ideator = ctx.ideator or get_ideator(ctx.settings)
@@ -116,9 +116,9 @@ def ideate(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any
 
 def brand_guard(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Check every candidate; keep the passing ones, collect reasons for the others."""
-    from writers_room.agents import brand_guard as guard_module
-    from writers_room.agents.ideator import build_contexts
-    from writers_room.agents.proposals import BriefChangeProposal
+    from writers_room.brief.proposals import BriefChangeProposal
+    from writers_room.guardrails import brand_guard as guard_module
+    from writers_room.writer.ideator import build_contexts
 
     ctx = runtime.context
     check = ctx.guard or guard_module.check
@@ -160,7 +160,7 @@ def route_after_guard(state: ReviewState) -> Literal["ideate", "persist"]:
 
 def persist(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Store the surviving proposals as ``pending`` and count one AI iteration each."""
-    from writers_room.agents.proposals import BriefChangeProposal
+    from writers_room.brief.proposals import BriefChangeProposal
     from writers_room.guardrails.approval import store_pending
     from writers_room.guardrails.iteration_limit import record_iteration
 
@@ -260,7 +260,7 @@ def apply(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]
 
 def produce(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Request a render of each applied proposal's new brief version (idempotent)."""
-    from writers_room.agents.producer import RenderRefused, request_render
+    from writers_room.jobs.producer import RenderRefused, request_render
 
     settings = runtime.context.settings
     with session_scope(settings) as session:

@@ -22,9 +22,9 @@ from writers_room.errors import GuardrailRefusal, InputError
 from writers_room.graphs._checkpoint import checkpointer
 from writers_room.graphs.window_review.graph import builder
 from writers_room.graphs.window_review.state import ReviewContext, ReviewState
-from writers_room.memory.db import audit, session_scope
-from writers_room.memory.models import BriefVersion, Decision, Proposal, RenderJob, WindowRun
-from writers_room.memory.runs import (
+from writers_room.store.db import audit, session_scope
+from writers_room.store.models import BriefVersion, Decision, Proposal, RenderJob, WindowRun
+from writers_room.store.runs import (
     claim_run,
     get_run,
     last_closed_window_end,
@@ -281,8 +281,8 @@ def decide_and_resume(
     Raises:
         GuardrailRefusal: not an approver, already decided, or the content changed.
     """
-    from writers_room.agents.producer import RenderRefused, render_refusal, request_render
     from writers_room.guardrails.approval import apply_proposal, decide
+    from writers_room.jobs.producer import RenderRefused, render_refusal, request_render
 
     outcome = decide(
         settings,

@@ -1,0 +1,157 @@
+"""The 100-point scorecard of DOMAIN.md, its targets and the cohort baseline.
+
+Each component scores ``min(1, value / target) × points``. Targets are the series' own
+cohort baseline — the median over its *earlier* episodes (lower position) of the same
+metric in their window of the same age — when at least :data:`MIN_COHORT` earlier
+episodes have such a window; otherwise the method's benchmarks below.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from writers_room.brief.report import Band, Components, Metrics
+
+POINTS = {
+    "retention_10s": 30.0,
+    "ctr": 20.0,
+    "completion": 20.0,
+    "engagement": 15.0,
+    "commercial": 15.0,
+}
+MIN_COHORT = 2
+
+# Benchmarks, used when the series has no cohort yet (its first two episodes).
+# Retention at 10 s: DOMAIN.md's 45-60 %, midpoint.
+BENCHMARK_RETENTION_10S = 0.525
+# Completion: DOMAIN.md's 30-45 % for a 60-90 s episode, midpoint.
+BENCHMARK_COMPLETION = 0.375
+# CTR of a feed distribution card. The method judges CTR only against the series' own
+# cohort; 5 % is a typical short-drama card and only matters for the first episodes.
+BENCHMARK_CTR = 0.05
+# (comments + shares + saves) per starter: ~1 % comment, ~1.5 % share, ~2.5 % save.
+BENCHMARK_ENGAGEMENT = 0.05
+# Commercial: purchases/unlocks per starter and revenue per starter (USD).
+BENCHMARK_CONVERSIONS = 0.005
+BENCHMARK_REVENUE = 0.01
+# Used by the diagnosis rules (not scored directly).
+BENCHMARK_COMMENTS = 0.01
+BENCHMARK_SHARES_SAVES = 0.035
+BENCHMARK_RETENTION_8S = 0.55
+BENCHMARK_RETENTION_3S = 0.75
+# Typical smoothed loss per second of a healthy curve after the opening, percentage
+# points: the comparison for a cliff when the series has no cohort yet.
+BENCHMARK_LOSS_PER_S = 1.0
+
+BENCHMARKS: dict[str, float] = {
+    "retention_3s": BENCHMARK_RETENTION_3S,
+    "retention_8s": BENCHMARK_RETENTION_8S,
+    "retention_10s": BENCHMARK_RETENTION_10S,
+    "ctr": BENCHMARK_CTR,
+    "completion": BENCHMARK_COMPLETION,
+    "engagement": BENCHMARK_ENGAGEMENT,
+    "conversions": BENCHMARK_CONVERSIONS,
+    "revenue": BENCHMARK_REVENUE,
+    "comments": BENCHMARK_COMMENTS,
+    "shares_saves": BENCHMARK_SHARES_SAVES,
+}
+
+# Score bands (DOMAIN.md): < 50 hook/thumbnail iteration now; 50-70 script/pacing change
+# in the next episode; > 70 double down.
+BAND_HOOK_BELOW = 50.0
+BAND_DOUBLE_ABOVE = 70.0
+
+
+def target_values(m: Metrics) -> dict[str, float]:
+    """The values of one episode that targets are medians of."""
+    return {
+        "retention_3s": m.retention_3s,
+        "retention_8s": m.retention_8s,
+        "retention_10s": m.retention_10s,
+        "ctr": m.ctr,
+        "completion": m.completion,
+        "engagement": m.engagement_per_view,
+        "conversions": m.conversions_per_view,
+        "revenue": m.revenue_per_view,
+        "comments": m.comments_per_view,
+        "shares_saves": m.shares_per_view + m.saves_per_view,
+    }
+
+
+@dataclass(frozen=True)
+class Targets:
+    values: dict[str, float]
+    sources: dict[str, str]
+    cohort: list[str]
+
+
+def cohort_targets(cohort: Mapping[str, Mapping[str, float]]) -> Targets:
+    """Targets from earlier episodes' same-age values (``{episode_id: values}``).
+
+    A metric uses the cohort median when at least :data:`MIN_COHORT` episodes have it and
+    the median is positive — a zero target would make any value full points — else the
+    benchmark.
+    """
+    values: dict[str, float] = {}
+    sources: dict[str, str] = {}
+    for name, benchmark in BENCHMARKS.items():
+        seen = [v[name] for v in cohort.values() if name in v]
+        median = statistics.median(seen) if len(seen) >= MIN_COHORT else 0.0
+        if median > 0:
+            values[name], sources[name] = median, "cohort"
+        else:
+            values[name], sources[name] = benchmark, "benchmark"
+    members = sorted(cohort) if len(cohort) >= MIN_COHORT else []
+    return Targets(values=values, sources=sources, cohort=members)
+
+
+def fraction(value: float, target: float) -> float:
+    """``value / target`` capped at 1 (0 when there is no target)."""
+    if target <= 0:
+        return 0.0
+    return min(1.0, max(0.0, value / target))
+
+
+def components(m: Metrics, targets: Mapping[str, float]) -> Components:
+    """Points per component: its fraction of target × points, capped at full points.
+
+    Commercial is the mean of the conversions and revenue fractions, each capped, so a
+    few large purchases cannot make up for no conversions at all (or the reverse).
+    """
+    commercial = (
+        fraction(m.conversions_per_view, targets["conversions"])
+        + fraction(m.revenue_per_view, targets["revenue"])
+    ) / 2
+    return Components(
+        retention_10s=POINTS["retention_10s"] * fraction(m.retention_10s, targets["retention_10s"]),
+        ctr=POINTS["ctr"] * fraction(m.ctr, targets["ctr"]),
+        completion=POINTS["completion"] * fraction(m.completion, targets["completion"]),
+        engagement=POINTS["engagement"] * fraction(m.engagement_per_view, targets["engagement"]),
+        commercial=POINTS["commercial"] * commercial,
+    )
+
+
+def total(c: Components) -> float:
+    """The score, rounded to 2 decimals (the band is decided on this rounded value)."""
+    return round(c.retention_10s + c.ctr + c.completion + c.engagement + c.commercial, 2)
+
+
+def band(score: float) -> Band:
+    """Band of a score: < 50 ``iterate_hook``, 50-70 ``adjust_pacing``, > 70 ``double_down``."""
+    if score < BAND_HOOK_BELOW:
+        return "iterate_hook"
+    if score > BAND_DOUBLE_ABOVE:
+        return "double_down"
+    return "adjust_pacing"
+
+
+def curve_band(curves: Sequence[Sequence[float]]) -> tuple[list[float], list[float]]:
+    """Per-second min and max of cohort curves (over the seconds all of them reach)."""
+    if not curves:
+        return [], []
+    length = min(len(c) for c in curves)
+    lows = [min(c[s] for c in curves) for s in range(length)]
+    highs = [max(c[s] for c in curves) for s in range(length)]
+    return lows, highs

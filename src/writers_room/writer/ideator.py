@@ -1,0 +1,254 @@
+"""The ideator: turns a metric gap into concrete proposals for one episode's brief.
+
+Two writers share one protocol, :class:`Ideator`:
+
+* :class:`OfflineWriter` (the default, ``WRITERS_ROOM_LLM=offline``): deterministic,
+  rule-based, says so in every rationale.
+* :class:`LLMIdeator` (``openai``): a chat model prompted with the brief, the report's
+  numbers and fenced comments; its JSON is schema-validated (and re-asked on errors), the
+  ``before`` values and comment quotes are filled from the context rather than trusted
+  from the model, and it has no tools at all.
+
+Both return :class:`~writers_room.brief.proposals.BriefChangeProposal` values and nothing
+else; the brand guard checks them and a human decides.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+from langchain_core.language_models import BaseChatModel
+from pydantic import BaseModel, ConfigDict, Field
+
+from writers_room.brief.paths import value_at
+from writers_room.brief.proposals import (
+    _PATH,
+    BriefChangeProposal,
+    Evidence,
+    FieldChange,
+    ProposalKind,
+)
+from writers_room.brief.report import FindingKind
+from writers_room.config import Settings
+from writers_room.guardrails.fencing import leaks_canary, new_canary
+from writers_room.writer.context import (
+    IdeationContext,
+    build_contexts,
+    guard_context,
+    known_numbers,
+)
+from writers_room.writer.llm import (
+    DEFAULT_ATTEMPTS,
+    LLMUsage,
+    Method,
+    UsageRecorder,
+    audit_recorder,
+    chat_model,
+    structured_call,
+)
+from writers_room.writer.offline import OfflineWriter
+from writers_room.writer.prompts import ideation_messages
+
+__all__ = [
+    "DraftChange",
+    "DraftEvidence",
+    "IdeationContext",
+    "Ideator",
+    "LLMIdeator",
+    "OfflineWriter",
+    "ProposalDraft",
+    "ProposalDrafts",
+    "build_contexts",
+    "get_ideator",
+    "guard_context",
+]
+
+MAX_PROPOSALS = 5
+
+
+@runtime_checkable
+class Ideator(Protocol):
+    """Anything that turns an :class:`IdeationContext` into proposals."""
+
+    def propose(self, ctx: IdeationContext) -> list[BriefChangeProposal]:
+        """Proposals for ``ctx.episode_id`` (possibly none)."""
+        ...
+
+
+class DraftChange(BaseModel):
+    """One field to change (the room fills in the current value itself)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(
+        pattern=_PATH.pattern,
+        description="brief.hook, brief.beats[2], manifest.shots[3].duration_s, "
+        "manifest.shots[3] (whole shot) or manifest.shots[+] (append a shot).",
+    )
+    after: Any = Field(
+        description="The new value: text for brief fields and captions, a number of "
+        "seconds for duration_s, a whole shot object for manifest.shots[i] or [+]."
+    )
+
+
+class DraftEvidence(BaseModel):
+    """What the proposal rests on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metrics: dict[str, float] = Field(
+        default_factory=dict, description="Report numbers, by the names the report gives."
+    )
+    comment_ids: list[str] = Field(
+        default_factory=list, description="Ids of the comments behind it (from the blocks)."
+    )
+    findings: list[FindingKind] = Field(
+        default_factory=list, description="The diagnosis kinds it answers."
+    )
+
+
+class ProposalDraft(BaseModel):
+    """A proposal as the model writes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ProposalKind = Field(description="hook_rewrite, packaging, pacing_cut, ...")
+    summary: str = Field(min_length=10, max_length=600, description="One paragraph for humans.")
+    target: str = Field(min_length=3, description="The metric gap it targets, with numbers.")
+    expected_effect: str = Field(min_length=3, description="What should move, and how much.")
+    changes: list[DraftChange] = Field(min_length=1, max_length=24)
+    evidence: DraftEvidence = Field(default_factory=DraftEvidence)
+    assets: list[str] = Field(
+        default_factory=list, max_length=12, description="headline: ..., thumbnail: ..."
+    )
+    rationale: str = Field(default="", max_length=600)
+
+
+class ProposalDrafts(BaseModel):
+    """The model's whole answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    proposals: list[ProposalDraft] = Field(max_length=MAX_PROPOSALS)
+
+
+def _complete(
+    drafts: ProposalDrafts, ctx: IdeationContext, *, canary: str, model: str
+) -> list[BriefChangeProposal]:
+    """Turn drafts into proposals; a ``ValueError`` names what to fix (and is re-asked)."""
+    comments = {c.comment_id: c for c in ctx.comments}
+    numbers = known_numbers(ctx.report)
+    proposals = []
+    for index, draft in enumerate(drafts.proposals):
+        if leaks_canary(draft.model_dump_json(), canary):
+            raise ValueError(
+                f"proposals[{index}] repeats a line of the system prompt; never repeat it"
+            )
+        changes = []
+        for number, change in enumerate(draft.changes):
+            before = None
+            if not change.path.endswith("[+]"):
+                exists, before = value_at(ctx.brief, ctx.manifest, change.path)
+                if not exists:
+                    shots = len(ctx.manifest.get("shots", []))
+                    raise ValueError(
+                        f"proposals[{index}].changes[{number}].path {change.path!r} does not "
+                        f"exist (brief fields: {', '.join(sorted(ctx.brief))}; shots 0-{shots - 1})"
+                    )
+            changes.append(FieldChange(path=change.path, before=before, after=change.after))
+        unknown = [i for i in draft.evidence.comment_ids if i not in comments]
+        if unknown:
+            raise ValueError(
+                f"proposals[{index}].evidence.comment_ids {unknown} are not ids of the comments "
+                "given; cite only ids shown in the comment blocks"
+            )
+        # The report's numbers, not the model's copy of them: a cited name keeps its
+        # measured value, and names the report does not have are dropped.
+        metrics = {k: numbers[k] for k in draft.evidence.metrics if k in numbers}
+        proposals.append(
+            BriefChangeProposal(
+                episode_id=ctx.episode_id,
+                kind=draft.kind,
+                summary=draft.summary,
+                target=draft.target,
+                expected_effect=draft.expected_effect,
+                changes=changes,
+                evidence=Evidence(
+                    metrics=metrics,
+                    comment_ids=list(draft.evidence.comment_ids),
+                    quotes=[comments[i].text[:200] for i in draft.evidence.comment_ids],
+                    findings=list(draft.evidence.findings),
+                ),
+                assets=list(draft.assets),
+                rationale=f"LLM ideator ({model}): {draft.rationale}".strip(),
+            )
+        )
+    return proposals
+
+
+class LLMIdeator:
+    """Proposals from a chat model, schema-validated; the model gets no tools.
+
+    Args:
+        model: Any langchain-core chat model (see :func:`~writers_room.writer.llm.chat_model`).
+        method: How structured output is requested (``json_schema`` by default).
+        max_attempts: Calls per round, including re-asks with validation errors.
+        recorder: Where each call's token accounting goes (e.g. the audit log).
+        max_proposals: The most proposals asked for per episode.
+    """
+
+    name = "llm"
+
+    def __init__(
+        self,
+        model: BaseChatModel,
+        *,
+        method: Method = "json_schema",
+        max_attempts: int = DEFAULT_ATTEMPTS,
+        recorder: UsageRecorder | None = None,
+        max_proposals: int = MAX_PROPOSALS,
+    ) -> None:
+        self.model = model
+        self.method: Method = method
+        self.max_attempts = max_attempts
+        self.recorder = recorder
+        self.max_proposals = max_proposals
+        self.usage: list[LLMUsage] = []
+
+    def _record(self, usage: LLMUsage) -> None:
+        self.usage.append(usage)
+        if self.recorder is not None:
+            self.recorder(usage)
+
+    def propose(self, ctx: IdeationContext) -> list[BriefChangeProposal]:
+        """Ask the model for proposals for ``ctx.episode_id``.
+
+        Raises:
+            LLMCallError: The model could not be reached.
+            LLMOutputError: It gave no valid answer in ``max_attempts`` calls.
+        """
+        canary = new_canary()
+        model_name = str(getattr(self.model, "model_name", "") or type(self.model).__name__)
+        messages = ideation_messages(ctx, canary=canary, max_proposals=self.max_proposals)
+        return structured_call(
+            self.model,
+            messages,
+            ProposalDrafts,
+            postprocess=lambda drafts: _complete(drafts, ctx, canary=canary, model=model_name),
+            method=self.method,
+            max_attempts=self.max_attempts,
+            recorder=self._record,
+            purpose=f"ideate:{ctx.series.series_id}/{ctx.episode_id}",
+        )
+
+
+def get_ideator(settings: Settings) -> Ideator:
+    """The ideator the settings ask for: the offline writer, or an LLM one.
+
+    The LLM ideator writes its token accounting to the audit log, each call in its own
+    short transaction (so do not hold a SQLite write transaction open around ``propose``).
+    """
+    model = chat_model(settings)
+    if model is None:
+        return OfflineWriter()
+    return LLMIdeator(model, recorder=audit_recorder(settings))
