@@ -89,6 +89,15 @@ def _root(
     _State.home = home
 
 
+def _swept() -> Settings:
+    """The settings, after delivering any decision a crash left undelivered."""
+    from writers_room.graphs.window_review.sweep import quiet_sweep
+
+    s = settings()
+    quiet_sweep(s)
+    return s
+
+
 def _emit_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
 
@@ -290,7 +299,7 @@ def status(
     """Counts per series: episodes, variants, events, windows, comments, proposals, renders."""
     from writers_room.memory.status import room_status
 
-    rows = room_status(settings(), series)
+    rows = room_status(_swept(), series)
     if as_json:
         _emit_json({"series": [r.model_dump(exclude={"title"}) for r in rows]})
         return
@@ -563,7 +572,7 @@ def review(
     from writers_room.graphs.window_review.run import start_review
     from writers_room.memory.proposals import get_proposal
 
-    s = settings()
+    s = _swept()
     outcome = start_review(s, series, window_end=_parse_time(window_end, "--window-end"))
     if as_json:
         _emit_json(outcome.report)
@@ -664,7 +673,7 @@ def approve(
     """Approve a proposal: resumes the review (apply → render)."""
     from writers_room.graphs.window_review.run import decide_and_resume
 
-    s = settings()
+    s = _swept()
     result = decide_and_resume(s, proposal_id, actor=as_, approve=True, note=note)
     jobs = [] if no_render else _run_renders(s, result.render_ids, show=_interactive(as_json))
     _decision_report(s, result, jobs, as_json)
