@@ -318,6 +318,10 @@ class _Unchunkable(Exception):
     """The chunked read cannot stand in for the whole-file read; do that instead."""
 
 
+class _Corrupt(Exception):
+    """The .gz file itself is broken (cut short, bad data): no reader can read it."""
+
+
 class _Chunk:
     """One decompressed piece of the file, as a file DuckDB can open by name.
 
@@ -390,11 +394,14 @@ class _Gunzip:
                 while block:
                     if inflater.eof:  # a gzip file may hold several members
                         inflater = _inflater()
-                    yield inflater.decompress(block)
+                    try:
+                        piece = inflater.decompress(block)
+                    except Exception as exc:  # zlib.error or ISA-L's own error class
+                        raise _Corrupt(f"not a valid gzip stream ({exc})") from None
+                    yield piece
                     block = inflater.unused_data if inflater.eof else b""
             if not inflater.eof:
-                # Cut short: the whole-file reader will report it as it always has.
-                raise zlib.error("truncated gzip stream")
+                raise _Corrupt("the compressed file is cut short")
 
     def _run(self) -> None:
         chunk: _Chunk | None = None
@@ -445,6 +452,8 @@ class _Gunzip:
             item = self._queue.get()
             if item is None:
                 return
+            if isinstance(item, _Corrupt):
+                raise item
             if isinstance(item, BaseException):
                 raise _Unchunkable(str(item)) from item
             yield item
@@ -627,7 +636,10 @@ def _read_fast(
 ) -> tuple[pa.Table, str | None]:
     """The fast path's read of a CSV file (raises _NotPlain where it cannot vouch)."""
     if gzipped:
-        return _read_chunked(con, path, "csv", work, fast=True)
+        try:
+            return _read_chunked(con, path, "csv", work, fast=True)
+        except _Unchunkable as exc:
+            raise _NotPlain(str(exc)) from exc
     try:
         table = con.sql(_fast_reader(*_csv_dialect(con, str(path)))(str(path), True))
         fresh = table.to_arrow_table()
@@ -648,6 +660,8 @@ def _read(
             return _read_fast(con, path, gzipped, work)
         except _NotPlain:
             pass  # the careful read below gives the same rows, or names what is wrong
+        except _Corrupt as exc:
+            raise InputError(f"{path}: cannot be read ({exc})", file=str(path)) from None
     try:
         if gzipped:
             try:
@@ -655,6 +669,8 @@ def _read(
             except _Unchunkable:
                 pass  # the whole-file read below either fails as it always did, or works
         return con.sql(_typed_sql(_source(con, path, fmt))).to_arrow_table(), None
+    except _Corrupt as exc:
+        raise InputError(f"{path}: cannot be read ({exc})", file=str(path)) from None
     except duckdb.Error as exc:
         message = str(exc).split("\n", 1)[0]
         raise InputError(f"{path}: cannot be parsed: {message}", file=str(path)) from None

@@ -363,7 +363,7 @@ class _Listeners:
                 text="Sorry — something went wrong on my side, and nothing was changed.",
                 intent="error",
             )
-        self._deliver(reply, channel=channel, thread_ts=thread_ts, respond=respond)
+        self._deliver(reply, channel=channel, thread_ts=thread_ts, respond=respond, user=user)
 
     def _deliver(
         self,
@@ -372,6 +372,7 @@ class _Listeners:
         channel: str,
         thread_ts: str | None,
         respond: Respond | None,
+        user: str = "",
     ) -> None:
         client = self.app.client
         private = reply.refused or reply.intent in (
@@ -384,6 +385,11 @@ class _Listeners:
         try:
             if respond is not None:
                 respond(text=reply.text, response_type="ephemeral" if private else "in_channel")
+            elif reply.refused and user:
+                # A guardrail's "no" is for the asker only, in threads as with /room.
+                client.chat_postEphemeral(
+                    channel=channel, user=user, thread_ts=thread_ts, text=reply.text
+                )
             else:
                 client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text)
             for path in reply.files[:1]:
