@@ -174,6 +174,7 @@ def test_every_contract_command_has_help() -> None:
         ["serve"],
         ["sample"],
         ["index", "rebuild"],
+        ["proposals", "show"],
     ]:
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, (command, result.output)
@@ -231,10 +232,11 @@ def test_approve_says_when_the_render_is_refused(
     )
     with session_scope(Settings(home=home)) as session:
         (row,) = store_pending(session, series_id="tiny", window_end=None, proposals=[proposal])
-        proposal_id = row.proposal_id
+        proposal_id, row_hash = row.proposal_id, row.content_hash
     # Half a C2PA configuration: the approval stands, the render is refused and said so.
     monkeypatch.setenv("WRITERS_ROOM_C2PA_KEY", str(tmp_path / "signer.key"))
-    code, output = invoke(home, "approve", proposal_id, "--as", "U0SHOW", "--json")
+    short = row_hash[:12]
+    code, output = invoke(home, "approve", proposal_id, "--as", "U0SHOW", "--hash", short, "--json")
     assert code == 0, output
     report = json.loads(output)
     assert report["applied_version"] == 2 and report["renders"] == []

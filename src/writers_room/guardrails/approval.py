@@ -163,7 +163,8 @@ def decide(
         NotAnApprover: ``actor`` may not decide for this series (nothing changes).
         AlreadyDecided: someone decided before (nothing changes).
         GuardrailRefusal: the content changed since it was shown.
-        InputError: no such proposal, or an edit that does not apply.
+        InputError: no such proposal, a rejection without a reason, or an edit that does
+            not apply.
     """
     verdict = "approved" if approve else "rejected"
     with session_scope(settings) as session:
@@ -178,6 +179,12 @@ def decide(
             )
         if proposal.status != "pending":
             raise _already(proposal)
+        if not approve and not note.strip():
+            raise InputError(
+                f"rejecting {proposal_id} needs a reason (the ideator learns from it); "
+                "nothing was decided",
+                field="reason",
+            )
         if shown_hash is not None and shown_hash != proposal.content_hash:
             raise GuardrailRefusal(
                 f"proposal {proposal_id} changed after it was shown to {actor}; "
