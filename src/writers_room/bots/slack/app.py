@@ -297,7 +297,7 @@ class _Listeners:
                 text="Sorry — something went wrong on my side, and nothing was changed.",
                 intent="error",
             )
-        self._deliver(reply, channel=channel, thread_ts=thread_ts, respond=respond)
+        self._deliver(reply, channel=channel, thread_ts=thread_ts, respond=respond, user=user)
 
     def _deliver(
         self,
@@ -306,12 +306,18 @@ class _Listeners:
         channel: str,
         thread_ts: str | None,
         respond: Respond | None,
+        user: str = "",
     ) -> None:
         client = self.app.client
         private = reply.refused or reply.intent in ("help", "clarify", "error")
         try:
             if respond is not None:
                 respond(text=reply.text, response_type="ephemeral" if private else "in_channel")
+            elif reply.refused and user:
+                # A guardrail's "no" is for the asker only, in threads as with /room.
+                client.chat_postEphemeral(
+                    channel=channel, user=user, thread_ts=thread_ts, text=reply.text
+                )
             else:
                 client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text)
             for path in reply.files[:1]:

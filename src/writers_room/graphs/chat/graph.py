@@ -202,13 +202,16 @@ def note(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
 
     series_id, episode_id = state["series_id"], state["episode_id"]
     assert series_id is not None and episode_id is not None
-    add_note(
-        runtime.context.settings,
-        series_id=series_id,
-        episode_id=episode_id,
-        author=state.get("user", ""),
-        text=_route(state).text,
-    )
+    try:
+        add_note(
+            runtime.context.settings,
+            series_id=series_id,
+            episode_id=episode_id,
+            author=state.get("user", ""),
+            text=_route(state).text,
+        )
+    except (GuardrailRefusal, InputError) as exc:
+        return _reply(state, "note", refused=True, text=f"Nothing was noted: {exc}")
     return _reply(
         state,
         "note",
