@@ -204,6 +204,21 @@ def _ingest_events(s: Settings, file: Path, *, show: bool) -> Any:
         return run(s, file, progress=stage)
 
 
+@ingest_app.command("rehash-viewers")
+def ingest_rehash_viewers(as_json: JsonOpt = False) -> None:
+    """Replace raw viewer ids in stored events by keyed hashes (idempotent)."""
+    from writers_room.memory.events import rehash_viewers
+
+    result = rehash_viewers(settings())
+    if as_json:
+        _emit_json(result.__dict__)
+    else:
+        out.print(
+            f"[green]✓[/] {result.rewritten} of {result.partitions} partition file(s) "
+            f"rewritten: {result.raw_ids:,} raw viewer id(s) hashed, {result.rows:,} rows kept"
+        )
+
+
 @ingest_app.command("metrics")
 def ingest_metrics(
     file: Annotated[Path, typer.Argument(help="CSV/JSONL (optionally .gz) metrics export.")],
