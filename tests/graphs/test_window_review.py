@@ -284,7 +284,7 @@ def test_blind_iterations_escalate_across_restarts(sqlite_room: Settings, sample
         e.subject == f"{SERIES}/ep03" and e.detail["showrunners"] == ["U0RUNNER"]
         for e in escalations
     )
-    add_note(room, series_id=SERIES, episode_id="ep03", author="ana", text="Open on the fire.")
+    add_note(room, series_id=SERIES, episode_id="ep03", author="U0RUNNER", text="Open on the fire.")
     with session_scope(room) as session:
         assert blocked_reason(session, SERIES, "ep03") is None
 
