@@ -97,12 +97,13 @@ def ask(chat: ChatRoom, text: str, thread_id: str, user: str = APPROVER) -> Any:
     return chat.ask(text, thread_id=thread_id, user=user)
 
 
-def new_proposal(settings: Settings) -> str:
-    """The only pending proposal of the room: a hook rewrite for harbor-hearts/ep03."""
-    with session_scope(settings) as session:
-        session.exec(  # type: ignore[call-overload]
-            update(Proposal).where(col(Proposal.status) == "pending").values(status="dropped")
-        )
+def new_proposal(settings: Settings, *, keep_pending: bool = False) -> str:
+    """A pending hook rewrite for harbor-hearts/ep03: the only one, unless ``keep_pending``."""
+    if not keep_pending:
+        with session_scope(settings) as session:
+            session.exec(  # type: ignore[call-overload]
+                update(Proposal).where(col(Proposal.status) == "pending").values(status="dropped")
+            )
     with session_scope(settings) as session:
         brief = current_brief(session, SERIES, EPISODE)
         assert brief is not None
@@ -170,6 +171,20 @@ def test_free_text_never_decides(chat: ChatRoom, sample_room: Settings, phrasing
     assert f"`approve {proposal_id}`" in reply.text
     assert f"`reject {proposal_id} <reason>`" in reply.text
     assert reply.text.startswith("Nothing changed")
+
+
+def test_a_thread_that_showed_two_names_neither(chat: ChatRoom, sample_room: Settings) -> None:
+    first = new_proposal(sample_room)
+    second = new_proposal(sample_room, keep_pending=True)
+    thread_id = fresh_thread()
+    assert sorted(ask(chat, f"series:{SERIES} propose {EPISODE}", thread_id).proposals) == sorted(
+        [first, second]
+    )
+    reply = ask(chat, "approve it", thread_id)
+    assert reply.intent == "how_to_decide" and "\n" not in reply.text
+    assert "`approve p-<id>`" in reply.text
+    assert f"`{first}`" in reply.text and f"`{second}`" in reply.text
+    assert facts(sample_room, first)[2:] == facts(sample_room, second)[2:] == (0, 0)
 
 
 def test_the_explicit_command_still_decides(chat: ChatRoom, sample_room: Settings) -> None:

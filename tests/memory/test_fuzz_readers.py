@@ -42,7 +42,7 @@ from writers_room.memory.models import (
 from writers_room.memory.series import add_series_file
 
 FUZZ = hsettings(
-    max_examples=15,
+    max_examples=12,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -213,7 +213,7 @@ def test_series_add_mutated_bundle_exit_0_or_2(
     original = tiny_series.read_text()
     path = tmp_path / "mutated.yaml"
 
-    @hsettings(FUZZ, max_examples=60)
+    @hsettings(FUZZ, max_examples=40)
     @given(
         st.integers(0, len(original)),
         st.integers(0, 20),

@@ -661,8 +661,6 @@ def _read(
 ) -> tuple[pa.Table, str | None]:
     """Every row of the file, typed and flagged; and the file's sha256 when it came free."""
     if fmt == "csv":
-        # Header check (and a clean error for a missing column) from the streaming reader.
-        next(iter_rows(path, required=REQUIRED), None)
         try:
             return _read_fast(con, path, gzipped, work)
         except _NotPlain:
@@ -956,6 +954,10 @@ def ingest_events(
     say = watch.start
     path = Path(path)
     fmt, gzipped = detect_format(path)
+    if fmt == "csv":
+        # Header check (and a clean error for a missing column, an unreadable or a small
+        # cut-short file) from the streaming reader, before DuckDB is started.
+        next(iter_rows(path, required=REQUIRED), None)
     with session_scope(settings) as session:
         known_rows = _known_episodes(session)
     settings.events_path.mkdir(parents=True, exist_ok=True)

@@ -407,7 +407,10 @@ def how_to_decide(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, 
     ]
     shown = [pid for pid in state.get("shown", {}) if pid in waiting]
     named = chosen.proposal_id if chosen.proposal_id in waiting else None
-    example = named or (shown[-1] if shown else waiting[0] if len(waiting) == 1 else "p-<id>")
+    # Name the proposal only when it is unambiguous; else list the ones waiting.
+    only = shown if len(shown) == 1 else waiting if not shown and len(waiting) == 1 else []
+    example = named or (only[0] if only else "p-<id>")
+    waiting = shown + [pid for pid in waiting if pid not in shown]
     text = (
         "Nothing changed: I only decide on the exact command "
         f"`approve {example}` or `reject {example} <reason>` (as `/room …`, a mention, or a "
