@@ -89,6 +89,15 @@ def _root(
     _State.home = home
 
 
+def _swept() -> Settings:
+    """The settings, after delivering any decision a crash left undelivered."""
+    from writers_room.graphs.window_review.sweep import quiet_sweep
+
+    s = settings()
+    quiet_sweep(s)
+    return s
+
+
 def _emit_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
 
@@ -204,6 +213,21 @@ def _ingest_events(s: Settings, file: Path, *, show: bool) -> Any:
         return run(s, file, progress=stage)
 
 
+@ingest_app.command("rehash-viewers")
+def ingest_rehash_viewers(as_json: JsonOpt = False) -> None:
+    """Replace raw viewer ids in stored events by keyed hashes (idempotent)."""
+    from writers_room.ingest.events import rehash_viewers
+
+    result = rehash_viewers(settings())
+    if as_json:
+        _emit_json(result.__dict__)
+    else:
+        out.print(
+            f"[green]✓[/] {result.rewritten} of {result.partitions} partition file(s) "
+            f"rewritten: {result.raw_ids:,} raw viewer id(s) hashed, {result.rows:,} rows kept"
+        )
+
+
 @ingest_app.command("metrics")
 def ingest_metrics(
     file: Annotated[Path, typer.Argument(help="CSV/JSONL (optionally .gz) metrics export.")],
@@ -290,7 +314,7 @@ def status(
     """Counts per series: episodes, variants, events, windows, comments, proposals, renders."""
     from writers_room.store.status import room_status
 
-    rows = room_status(settings(), series)
+    rows = room_status(_swept(), series)
     if as_json:
         _emit_json({"series": [r.model_dump(exclude={"title"}) for r in rows]})
         return
@@ -488,15 +512,28 @@ def _demo_decide(
             out.print(proposal["summary"])
             for change in proposal["changes"]:
                 out.print(f"  {change['path']}: {change.get('before')!r} → {change['after']!r}")
+            out.print(f"hash {_short_hash(proposal)}", highlight=False)
+            shown = proposal["content_hash"]
             answer = typer.prompt("approve / reject / skip", default="skip")
             if answer.startswith("a"):
-                decided.append(decide_and_resume(s, pid, actor=who, approve=True))
+                decided.append(decide_and_resume(s, pid, actor=who, approve=True, shown_hash=shown))
             elif answer.startswith("r"):
-                reason = typer.prompt("reason")
-                decided.append(decide_and_resume(s, pid, actor=who, approve=False, note=reason))
+                reason = ""
+                while not reason.strip():
+                    reason = typer.prompt("reason (required)")
+                decided.append(
+                    decide_and_resume(
+                        s, pid, actor=who, approve=False, note=reason.strip(), shown_hash=shown
+                    )
+                )
         return decided
     if yes_as:
-        decided.append(decide_and_resume(s, pending[0], actor=yes_as, approve=True, note="demo"))
+        shown = get_proposal(s, pending[0])["content_hash"]
+        decided.append(
+            decide_and_resume(
+                s, pending[0], actor=yes_as, approve=True, note="demo", shown_hash=shown
+            )
+        )
     return decided
 
 
@@ -513,8 +550,10 @@ def _print_demo_end(
     waiting = sum(len(r.pending) for r in reviews.values()) - len(decided)
     if waiting > 0:
         out.print(
-            f"\n{waiting} proposal(s) wait for a human: [bold]writers-room proposals[/], then "
-            "[bold]writers-room approve ID --as U0SHOWRUN1[/] (the sample series' approver)."
+            f"\n{waiting} proposal(s) wait for a human: [bold]writers-room proposals[/], "
+            "[bold]writers-room proposals show ID[/] for the change set and its hash, then "
+            "[bold]writers-room approve ID --as U0SHOWRUN1[/] (the sample series' approver; "
+            "add [bold]--hash HASH[/] when not on a terminal)."
         )
     out.print(f"\nEverything is in [bold]{s.home}[/] (reports/, renders/, room.db).")
 
@@ -563,7 +602,7 @@ def review(
     from writers_room.graphs.window_review.run import start_review
     from writers_room.store.proposals import get_proposal
 
-    s = settings()
+    s = _swept()
     outcome = start_review(s, series, window_end=_parse_time(window_end, "--window-end"))
     if as_json:
         _emit_json(outcome.report)
@@ -585,27 +624,135 @@ def review(
     _print_proposals(pending)
     if pending:
         out.print(
-            "\nDecide with [bold]writers-room approve ID --as NAME[/] or "
-            "[bold]writers-room reject ID --as NAME --reason TEXT[/]."
+            "\nSee a change set and its hash with [bold]writers-room proposals show ID[/]; "
+            "decide with [bold]writers-room approve ID --as NAME[/] (add [bold]--hash HASH[/] "
+            "when not on a terminal) or [bold]writers-room reject ID --as NAME --reason TEXT[/]."
         )
 
 
-@app.command()
+proposals_app = typer.Typer(
+    help="List proposals, or show one with its change set and hash.",
+    invoke_without_command=True,
+)
+app.add_typer(proposals_app, name="proposals")
+
+
+@proposals_app.callback()
 def proposals(
+    ctx: typer.Context,
     status_: Annotated[
         str | None, typer.Option("--status", help="pending, approved, rejected, applied, dropped.")
     ] = None,
     series: Annotated[str | None, typer.Option("--series", help="Series id.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List proposals."""
+    """List proposals (`proposals show ID` prints one with the hash that `approve` needs)."""
     from writers_room.store.proposals import list_proposals
 
+    if ctx.invoked_subcommand is not None:
+        return
     rows = list_proposals(settings(), status=status_, series_id=series)
     if as_json:
         _emit_json(rows)
     else:
         _print_proposals(rows)
+
+
+SHORT_HASH = 12  # hex characters of the content hash that `proposals show` prints
+MIN_HASH_PREFIX = 6
+
+
+def _short_hash(proposal: dict[str, Any]) -> str:
+    return str(proposal["content_hash"])[:SHORT_HASH]
+
+
+def _print_change_set(proposal: dict[str, Any], console: Console) -> None:
+    """What a human approves: summary and field-level diff, with the short content hash."""
+    p = proposal
+    console.print(
+        f"[bold]{p['proposal_id']}[/] {escape(p['series_id'])}/{escape(p['episode_id'])} · "
+        f"{escape(p['kind'])} · {p['status']} · on brief v{p['base_version']}",
+        highlight=False,
+    )
+    console.print(escape(p["summary"]), highlight=False)
+    for change in p["changes"]:
+        console.print(
+            f"  {escape(str(change['path']))}: {escape(repr(change.get('before')))} → "
+            f"{escape(repr(change.get('after')))}",
+            highlight=False,
+        )
+    console.print(f"hash {_short_hash(p)}", highlight=False)
+
+
+@proposals_app.command("show")
+def proposals_show(
+    proposal_id: Annotated[str, typer.Argument(help="Proposal id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one proposal's change set and its short content hash (for `approve --hash`)."""
+    from writers_room.store.proposals import get_proposal
+
+    p = get_proposal(settings(), proposal_id)
+    if as_json:
+        _emit_json({**p, "short_hash": _short_hash(p)})
+        return
+    _print_change_set(p, out)
+    if p["status"] == "pending":
+        out.print(
+            f"\nApprove exactly this with [bold]writers-room approve {p['proposal_id']} "
+            f"--as NAME --hash {_short_hash(p)}[/]",
+            highlight=False,
+        )
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _bound_hash(s: Settings, proposal_id: str, prefix: str | None, who: str) -> str:
+    """The full content hash the approver saw: from ``--hash`` or confirmed on a terminal.
+
+    Raises:
+        InputError: no ``--hash`` off a terminal, or a malformed prefix (exit 2).
+        GuardrailRefusal: the prefix does not match the proposal's current content (exit 3).
+        typer.Exit(1): the person declined at the prompt.
+    """
+    from writers_room.errors import GuardrailRefusal
+    from writers_room.store.proposals import get_proposal
+
+    p = get_proposal(s, proposal_id)  # an unknown id is exit 2 whatever else is wrong
+    if prefix is not None:
+        clean = prefix.strip().lower()
+        if len(clean) < MIN_HASH_PREFIX or any(c not in "0123456789abcdef" for c in clean):
+            raise InputError(
+                f"--hash: {prefix!r} is not a hash prefix; give at least {MIN_HASH_PREFIX} hex "
+                f"characters of the hash `writers-room proposals show {proposal_id}` prints",
+                field="--hash",
+                value=prefix,
+            )
+        if not p["content_hash"].startswith(clean):
+            raise GuardrailRefusal(
+                f"--hash {clean} does not match proposal {proposal_id} as it is now "
+                f"(hash {_short_hash(p)}): it changed, or the hash is from another proposal; "
+                f"nothing was decided — check `writers-room proposals show {proposal_id}`"
+            )
+        return str(p["content_hash"])
+    if not _stdin_is_terminal():
+        raise InputError(
+            f"approve needs --hash when not on a terminal: run `writers-room proposals show "
+            f"{proposal_id}`, check the change set, and pass the hash it prints "
+            f"(`writers-room approve {proposal_id} --as {who or 'NAME'} --hash HASH`)",
+            field="--hash",
+        )
+    _print_change_set(p, err)
+    try:
+        answer = err.input(escape(f"Approve exactly this change set as {who}? [y/N] "))
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        err.print("Not approved; nothing was recorded.")
+        raise typer.Exit(1)
+    return str(p["content_hash"])
 
 
 def _run_renders(s: Settings, render_ids: list[str], *, show: bool) -> list[Any]:
@@ -655,17 +802,27 @@ def _decision_report(s: Settings, result: Any, jobs: list[Any], as_json: bool) -
 def approve(
     proposal_id: Annotated[str, typer.Argument(help="Proposal id.")],
     as_: Annotated[str, typer.Option("--as", help="Who approves (must be an approver).")],
+    hash_: Annotated[
+        str | None,
+        typer.Option(
+            "--hash",
+            help="The hash `proposals show ID` prints (at least 6 hex characters); needed "
+            "when not on a terminal, where the change set is shown and confirmed instead.",
+            show_default=False,
+        ),
+    ] = None,
     note: Annotated[str, typer.Option("--note", help="A note for the record.")] = "",
     no_render: Annotated[
         bool, typer.Option("--no-render", help="Queue the render but do not run it now.")
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Approve a proposal: resumes the review (apply → render)."""
+    """Approve exactly the change set you saw: resumes the review (apply → render)."""
     from writers_room.graphs.window_review.run import decide_and_resume
 
-    s = settings()
-    result = decide_and_resume(s, proposal_id, actor=as_, approve=True, note=note)
+    s = _swept()
+    shown = _bound_hash(s, proposal_id, hash_, as_)
+    result = decide_and_resume(s, proposal_id, actor=as_, approve=True, note=note, shown_hash=shown)
     jobs = [] if no_render else _run_renders(s, result.render_ids, show=_interactive(as_json))
     _decision_report(s, result, jobs, as_json)
 
@@ -674,14 +831,18 @@ def approve(
 def reject(
     proposal_id: Annotated[str, typer.Argument(help="Proposal id.")],
     as_: Annotated[str, typer.Option("--as", help="Who rejects (must be an approver).")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (the ideator learns from it).")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (required; the ideator learns from it).")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
-    """Reject a proposal."""
+    """Reject a proposal, saying why."""
     from writers_room.graphs.window_review.run import decide_and_resume
 
     s = settings()
-    result = decide_and_resume(s, proposal_id, actor=as_, approve=False, note=reason)
+    if not reason.strip():
+        raise InputError("--reason: a rejection needs a reason", field="--reason", value=reason)
+    result = decide_and_resume(s, proposal_id, actor=as_, approve=False, note=reason.strip())
     _decision_report(s, result, [], as_json)
 
 

@@ -125,6 +125,14 @@ class Settings(BaseSettings):
     showrunners: CommaList = Field(
         default_factory=list, validation_alias="WRITERS_ROOM_SHOWRUNNERS"
     )
+    writers: CommaList = Field(
+        default_factory=list,
+        validation_alias="WRITERS_ROOM_WRITERS",
+        description=(
+            "Slack user ids (or CLI names) allowed to add notes, besides the approvers and "
+            "showrunners; empty = approvers and showrunners only."
+        ),
+    )
     channel: str | None = Field(default=None, validation_alias="WRITERS_ROOM_CHANNEL")
     window_hour: int = Field(
         default=0,
@@ -162,7 +170,7 @@ class Settings(BaseSettings):
         ),
     )
 
-    @field_validator("approvers", "showrunners", mode="before")
+    @field_validator("approvers", "showrunners", "writers", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -238,6 +246,14 @@ class Settings(BaseSettings):
     def approver_set(self, extra: list[str] | None = None) -> frozenset[str]:
         """Approvers allowed for a series: the global list plus the series' own list."""
         return frozenset(self.approvers) | frozenset(extra or [])
+
+    def writer_set(self, extra_approvers: list[str] | None = None) -> frozenset[str]:
+        """Who may add notes to a series: writers, showrunners and the series' approvers."""
+        return (
+            frozenset(self.writers)
+            | frozenset(self.showrunners)
+            | self.approver_set(extra_approvers)
+        )
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -1,13 +1,14 @@
 """The room's exception hierarchy; the CLI maps each kind to an exit status.
 
 * :class:`InputError` — bad input or usage (exit 2): names file, line, field and value.
-* :class:`GuardrailRefusal` — a guardrail said no (exit 3): approval missing, not an approver.
+* :class:`GuardrailRefusal` — a guardrail said no (exit 3): approval missing, not an approver,
+  not a writer (:class:`NotAWriter`).
 * anything else — exit 1.
 """
 
 from __future__ import annotations
 
-__all__ = ["GuardrailRefusal", "InputError", "RoomError"]
+__all__ = ["GuardrailRefusal", "InputError", "NotAWriter", "RoomError"]
 
 
 class RoomError(Exception):
@@ -41,3 +42,7 @@ class GuardrailRefusal(RoomError):
     """A guardrail refused the action; nothing changed."""
 
     exit_code = 3
+
+
+class NotAWriter(GuardrailRefusal):
+    """The person may not add notes (not a writer, showrunner or approver); nothing stored."""

@@ -27,6 +27,7 @@ from writers_room.store.proposals import get_proposal
 APPROVER = "U0SHOW"  # in the tiny series' own approver list
 SHOWRUNNER = "U0RUNNER"
 STRANGER = "U0MALLORY"
+WRITER = "U0WRITER"  # in WRITERS_ROOM_WRITERS: may add notes, not decide
 
 
 def hook_proposal(
@@ -168,6 +169,7 @@ def slack_settings(settings: Settings, slack: Any, **overrides: object) -> Setti
         "slack_signing_secret": SECRET,
         "slack_api_url": slack.base_url,
         "showrunners": [SHOWRUNNER],
+        "writers": [WRITER],
         "channel": CHANNEL,
     }
     values.update(overrides)

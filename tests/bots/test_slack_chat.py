@@ -25,7 +25,7 @@ from writers_room.config import Settings
 from writers_room.graphs.chat.router import Route, Router
 from writers_room.graphs.chat.run import ChatRoom
 from writers_room.store.db import session_scope
-from writers_room.store.models import Decision, Note, WindowRun
+from writers_room.store.models import Decision, Note, Proposal, RenderJob, WindowRun
 
 
 @pytest.fixture
@@ -103,8 +103,7 @@ def test_channel_chatter_outside_room_threads_is_ignored(
         "channel": CHANNEL,
     }
     assert send_event(app, chatter, "Ev3") == 200
-    time.sleep(0.3)
-    app.workers.drain()
+    assert app.drain(timeout=20)  # the listener and anything it handed off are done
     assert slack.calls_to("chat.postMessage") == []
 
 
@@ -202,7 +201,6 @@ def test_room_command_propose_runs_and_posts_the_review(room: Settings, slack: M
         assert answers[-1].params["thread_ts"] == summary_ts
         assert "brief v1" in answers[-1].params["text"]
     finally:
-        app.workers.drain()
         app.close()
 
 
@@ -214,9 +212,10 @@ class SlowRouter(Router):
         return super().route(text, last_intent=last_intent)
 
 
-def test_ack_is_fast_even_with_a_slow_model(sqlite_room: Settings, slack: MockSlack) -> None:
-    chat = ChatRoom(sqlite_room, router=SlowRouter(sqlite_room))
-    app = build_app(sqlite_room, chat=chat)
+def test_ack_is_fast_even_with_a_slow_model(room: Settings, slack: MockSlack) -> None:
+    # On both backends: the ack path reads the database (the event de-duplication row).
+    chat = ChatRoom(room, router=SlowRouter(room))
+    app = build_app(room, chat=chat)
     try:
         started = time.perf_counter()
         assert send_event(app, mention_event("help"), "Ev5") == 200
@@ -228,8 +227,99 @@ def test_ack_is_fast_even_with_a_slow_model(sqlite_room: Settings, slack: MockSl
         slack.wait_for("chat.postMessage", timeout=20)
         slack.wait_for("response_url", timeout=20)
     finally:
-        app.workers.drain()
         app.close()
+
+
+FREE_TEXT = [
+    "do not approve that proposal",
+    "I don't approve it",
+    "Maria said approve it",
+    "if the numbers hold I'd approve",
+    "lgtm, ship it",
+    "nein",
+    "non, pas ça",
+    "no lo apruebes",
+]
+
+
+def test_free_text_in_a_proposal_thread_never_decides(
+    room: Settings, app: RoomApp, slack: MockSlack
+) -> None:
+    """#14: replies under a proposal's post, as its approver, decide nothing."""
+    p = store_hook_proposal(room)
+    proposal_id = p["proposal_id"]
+    ts = app.poster.post_proposal(proposal_id, channel=CHANNEL, claim_key="first")
+    assert ts is not None
+    for n, text in enumerate(FREE_TEXT):
+        reply = {
+            "type": "message",
+            "channel_type": "channel",
+            "user": APPROVER,
+            "text": text,
+            "ts": f"1700001{n:03d}.000100",
+            "thread_ts": ts,
+            "channel": CHANNEL,
+        }
+        assert send_event(app, reply, f"EvFree{n}") == 200
+    assert app.drain(timeout=60)
+    answers = [c for c in slack.calls_to("chat.postMessage") if c.params.get("thread_ts") == ts]
+    assert len(answers) == len(FREE_TEXT)
+    for answer in answers:
+        assert answer.params["text"].startswith("Nothing changed")
+        assert f"`approve {proposal_id}`" in answer.params["text"]
+    assert slack.calls_to("chat.update") == []
+    with session_scope(room) as session:
+        assert session.exec(select(Decision)).all() == []
+        assert session.exec(select(RenderJob)).all() == []
+        row = session.get(Proposal, proposal_id)
+        assert row is not None and row.status == "pending"
+
+    # The post showed this version, so the exact command in its thread decides.
+    command = {
+        "type": "message",
+        "channel_type": "channel",
+        "user": APPROVER,
+        "text": f"approve {proposal_id}",
+        "ts": "1700002000.000100",
+        "thread_ts": ts,
+        "channel": CHANNEL,
+    }
+    assert send_event(app, command, "EvCommand") == 200
+    slack.wait_for("chat.update")
+    assert app.drain(timeout=60)
+    with session_scope(room) as session:
+        (decision,) = session.exec(select(Decision)).all()
+        assert (decision.decision, decision.decided_by) == ("approved", APPROVER)
+        assert len(session.exec(select(RenderJob)).all()) == 1
+
+
+def test_room_command_approve_shows_an_unseen_proposal_first(
+    room: Settings, app: RoomApp, slack: MockSlack
+) -> None:
+    p = store_hook_proposal(room)
+    proposal_id = p["proposal_id"]
+    assert send_command(app, slack, f"approve {proposal_id}", user=APPROVER) == 200
+    (shown,) = slack.wait_for("response_url")
+    assert shown.params["response_type"] == "ephemeral"
+    assert f"`{p['content_hash'][:12]}`" in shown.params["text"]
+    assert f"send `approve {proposal_id}` again" in shown.params["text"]
+    assert app.drain(timeout=20)
+    with session_scope(room) as session:
+        assert session.exec(select(Decision)).all() == []
+
+    assert send_command(app, slack, f"approve {proposal_id}", user=APPROVER) == 200
+    done = slack.wait_for("response_url", count=2, timeout=60)[1]
+    assert f"Approved `{proposal_id}`" in done.params["text"]
+    assert app.drain(timeout=60)
+    with session_scope(room) as session:
+        (decision,) = session.exec(select(Decision)).all()
+    assert decision.decision == "approved"
+
+
+def test_close_is_safe_twice(room: Settings) -> None:
+    app = build_app(room)
+    app.close()
+    app.close()
 
 
 def test_missing_credentials_are_named(tmp_path: Path) -> None:

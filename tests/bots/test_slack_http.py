@@ -65,7 +65,11 @@ def test_health_and_unknown_paths(server: str) -> None:
 
 
 def test_bad_requests_get_401_and_nothing_else_happens(
-    server: str, room: Settings, slack: MockSlack, caplog: pytest.LogCaptureFixture
+    server: str,
+    room: Settings,
+    slack: MockSlack,
+    app: RoomApp,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     marker = "tampered-marker-text-7f3a"
@@ -84,7 +88,7 @@ def test_bad_requests_get_401_and_nothing_else_happens(
     status, _ = request(url, body.replace("help", "status"), signed)
     assert status == 401, "tampered body"
 
-    time.sleep(0.3)
+    assert app.drain(timeout=20)  # no listener ran, and none left work behind
     assert [c.method for c in slack.calls] == ["auth.test"]
     assert slack_event_rows(room) == []
     logged = "\n".join(r.getMessage() for r in caplog.records)
@@ -129,8 +133,7 @@ def test_retried_event_is_processed_once(
         t.join()
     assert statuses == [200, 200, 200]
     slack.wait_for("chat.postMessage")
-    time.sleep(0.5)
-    app.workers.drain()
+    assert app.drain(timeout=20)
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert [r.subject for r in slack_event_rows(room)] == ["EvRetry"]
 
@@ -140,8 +143,7 @@ def test_retried_event_is_processed_once(
         from slack_payloads import bolt_request
 
         assert other.dispatch(bolt_request(body, form=False)).status == 200
-        time.sleep(0.5)
-        other.workers.drain()
+        assert other.drain(timeout=20)
         assert len(slack.calls_to("chat.postMessage")) == 1
     finally:
         other.close()

@@ -25,7 +25,7 @@ def sample_room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     from writers_room.sample.simulator import generate
 
     root = tmp_path_factory.mktemp("chat-room")
-    settings = Settings(home=root / "home", pii_key="test-key")
+    settings = Settings(home=root / "home", pii_key="test-key", writers=["U0WRITER", "U0ANA"])
     bundle = generate(root / "sample", seed=7, scale=SCALE)
     for path in bundle.series_files:
         add_series_file(settings, path)

@@ -1,4 +1,4 @@
-"""The router: verbs by grammar, follow-ups, then similarity to example utterances."""
+"""The router: verbs by grammar, decision words, follow-ups, then similarity to examples."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import pytest
 
 from writers_room.config import Settings
 from writers_room.graphs.chat.router import (
+    EXAMPLES,
     Router,
     find_episode_ref,
+    looks_like_decision,
     parse_command,
     resolve_episode,
     split_series_prefix,
@@ -100,13 +102,81 @@ def test_episode_refs_in_free_text() -> None:
         ("what should we change in episode 2", "propose"),
         ("is the render done yet", "render_status"),
         ("show me the brief for episode 4", "brief"),
-        ("what's waiting for approval", "status"),
+        ("which proposals are open", "status"),
         ("hi there", "help"),
     ],
 )
 def test_similarity_routes_free_text(router: Router, text: str, intent: str) -> None:
     route = router.route(text)
     assert route.intent == intent, route
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "proposal"),
+    [
+        # Only `approve p-<id>` alone and `reject p-<id> <reason>` are decision commands.
+        ("approve p-0123456789ab", "approve", "p-0123456789ab"),
+        ("Approve `p-0123456789ab`.", "approve", "p-0123456789ab"),
+        ("<@UBOT> approve p-0123456789ab", "approve", "p-0123456789ab"),
+        ("series:neon-heist approve p-0123456789ab", "approve", "p-0123456789ab"),
+        ("reject p-0123456789ab", "reject", "p-0123456789ab"),  # the graph asks for a reason
+        # Anything else that starts with the verb is not a decision.
+        ("approve it", "how_to_decide", None),
+        ("approve that proposal", "how_to_decide", None),
+        ("approve", "how_to_decide", None),
+        ("approve p-0123456789ab if the numbers hold", "how_to_decide", "p-0123456789ab"),
+        ("approve p-0123456789ab? not sure", "how_to_decide", "p-0123456789ab"),
+        ("reject it, too cruel", "how_to_decide", None),
+    ],
+)
+def test_decision_commands_need_the_exact_grammar(
+    text: str, intent: str, proposal: str | None
+) -> None:
+    route = parse_command(text)
+    assert route is not None and route.source == "verb"
+    assert (route.intent, route.proposal_id) == (intent, proposal)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "approve that proposal",  # before #14 similarity routed these to approve
+        "looks good, ship it",
+        "yes, go with that change",
+        "I don't approve it",
+        "do not approve that proposal",
+        "no, kill that proposal",
+        "decline the proposal",
+        "anything I need to approve",
+        "what's waiting for approval",
+    ],
+)
+def test_similarity_never_picks_a_decision(router: Router, text: str) -> None:
+    assert "approve" not in EXAMPLES and "reject" not in EXAMPLES
+    route = router.route(text)
+    assert route.intent == "how_to_decide", route
+    assert router.similar(text)[0] not in ("approve", "reject")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "why did episode 3 drop?",
+        "why is retention declining in episode 2",
+        "what is pending",
+        "and episode 4?",
+        "show me the brief for episode 4",
+        "where do people stop watching episode 5",
+        "what should we change in episode 2",
+        "is the render done yet",
+        "how did the last window go",
+        "what do the comments say about the ending",
+        "note ep3 open on the storm",
+        "hi there",
+    ],
+)
+def test_ordinary_questions_do_not_look_like_decisions(text: str) -> None:
+    assert not looks_like_decision(text)
 
 
 def test_follow_up_reuses_the_last_intent(router: Router) -> None:
@@ -142,6 +212,12 @@ def test_unsure_messages_go_to_the_configured_llm(tmp_path: Path) -> None:
     )
     route = Router(settings, model=broken).route("qwzx vbnm")
     assert (route.intent, route.source) == ("help", "fallback")
+    # A model that reads a decision into a message decides nothing: it is told how to.
+    deciding = GenericFakeChatModel(
+        messages=iter([AIMessage(content='{"intent": "approve", "episode": null}')])
+    )
+    route = Router(settings, model=deciding).route("qwzx vbnm")
+    assert (route.intent, route.source) == ("how_to_decide", "llm")
     # Confident matches never wait for a model.
     route = Router(settings, model=broken).route("why did episode 3 drop?")
     assert route.source == "similarity"

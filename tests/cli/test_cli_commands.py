@@ -99,7 +99,7 @@ def test_unknown_ids_are_usage_errors(tmp_path: Path, tiny_series: Path) -> None
     for args in (
         ["approve", "p-nope", "--as", "U0SHOW"],
         ["reject", "p-nope", "--as", "U0SHOW", "--reason", "no"],
-        ["note", "--series", "tiny", "--episode", "ep9", "--as", "ana", "more fire"],
+        ["note", "--series", "tiny", "--episode", "ep9", "--as", "ana", "more fire, please"],
         ["render", "--series", "tiny", "--episode", "ep9"],
         ["review", "--series", "tiny"],
         ["proposals", "--status", "maybe"],
@@ -109,13 +109,49 @@ def test_unknown_ids_are_usage_errors(tmp_path: Path, tiny_series: Path) -> None
         assert "error:" in output
 
 
-def test_note_and_empty_proposals(tmp_path: Path, tiny_series: Path) -> None:
+def test_note_and_empty_proposals(
+    tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path / "home"
     invoke(home, "series", "add", str(tiny_series))
-    code, output = invoke(home, "note", "--series", "tiny", "--episode", "ep1", "--as", "ana", "x")
+    monkeypatch.setenv("WRITERS_ROOM_WRITERS", "ana, bo")
+    code, output = invoke(
+        home, "note", "--series", "tiny", "--episode", "ep1", "--as", "ana", "open on the storm"
+    )
     assert code == 0 and "reset" in output
     code, output = invoke(home, "proposals", "--json")
     assert code == 0 and json.loads(output) == []
+
+
+def test_notes_need_a_writer_and_three_words(
+    tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Promise 22: only identified people reset the blind-iteration count, with real words."""
+    from sqlmodel import select
+
+    from writers_room.config import Settings
+    from writers_room.store.db import dispose_engines, session_scope
+    from writers_room.store.models import Note
+
+    home = tmp_path / "home"
+    invoke(home, "series", "add", str(tiny_series))
+    monkeypatch.setenv("WRITERS_ROOM_WRITERS", "ana")
+    note = ["note", "--series", "tiny", "--episode", "ep1"]
+    for who in ("", "   ", "mallory"):
+        code, output = invoke(home, *note, "--as", who, "open on the storm")
+        assert code == 3, (who, output)
+        assert "WRITERS_ROOM_WRITERS" in output and "nothing was stored" in output
+    for text in ("", "   ", "x", "more fire", "?!  ..."):
+        code, output = invoke(home, *note, "--as", "ana", text)
+        assert code == 2, (text, output)
+        assert "error:" in output and ("3 words" in output or "needs some text" in output)
+    # The series' own approver (U0SHOW) may write notes too, without being a listed writer.
+    code, output = invoke(home, *note, "--as", "U0SHOW", "Theo should sound colder")
+    assert code == 0, output
+    with session_scope(Settings(home=home)) as session:
+        notes = session.exec(select(Note)).all()
+        assert [(n.author, n.text) for n in notes] == [("U0SHOW", "Theo should sound colder")]
+    dispose_engines()
 
 
 def test_every_contract_command_has_help() -> None:
@@ -138,6 +174,7 @@ def test_every_contract_command_has_help() -> None:
         ["serve"],
         ["sample"],
         ["index", "rebuild"],
+        ["proposals", "show"],
     ]:
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, (command, result.output)
@@ -195,10 +232,11 @@ def test_approve_says_when_the_render_is_refused(
     )
     with session_scope(Settings(home=home)) as session:
         (row,) = store_pending(session, series_id="tiny", window_end=None, proposals=[proposal])
-        proposal_id = row.proposal_id
+        proposal_id, row_hash = row.proposal_id, row.content_hash
     # Half a C2PA configuration: the approval stands, the render is refused and said so.
     monkeypatch.setenv("WRITERS_ROOM_C2PA_KEY", str(tmp_path / "signer.key"))
-    code, output = invoke(home, "approve", proposal_id, "--as", "U0SHOW", "--json")
+    short = row_hash[:12]
+    code, output = invoke(home, "approve", proposal_id, "--as", "U0SHOW", "--hash", short, "--json")
     assert code == 0, output
     report = json.loads(output)
     assert report["applied_version"] == 2 and report["renders"] == []

@@ -16,7 +16,6 @@ from sqlmodel import func, select
 from writers_room.config import Settings
 from writers_room.errors import GuardrailRefusal
 from writers_room.graphs._checkpoint import checkpointer
-from writers_room.graphs.window_review import run as review_run
 from writers_room.graphs.window_review.graph import builder
 from writers_room.graphs.window_review.run import (
     decide_and_resume,
@@ -36,7 +35,7 @@ from writers_room.store.models import (
     RenderJob,
     WindowRun,
 )
-from writers_room.store.runs import LeaseBusy, thread_id_for, thread_lease
+from writers_room.store.runs import thread_id_for
 
 SERIES = "harbor-hearts"
 
@@ -201,29 +200,6 @@ def test_a_stale_resume_has_no_effect(room: Settings) -> None:
     assert sorted(done.applied) == sorted(review.pending[:2])
 
 
-def test_one_writer_per_thread(room: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    review = start_review(room, SERIES)
-    outcome = decide(room, review.pending[0], actor="U0SHOW", approve=True)
-    monkeypatch.setattr(review_run, "LEASE_WAIT_S", 0.2)
-    (interrupt_id, _), *_ = pending_interrupts(room, review.thread_id)
-    with thread_lease(room, review.thread_id), pytest.raises(LeaseBusy):
-        resume(room, review.thread_id, interrupt_id=interrupt_id, decision_id=outcome.decision.id)
-    resume(room, review.thread_id, interrupt_id=interrupt_id, decision_id=outcome.decision.id)
-    with checkpointer(room) as saver:
-        history = list(
-            builder.compile(checkpointer=saver).get_state_history(
-                {"configurable": {"thread_id": review.thread_id}}
-            )
-        )
-    # Linear: every checkpoint's parent is the next older one, no forks.
-    for newer, older in zip(history, history[1:], strict=False):
-        assert newer.parent_config is not None
-        assert (
-            newer.parent_config["configurable"]["checkpoint_id"]
-            == older.config["configurable"]["checkpoint_id"]
-        )
-
-
 def test_twenty_concurrent_clicks_one_decision_one_apply_one_render(room: Settings) -> None:
     review = start_review(room, SERIES)
     target = review.pending[0]
@@ -308,7 +284,7 @@ def test_blind_iterations_escalate_across_restarts(sqlite_room: Settings, sample
         e.subject == f"{SERIES}/ep03" and e.detail["showrunners"] == ["U0RUNNER"]
         for e in escalations
     )
-    add_note(room, series_id=SERIES, episode_id="ep03", author="ana", text="Open on the fire.")
+    add_note(room, series_id=SERIES, episode_id="ep03", author="U0RUNNER", text="Open on the fire.")
     with session_scope(room) as session:
         assert blocked_reason(session, SERIES, "ep03") is None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -156,48 +157,73 @@ def test_an_approval_alone_is_not_creative_input(room: Settings, pending: Propos
         assert session.get(BlindIteration, ("tiny", "ep1")).count == 1  # type: ignore[union-attr]
 
 
-def test_twenty_concurrent_clicks_make_one_decision_and_one_apply(
-    room: Settings, pending: Proposal
-) -> None:
-    room = room.model_copy(update={"approvers": [f"U{i}" for i in range(20)]})
-    barrier = threading.Barrier(20)
-    outcomes: list[str] = []
+def _race(n: int, fn: Callable[[int], str]) -> list[str]:
+    """Run ``fn(0..n-1)`` in ``n`` threads released together; their results."""
+    barrier = threading.Barrier(n)
+    results: list[str] = []
 
-    def click(i: int) -> None:
+    def run(i: int) -> None:
         barrier.wait()
-        try:
-            decide(room, pending.proposal_id, actor=f"U{i}", approve=i % 2 == 0)
-            outcomes.append("decided")
-        except AlreadyDecided:
-            outcomes.append("already")
+        results.append(fn(i))
 
-    threads = [threading.Thread(target=click, args=(i,)) for i in range(20)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(outcomes).count("decided") == 1 and len(outcomes) == 20
+    assert len(results) == n
+    return results
+
+
+@pytest.mark.parametrize("clicks", ["mixed", "all approve", "all reject"])
+def test_twenty_concurrent_clicks_make_one_decision_and_one_apply(
+    room: Settings, pending: Proposal, clicks: str
+) -> None:
+    """Whichever click wins, one decision; then twenty applies write at most one version.
+
+    "mixed" lets either verdict win (both branches are asserted); the other two fix the
+    winner so that the approved branch and the rejected branch each run every time.
+    """
+    room = room.model_copy(update={"approvers": [f"U{i}" for i in range(20)]})
+
+    def verdict(i: int) -> bool:
+        return {"mixed": i % 2 == 0, "all approve": True, "all reject": False}[clicks]
+
+    def click(i: int) -> str:
+        try:
+            decide(room, pending.proposal_id, actor=f"U{i}", approve=verdict(i), note="race")
+            return "decided"
+        except AlreadyDecided:
+            return "already"
+
+    outcomes = _race(20, click)
+    assert outcomes.count("decided") == 1 and outcomes.count("already") == 19
     assert decisions(room) == 1
-
     with session_scope(room) as session:
-        approved = session.get(Proposal, pending.proposal_id).status == "approved"  # type: ignore[union-attr]
-    if not approved:
-        return
-    applied: list[str] = []
-    barrier = threading.Barrier(20)
+        (decision,) = session.exec(select(Decision)).all()
+        status = session.get(Proposal, pending.proposal_id).status  # type: ignore[union-attr]
+    assert status == decision.decision
+    assert verdict(int(decision.decided_by[1:])) == (status == "approved")
 
-    def apply(_i: int) -> None:
-        barrier.wait()
+    refusals: list[str] = []
+
+    def apply(_i: int) -> str:
         try:
             apply_proposal(room, pending.proposal_id)
-            applied.append("applied")
-        except GuardrailRefusal:
-            applied.append("refused")
+            return "applied"
+        except GuardrailRefusal as exc:
+            refusals.append(str(exc))
+            return "refused"
 
-    threads = [threading.Thread(target=apply, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert applied.count("applied") == 1
-    assert versions(room) == [1, 2]
+    applied = _race(20, apply)
+    with session_scope(room) as session:
+        final = session.get(Proposal, pending.proposal_id).status  # type: ignore[union-attr]
+        current = session.get(Episode, ("tiny", "ep1")).current_version  # type: ignore[union-attr]
+    if status == "approved":
+        assert applied.count("applied") == 1 and applied.count("refused") == 19
+        assert versions(room) == [1, 2] and current == 2 and final == "applied"
+    else:
+        assert status == "rejected"
+        assert applied.count("applied") == 0 and len(refusals) == 20
+        assert all("no approval" in r for r in refusals)
+        assert versions(room) == [1] and current == 1 and final == "rejected"

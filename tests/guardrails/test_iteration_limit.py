@@ -34,7 +34,8 @@ def test_three_blind_iterations_then_blocked_across_a_restart(room: Settings) ->
             select(AuditLog).where(AuditLog.action == "iteration.escalated")
         ).all()
         assert len(escalations) == 1 and escalations[0].detail["showrunners"] == ["U9"]
-    add_note(room, series_id="tiny", episode_id="ep1", author="ana", text="Make Theo colder.")
+    writers = room.model_copy(update={"writers": ["ana"]})
+    add_note(writers, series_id="tiny", episode_id="ep1", author="ana", text="Make Theo colder.")
     with session_scope(room) as session:
         assert blocked_reason(session, "tiny", "ep1") is None
 

@@ -28,7 +28,7 @@ def test_migrations_match_the_models(settings: Settings) -> None:
     assert diffs == []
     migrate(engine)  # a second upgrade is a no-op
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
 
 
 def test_an_existing_database_survives_upgrade(tmp_path: Path) -> None:
@@ -66,6 +66,43 @@ def test_audit_log_is_append_only(settings: Settings) -> None:
         assert [(r.actor, r.action, r.content_hash) for r in rows] == [
             ("ana", "decision.approve", "h1")
         ]
+
+
+@pytest.mark.postgres
+def test_truncate_cannot_empty_the_audit_log_on_postgresql(database_url: str | None) -> None:
+    """Promise 19 on PostgreSQL: TRUNCATE fires no row triggers, so it needs its own."""
+    if database_url is None:
+        pytest.skip("SQLite has no TRUNCATE; DELETE FROM auditlog is refused above")
+    engine = create_room_engine(database_url)
+    try:
+        migrate(engine, "0004")  # the schema before the TRUNCATE trigger: the fault
+        with session_scope(engine) as session:
+            audit(session, actor="ana", action="decision.approved", subject="p0")
+        with engine.begin() as conn:
+            conn.execute(text("TRUNCATE auditlog"))
+            assert conn.execute(text("SELECT count(*) FROM auditlog")).scalar() == 0
+
+        migrate(engine)  # 0005 adds the statement-level BEFORE TRUNCATE trigger
+        with session_scope(engine) as session:
+            audit(session, actor="ana", action="decision.approved", subject="p1", content_hash="h")
+            audit(session, actor="bo", action="proposal.applied", subject="p1")
+        for statement in (
+            "TRUNCATE auditlog",
+            "TRUNCATE TABLE auditlog RESTART IDENTITY",
+            "TRUNCATE auditlog CASCADE",
+            "TRUNCATE note, auditlog",
+        ):
+            with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+                conn.execute(text(statement))
+        with session_scope(engine) as session:
+            rows = list(session.exec(select(AuditLog).order_by(AuditLog.id)))  # type: ignore[arg-type]
+        assert [(r.actor, r.action, r.subject) for r in rows] == [
+            ("ana", "decision.approved", "p1"),
+            ("bo", "proposal.applied", "p1"),
+        ]
+        migrate(engine)  # idempotent
+    finally:
+        engine.dispose()
 
 
 def _writer(url: str, who: str, count: int) -> None:

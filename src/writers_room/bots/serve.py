@@ -4,6 +4,9 @@ HTTP mode is bolt's WSGI adapter behind the standard library's threading WSGI se
 (no extra dependency): ``POST /slack/events`` takes events, interactivity and slash
 commands; ``GET /healthz`` answers ``{"ok": true}``. Put it behind a TLS-terminating
 proxy; Slack only calls ``https://`` URLs.
+
+A sweeper thread delivers decisions a crash left undelivered, at start-up and every
+15 seconds (``graphs.window_review.sweep``).
 """
 
 from __future__ import annotations
@@ -120,6 +123,11 @@ def serve(
     # Open the checkpointer before the scheduler's first review does: LangGraph's
     # PostgresSaver.setup() is not safe when two threads run it at once on a new database.
     app.chat.open()
+    # Decisions a crash cut off are delivered now and every few seconds from here on.
+    from writers_room.graphs.window_review.sweep import Sweeper
+
+    sweeper = Sweeper(settings)
+    sweeper.start()
     windows = None
     if scheduler:
         windows = WindowScheduler(
@@ -157,6 +165,7 @@ def serve(
     finally:
         if on_main:
             signal.signal(signal.SIGTERM, previous)
+        sweeper.stop(wait=False)
         if windows is not None:
             windows.shutdown(wait=False)
         app.close()

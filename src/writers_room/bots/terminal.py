@@ -41,7 +41,7 @@ def _render(reply: ChatReply) -> str:
     for path in reply.files:
         out += f"\nchart: {path}"
     if reply.proposals:
-        out += "\n(decide with: approve <id>  or  reject <id> <reason>)"
+        out += "\n(decide with: approve p-<id>  or  reject p-<id> <reason>)"
     return out
 
 

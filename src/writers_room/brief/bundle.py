@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from writers_room.brief.manifest import Shot, ShotManifest
 from writers_room.errors import InputError
+from writers_room.render.validate import SAFE_ID_RULE, is_safe_id
 
 __all__ = [
     "Brand",
@@ -141,27 +142,126 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def load_bundle(path: Path) -> SeriesBundle:
-    """Read and validate a ``series.yaml``; errors name the file and the field."""
+def _node_line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at ``loc`` (or of its nearest parent found)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                    child = value
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if 0 <= part < len(node.value) else None
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line
+
+
+def _parse_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """The document and its node tree (for line numbers); errors name file and line."""
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a series.yaml", file=str(path))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(f"{path}: no such file", file=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})", file=str(path)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+            file=str(path),
+            line=line,
+        ) from None
+    loader: yaml.SafeLoader | None = None
+    try:
+        loader = yaml.SafeLoader(text)  # checks the characters first: may raise
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InputError(f"{path}: not valid YAML ({exc})", file=str(path), line=line) from None
+        at: int | None = mark.line + 1 if mark is not None else None
+        where = f"{path}:{at}" if at else str(path)
+        raise InputError(f"{where}: not valid YAML ({exc})", file=str(path), line=at) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # A scalar YAML types but cannot build (a 13th month), or nesting too deep.
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InputError(f"{path}: not valid YAML ({reason})", file=str(path)) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _check_ids(path: Path, raw: dict[str, Any], node: yaml.Node | None) -> None:
+    """Ids must be safe folder names and unique in their list; errors name both lines."""
+
+    def refuse(loc: tuple[Any, ...], message: str, value: Any) -> None:
+        line = _node_line(node, loc)
+        raise InputError(
+            f"{path}:{line}: field {_format_loc(loc)}: {message}",
+            file=str(path),
+            line=line,
+            field=_format_loc(loc),
+            value=value,
+        )
+
+    def check(loc: tuple[Any, ...], value: Any, seen: dict[str, int | None]) -> None:
+        if not isinstance(value, str):
+            return  # the model names the wrong type
+        if not is_safe_id(value):
+            refuse(loc, f"{value!r} is not a safe id: use {SAFE_ID_RULE}", value)
+        if value in seen:
+            refuse(
+                loc,
+                f"{value!r} is used twice (lines {seen[value]} and {_node_line(node, loc)})",
+                value,
+            )
+        seen[value] = _node_line(node, loc)
+
+    check(("series_id",), raw.get("series_id"), {})
+    episodes = raw.get("episodes")
+    if not isinstance(episodes, list):
+        return
+    episode_ids: dict[str, int | None] = {}
+    for index, episode in enumerate(episodes):
+        if not isinstance(episode, dict):
+            continue
+        check(("episodes", index, "episode_id"), episode.get("episode_id"), episode_ids)
+        shots = episode.get("shots")
+        if not isinstance(shots, list):
+            continue
+        shot_ids: dict[str, int | None] = {}
+        for number, shot in enumerate(shots):
+            if isinstance(shot, dict):
+                loc = ("episodes", index, "shots", number, "shot_id")
+                check(loc, shot.get("shot_id"), shot_ids)
+
+
+def load_bundle(path: Path) -> SeriesBundle:
+    """Read and validate a ``series.yaml``; errors name the file, the line and the field."""
+    raw, node = _parse_yaml(path)
     if not isinstance(raw, dict):
         raise InputError(f"{path}: expected a mapping at the top level", file=str(path))
+    _check_ids(path, raw, node)
     try:
         return SeriesBundle.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = _format_loc(err["loc"]) or "(top level)"
+        line = _node_line(node, tuple(err["loc"])) if err["loc"] else None
         value = err.get("input")
         shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+        where = f"{path}:{line}" if line else str(path)
         raise InputError(
-            f"{path}: field {field}: {err['msg']} (value: {shown})",
+            f"{where}: field {field}: {err['msg']} (value: {shown})",
             file=str(path),
+            line=line,
             field=field,
         ) from None

@@ -17,6 +17,7 @@ The database, not graph state, is the authority:
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,17 +29,20 @@ from sqlmodel import Session, col, select
 from writers_room.brief.manifest import ShotManifest
 from writers_room.brief.proposals import BriefChangeProposal, apply_changes, content_hash
 from writers_room.config import Settings
-from writers_room.errors import GuardrailRefusal, InputError
+from writers_room.errors import GuardrailRefusal, InputError, NotAWriter
 from writers_room.ingest.series import current_brief
 from writers_room.store.db import audit, session_scope
 from writers_room.store.models import BriefVersion, Decision, Episode, Note, Proposal, Series
 
 __all__ = [
     "AlreadyDecided",
+    "NotAWriter",
     "NotAnApprover",
+    "add_note",
     "apply_proposal",
     "decide",
     "is_approver",
+    "is_writer",
     "store_pending",
 ]
 
@@ -159,7 +163,8 @@ def decide(
         NotAnApprover: ``actor`` may not decide for this series (nothing changes).
         AlreadyDecided: someone decided before (nothing changes).
         GuardrailRefusal: the content changed since it was shown.
-        InputError: no such proposal, or an edit that does not apply.
+        InputError: no such proposal, a rejection without a reason, or an edit that does
+            not apply.
     """
     verdict = "approved" if approve else "rejected"
     with session_scope(settings) as session:
@@ -174,6 +179,12 @@ def decide(
             )
         if proposal.status != "pending":
             raise _already(proposal)
+        if not approve and not note.strip():
+            raise InputError(
+                f"rejecting {proposal_id} needs a reason (the ideator learns from it); "
+                "nothing was decided",
+                field="reason",
+            )
         if shown_hash is not None and shown_hash != proposal.content_hash:
             raise GuardrailRefusal(
                 f"proposal {proposal_id} changed after it was shown to {actor}; "
@@ -346,17 +357,50 @@ def apply_proposal(settings: Settings, proposal_id: str, *, actor: str = "room")
         return row
 
 
+# A note resets the blind-iteration count, so it has to say something: at least this
+# many words (a word: a run of letters or digits).
+NOTE_MIN_WORDS = 3
+
+
+def is_writer(settings: Settings, session: Session, series_id: str, who: str) -> bool:
+    """True when ``who`` may add notes to ``series_id``: a writer, showrunner or approver."""
+    series = session.get(Series, series_id)
+    allowed = settings.writer_set(series.approvers if series else [])
+    return bool(who.strip()) and who in allowed
+
+
 def add_note(
     settings: Settings, *, series_id: str, episode_id: str, author: str, text: str
 ) -> Note:
-    """Fresh human creative input about an episode (resets its blind-iteration count)."""
+    """Fresh human creative input about an episode (resets its blind-iteration count).
+
+    Raises:
+        InputError: empty text, fewer than ``NOTE_MIN_WORDS`` words, or no such episode.
+        NotAWriter: ``author`` is not in ``WRITERS_ROOM_WRITERS``, the showrunners or the
+            approvers (global or the series' own); nothing is stored.
+    """
     from writers_room.guardrails.iteration_limit import record_human_input
 
-    if not text.strip():
-        raise InputError("a note needs some text")
+    text = text.strip()
+    if not text:
+        raise InputError("a note needs some text", field="text", value=text)
+    words = len(re.findall(r"\w+", text))
+    if words < NOTE_MIN_WORDS:
+        raise InputError(
+            f"a note needs at least {NOTE_MIN_WORDS} words of creative direction "
+            f"(got {words}: {text!r}); it resets the blind-iteration count",
+            field="text",
+            value=text,
+        )
     with session_scope(settings) as session:
         if session.get(Episode, (series_id, episode_id)) is None:
             raise InputError(f"series {series_id!r} has no episode {episode_id!r}")
+        if not is_writer(settings, session, series_id, author):
+            raise NotAWriter(
+                f"{author.strip() or 'an unidentified person'} may not add notes to series "
+                f"{series_id!r}: notes come from writers (WRITERS_ROOM_WRITERS), showrunners "
+                "and approvers only; nothing was stored"
+            )
         return record_human_input(
             session, series_id=series_id, episode_id=episode_id, author=author, text=text
         )

@@ -37,7 +37,13 @@ from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.index.chroma import CommentIndex, PipelinedWriter
 from writers_room.index.embedding import VectorCache, get_embedder
-from writers_room.ingest.readers import UTCTime, file_sha256, iter_rows, validate_row
+from writers_room.ingest.readers import (
+    UTCTime,
+    file_sha256,
+    iter_rows,
+    refuse_duplicate,
+    validate_row,
+)
 from writers_room.ingest.redact import pseudonymise, redact
 from writers_room.store.db import get_engine, record_ingest, session_scope
 from writers_room.store.models import Comment, Episode
@@ -158,10 +164,15 @@ def ingest_comments(
         known = {(e.series_id, e.episode_id) for e in session.exec(select(Episode))}
 
     total = 0
-    for _line, _row in _validated(path, known):
+    lines: dict[str, int] = {}
+    for line, row in _validated(path, known):
+        refuse_duplicate(
+            lines, row.comment_id, path, line, field="comment_id", what=repr(row.comment_id)
+        )
         total += 1
         if total % 5000 == 0:
             report("validate", total, 0)
+    del lines
     report("validate", total, total)
 
     key = settings.author_key

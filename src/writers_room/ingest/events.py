@@ -44,12 +44,21 @@ from sqlmodel import Session, select
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.ingest.readers import detect_format, file_sha256, iter_rows
+from writers_room.ingest.redact import VIEWER_PREFIX
 from writers_room.ingest.series import variant_kind
 from writers_room.store.db import record_ingest, session_scope
 from writers_room.store.events import connect, event_files, parquet_source
 from writers_room.store.models import BriefVersion, Episode, MetricWindow, Variant
 
-__all__ = ["EVENT_TYPES", "EventIngestResult", "ingest_events"]
+__all__ = [
+    "EVENT_TYPES",
+    "HASHED_MARKER",
+    "EventIngestResult",
+    "RehashResult",
+    "ingest_events",
+    "rehash_viewers",
+    "viewer_hash_sql",
+]
 
 EVENT_TYPES = (
     "impression",
@@ -87,6 +96,8 @@ _TRUE = ("true", "1", "yes", "t", "y")
 _FALSE = ("false", "0", "no", "f", "n")
 _DAY_US = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# In the events folder once every stored viewer id is a keyed hash (see rehash_viewers).
+HASHED_MARKER = ".viewers-hashed"
 # Size of the decompressed pieces a .gz file is parsed in (see _Gunzip).
 CHUNK_BYTES = 64 << 20
 
@@ -283,6 +294,10 @@ class _Unchunkable(Exception):
     """The chunked read cannot stand in for the whole-file read; do that instead."""
 
 
+class _Corrupt(Exception):
+    """The .gz file itself is broken (cut short, bad data): no reader can read it."""
+
+
 class _Chunk:
     """One decompressed piece of the file, as a file DuckDB can open by name.
 
@@ -355,11 +370,14 @@ class _Gunzip:
                 while block:
                     if inflater.eof:  # a gzip file may hold several members
                         inflater = _inflater()
-                    yield inflater.decompress(block)
+                    try:
+                        piece = inflater.decompress(block)
+                    except Exception as exc:  # zlib.error or ISA-L's own error class
+                        raise _Corrupt(f"not a valid gzip stream ({exc})") from None
+                    yield piece
                     block = inflater.unused_data if inflater.eof else b""
             if not inflater.eof:
-                # Cut short: the whole-file reader will report it as it always has.
-                raise zlib.error("truncated gzip stream")
+                raise _Corrupt("the compressed file is cut short")
 
     def _run(self) -> None:
         chunk: _Chunk | None = None
@@ -410,6 +428,8 @@ class _Gunzip:
             item = self._queue.get()
             if item is None:
                 return
+            if isinstance(item, _Corrupt):
+                raise item
             if isinstance(item, BaseException):
                 raise _Unchunkable(str(item)) from item
             yield item
@@ -592,7 +612,10 @@ def _read_fast(
 ) -> tuple[pa.Table, str | None]:
     """The fast path's read of a CSV file (raises _NotPlain where it cannot vouch)."""
     if gzipped:
-        return _read_chunked(con, path, "csv", work, fast=True)
+        try:
+            return _read_chunked(con, path, "csv", work, fast=True)
+        except _Unchunkable as exc:
+            raise _NotPlain(str(exc)) from exc
     try:
         table = con.sql(_fast_reader(*_csv_dialect(con, str(path)))(str(path), True))
         fresh = table.to_arrow_table()
@@ -607,12 +630,12 @@ def _read(
 ) -> tuple[pa.Table, str | None]:
     """Every row of the file, typed and flagged; and the file's sha256 when it came free."""
     if fmt == "csv":
-        # Header check (and a clean error for a missing column) from the streaming reader.
-        next(iter_rows(path, required=REQUIRED), None)
         try:
             return _read_fast(con, path, gzipped, work)
         except _NotPlain:
             pass  # the careful read below gives the same rows, or names what is wrong
+        except _Corrupt as exc:
+            raise InputError(f"{path}: cannot be read ({exc})", file=str(path)) from None
     try:
         if gzipped:
             try:
@@ -620,6 +643,8 @@ def _read(
             except _Unchunkable:
                 pass  # the whole-file read below either fails as it always did, or works
         return con.sql(_typed_sql(_source(con, path, fmt))).to_arrow_table(), None
+    except _Corrupt as exc:
+        raise InputError(f"{path}: cannot be read ({exc})", file=str(path)) from None
     except duckdb.Error as exc:
         message = str(exc).split("\n", 1)[0]
         raise InputError(f"{path}: cannot be parsed: {message}", file=str(path)) from None
@@ -898,9 +923,16 @@ def ingest_events(
     say = watch.start
     path = Path(path)
     fmt, gzipped = detect_format(path)
+    if fmt == "csv":
+        # Header check (and a clean error for a missing column, an unreadable or a small
+        # cut-short file) from the streaming reader, before DuckDB is started.
+        next(iter_rows(path, required=REQUIRED), None)
     with session_scope(settings) as session:
         known_rows = _known_episodes(session)
     settings.events_path.mkdir(parents=True, exist_ok=True)
+    if not (settings.events_path / HASHED_MARKER).exists():
+        say("hashing stored viewer ids")
+        rehash_viewers(settings)  # a room from before viewer ids were hashed: once
     work = Path(tempfile.mkdtemp(prefix=".ingest-", dir=settings.events_path))
     con = _ingest_connection(settings, work, known_rows)
     background = ThreadPoolExecutor(max_workers=1)
@@ -908,6 +940,8 @@ def ingest_events(
         origin_us = _origin_us(settings)
         say("reading")
         fresh, sha256 = _read(con, path, fmt, gzipped, work)
+        # Viewer ids are stored only as keyed hashes (the raw ids never reach a file).
+        fresh = _hash_viewers(con, fresh, settings.author_key)
         say("validating")
         repeated = background.submit(_repeated_hashes, fresh)
         summary = _validate(con, path, fmt, fresh, known_rows, origin_us)
@@ -965,6 +999,105 @@ def ingest_events(
 
 def _partition_dir(settings: Settings, series_id: str, day: str) -> Path:
     return settings.events_path / f"series_id={series_id}" / f"day={day}"
+
+
+def _write_parquet(rows: pa.Table, path: Path) -> None:
+    # Viewer ids barely repeat within a file: building a dictionary for them is wasted
+    # work (and zstd makes the plain pages smaller than the dictionary ones). Min/max
+    # statistics only where readers filter (time, episode, type, numbers): on the
+    # free-text ids they cost a quarter of the write and prune nothing.
+    pq.write_table(
+        rows,
+        path,
+        compression="zstd",
+        use_dictionary=[name for name in rows.column_names if name != "viewer_id"],
+        write_statistics=[name for name in _STATS_COLUMNS if name in rows.column_names],
+    )
+
+
+def viewer_hash_sql(column: str, key: bytes) -> str:
+    """SQL computing :func:`writers_room.ingest.redact.viewer_hash` of a text column.
+
+    HMAC-SHA256 spelled out with DuckDB's ``sha256`` (the key padded to the 64-byte block,
+    XORed with the inner and outer pads), so millions of ids hash on all cores.
+    """
+    block = (key if len(key) <= 64 else hashlib.sha256(key).digest()).ljust(64, b"\0")
+    inner = bytes(b ^ 0x36 for b in block).hex()
+    outer = bytes(b ^ 0x5C for b in block).hex()
+    return (
+        f"({_sql_str(VIEWER_PREFIX)} || left(sha256(unhex('{outer}') || "
+        f"unhex(sha256(unhex('{inner}') || encode({column})))), 32))"
+    )
+
+
+def _hash_viewers(con: duckdb.DuckDBPyConnection, table: pa.Table, key: bytes) -> pa.Table:
+    """``table`` with its raw ``viewer_id`` values replaced by their keyed hashes.
+
+    Values already hashed (``vh:`` and 32 hex digits) are kept, so hashing is idempotent.
+    """
+    con.register("_viewers", table.select(["viewer_id"]))
+    hashed = con.sql(
+        "SELECT CASE WHEN regexp_full_match(viewer_id, 'vh:[0-9a-f]{32}') THEN viewer_id "
+        f"ELSE {viewer_hash_sql('viewer_id', key)} END AS viewer_id FROM _viewers"
+    ).to_arrow_table()
+    con.unregister("_viewers")
+    index = table.column_names.index("viewer_id")
+    column = hashed.column("viewer_id").cast(table.schema.field("viewer_id").type)
+    return table.set_column(index, table.schema.field("viewer_id"), column)
+
+
+@dataclass(frozen=True)
+class RehashResult:
+    partitions: int  # Parquet files looked at
+    rewritten: int  # files that held raw viewer ids
+    rows: int  # rows in all files (the same before and after)
+    raw_ids: int  # raw viewer ids replaced by their hashes
+
+
+def rehash_viewers(settings: Settings) -> RehashResult:
+    """Replace raw viewer ids in stored event partitions by their keyed hashes.
+
+    Each file is rewritten beside itself and swapped in with one rename, only after its
+    row count and its rows other than the viewer id are checked equal; files already
+    hashed are left alone, so a run cut short is finished by the next one (and by the
+    next ``ingest events``, which runs this until a whole pass is done).
+    """
+    rewritten = rows = raw = 0
+    files: list[Path] = []
+    with _events_lock(settings):
+        files = sorted(settings.events_path.glob("series_id=*/day=*/*.parquet"))
+        con = connect(settings)
+        try:
+            for file in files:
+                table = pq.read_table(file, partitioning=None)
+                rows += table.num_rows
+                viewers = table.column("viewer_id")
+                unhashed = pc.invert(
+                    pc.fill_null(pc.match_substring_regex(viewers, r"^vh:[0-9a-f]{32}$"), True)
+                )
+                count = pc.sum(unhashed).as_py() or 0
+                if not count:
+                    continue
+                hashed = _hash_viewers(con, table, settings.author_key)
+                if hashed.num_rows != table.num_rows or not hashed.drop_columns(
+                    ["viewer_id"]
+                ).equals(table.drop_columns(["viewer_id"])):
+                    raise RuntimeError(f"{file}: rehashing changed more than the viewer ids")
+                tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+                try:
+                    _write_parquet(hashed, tmp)
+                    if pq.read_metadata(tmp).num_rows != table.num_rows:
+                        raise RuntimeError(f"{tmp}: the rewritten file lost rows")
+                    os.replace(tmp, file)
+                finally:
+                    tmp.unlink(missing_ok=True)
+                rewritten += 1
+                raw += int(count)
+        finally:
+            con.close()
+        marker = settings.events_path / HASHED_MARKER
+        marker.write_text("viewer ids are stored as vh: + HMAC-SHA256 under the room key\n")
+    return RehashResult(partitions=len(files), rewritten=rewritten, rows=rows, raw_ids=raw)
 
 
 def _repeated_hashes(fresh: pa.Table) -> np.ndarray:
@@ -1046,13 +1179,7 @@ def _write_partitions(
         # work (and zstd makes the plain pages smaller than the dictionary ones). Min/max
         # statistics only where readers filter (time, episode, type, numbers): on the
         # free-text ids they cost a quarter of the write and prune nothing.
-        pq.write_table(
-            rows,
-            folder / "part-0.parquet",
-            compression="zstd",
-            use_dictionary=[name for name in PARQUET_COLUMNS if name != "viewer_id"],
-            write_statistics=list(_STATS_COLUMNS),
-        )
+        _write_parquet(rows, folder / "part-0.parquet")
 
     # pyarrow encodes a file on one thread; partitions go in parallel. (DuckDB's
     # partitioned COPY spent 2-3x the CPU on the same rows.)

@@ -14,7 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlmodel import select
 
 from writers_room.config import Settings
-from writers_room.ingest.readers import UTCTime, file_sha256, registered_rows
+from writers_room.ingest.readers import (
+    UTCTime,
+    file_sha256,
+    refuse_duplicate,
+    registered_rows,
+)
 from writers_room.ingest.series import variant_kind
 from writers_room.store.db import record_ingest, session_scope
 from writers_room.store.models import Episode, MetricWindow, Variant
@@ -41,6 +46,9 @@ REQUIRED = (
     "retention",
 )
 
+# Counts that count a subset of another count in the same row.
+PARENTS = {"clicks": "impressions", "completions": "views"}
+
 
 class MetricRow(BaseModel):
     """One validated row of a metrics export."""
@@ -64,6 +72,17 @@ class MetricRow(BaseModel):
     revenue: float = Field(ge=0)
     avg_view_s: float = Field(ge=0)
     retention: list[float]
+
+    @field_validator("clicks", "completions")
+    @classmethod
+    def _within_parent(cls, value: int, info: ValidationInfo) -> int:
+        # A count of a subset of another can never exceed it (a click needs an impression,
+        # a completion a view); such a row is a broken export, not data.
+        parent = PARENTS[str(info.field_name)]
+        total = info.data.get(parent)
+        if total is not None and value > total:
+            raise ValueError(f"{info.field_name} ({value}) exceeds {parent} ({total})")
+        return value
 
     @field_validator("retention", mode="before")
     @classmethod
@@ -110,7 +129,19 @@ def ingest_metrics(
     with session_scope(settings) as session:
         known = {(e.series_id, e.episode_id) for e in session.exec(select(Episode))}
     rows: list[MetricRow] = []
-    for _line, row in registered_rows(MetricRow, path, required=REQUIRED, known=known):
+    lines: dict[tuple[Any, ...], int] = {}
+    for line, row in registered_rows(MetricRow, path, required=REQUIRED, known=known):
+        refuse_duplicate(
+            lines,
+            (row.series_id, row.episode_id, row.variant_id, row.window_start, row.window_hours),
+            path,
+            line,
+            field="window_start",
+            what=(
+                f"the row of {row.series_id}/{row.episode_id}/{row.variant_id} for the "
+                f"{row.window_hours} h window at {row.window_start.isoformat()}"
+            ),
+        )
         rows.append(row)
         if progress:
             progress(1)

@@ -11,6 +11,8 @@ import gzip
 import hashlib
 import io
 import json
+import re
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,11 +28,14 @@ __all__ = [
     "file_sha256",
     "iter_rows",
     "open_text",
+    "refuse_duplicate",
     "registered_rows",
+    "unstorable_char",
     "validate_row",
 ]
 
 Format = Literal["csv", "jsonl"]
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _epoch_ms(value: Any) -> Any:
@@ -60,6 +65,8 @@ def detect_format(path: Path) -> tuple[Format, bool]:
             "expected .csv, .jsonl, .csv.gz or .jsonl.gz",
             file=str(path),
         )
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a file", file=str(path))
     if not path.is_file():
         raise InputError(f"{path}: no such file", file=str(path))
     return _SUFFIXES[core], gzipped
@@ -92,8 +99,18 @@ def iter_rows(path: Path, *, required: tuple[str, ...]) -> Iterator[tuple[int, d
                 yield from _iter_csv(path, handle, required)
             else:
                 yield from _iter_jsonl(path, handle)
-    except (gzip.BadGzipFile, EOFError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read ({exc})", file=str(path)) from None
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        # A truncated or corrupt .gz (EOFError, BadGzipFile, zlib.error), bytes that are
+        # not UTF-8, or a file that cannot be opened (a directory, no permission).
+        raise InputError(f"{path}: cannot be read ({_reason(exc)})", file=str(path)) from None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} cannot be decoded"
+    if isinstance(exc, EOFError):
+        return "the compressed file is cut short"
+    return str(exc) or type(exc).__name__
 
 
 def _iter_csv(
@@ -138,6 +155,10 @@ def _iter_jsonl(path: Path, handle: IO[str]) -> Iterator[tuple[int, dict[str, An
             continue
         try:
             row = json.loads(text)
+        except RecursionError:
+            raise InputError(
+                f"{path}:{line}: not valid JSON (nested too deeply)", file=str(path), line=line
+            ) from None
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"{path}:{line}: not valid JSON ({exc.msg} at column {exc.colno})",
@@ -151,6 +172,12 @@ def _iter_jsonl(path: Path, handle: IO[str]) -> Iterator[tuple[int, dict[str, An
                 line=line,
             )
         yield line, row
+
+
+def unstorable_char(text: str) -> str | None:
+    """A NUL or an unpaired surrogate in ``text`` (neither PostgreSQL nor UTF-8 takes them)."""
+    found = _UNSTORABLE.search(text)
+    return None if found is None else f"the character U+{ord(found.group()):04X}"
 
 
 def validate_row(
@@ -168,6 +195,17 @@ def validate_row(
     """
     from pydantic import ValidationError
 
+    for name, raw in row.items():
+        bad = unstorable_char(raw) if isinstance(raw, str) else None
+        if bad is not None:
+            shown = "value withheld: may hold personal data" if name in private else repr(raw)
+            raise InputError(
+                f"{path}:{line}: field {name!r}: contains {bad}, which cannot be stored ({shown})",
+                file=str(path),
+                line=line,
+                field=str(name),
+                value=None if name in private else raw,
+            )
     try:
         return model.model_validate(row)
     except ValidationError as exc:
@@ -187,6 +225,25 @@ def validate_row(
             field=field,
             value=value,
         ) from None
+
+
+def refuse_duplicate(
+    seen: dict[Any, int], key: Any, path: Path, line: int, *, field: str, what: str
+) -> None:
+    """Refuse a second row with ``key`` in one file, naming both lines.
+
+    A file that says two things about one id is ambiguous: which one is meant cannot be
+    guessed, so nothing from it is stored.
+    """
+    first = seen.setdefault(key, line)
+    if first != line:
+        raise InputError(
+            f"{path}:{line}: field {field!r}: {what} is already on line {first}; an id may "
+            "appear once per file, so nothing from this file was stored",
+            file=str(path),
+            line=line,
+            field=field,
+        )
 
 
 def registered_rows(

@@ -27,6 +27,7 @@ __all__ = [
     "Timeline",
     "check_fonts",
     "check_manifest",
+    "is_safe_id",
     "parse_manifest",
     "timeline",
 ]
@@ -35,7 +36,13 @@ MAX_CAPTION_CHARS = 200
 MAX_PROMPT_CHARS = 2000
 MAX_RUNTIME_S = 600.0
 MAX_SEED = 2**63 - 1
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+SAFE_ID_RULE = "letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit)"
+
+
+def is_safe_id(value: str) -> bool:
+    """Whether ``value`` can name a folder as it is: no separator, no '..', no control."""
+    return _SAFE_ID.fullmatch(value) is not None and value not in {".", ".."}
 
 
 @dataclass(frozen=True)
@@ -89,10 +96,9 @@ def check_manifest(manifest: ShotManifest) -> None:
     """
     for name in ("series_id", "episode_id"):
         value = getattr(manifest, name)
-        if not _SAFE_ID.match(value) or value in {".", ".."}:
+        if not is_safe_id(value):
             raise InputError(
-                f"{name} {value!r} cannot name a render folder: use letters, digits, '.', "
-                "'_' or '-' (at most 128, starting with a letter or digit)",
+                f"{name} {value!r} cannot name a render folder: use {SAFE_ID_RULE}",
                 field=name,
                 value=value,
             )

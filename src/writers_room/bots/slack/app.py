@@ -79,13 +79,57 @@ def quiet_logger() -> logging.Logger:
     return logger
 
 
+class _InFlight:
+    """A count of jobs queued or running, shared by the listener and worker pools."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.idle = threading.Condition()
+
+    def start(self) -> None:
+        with self.idle:
+            self.count += 1
+
+    def done(self) -> None:
+        with self.idle:
+            self.count -= 1
+            self.idle.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        with self.idle:
+            return self.idle.wait_for(lambda: self.count == 0, timeout=timeout)
+
+
+class _ListenerPool(ThreadPoolExecutor):
+    """bolt's listener executor, counted: a listener still running may yet hand off work."""
+
+    def __init__(self, in_flight: _InFlight, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._in_flight = in_flight
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        in_flight = self._in_flight
+
+        def counted() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                in_flight.done()
+
+        in_flight.start()
+        try:
+            return super().submit(counted)
+        except BaseException:
+            in_flight.done()
+            raise
+
+
 class Workers:
     """The room's worker pool for slow work after an ack, with a drain for shutdown/tests."""
 
-    def __init__(self, threads: int = WORK_THREADS) -> None:
+    def __init__(self, threads: int = WORK_THREADS, in_flight: _InFlight | None = None) -> None:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="room-work")
-        self._busy = 0
-        self._idle = threading.Condition()
+        self._in_flight = in_flight or _InFlight()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         """Run ``fn(*args, **kwargs)`` on the pool; exceptions are logged, not raised."""
@@ -96,18 +140,19 @@ class Workers:
             except Exception:
                 log.exception("room work %s failed", getattr(fn, "__name__", "job"))
             finally:
-                with self._idle:
-                    self._busy -= 1
-                    self._idle.notify_all()
+                self._in_flight.done()
 
-        with self._idle:
-            self._busy += 1
-        self._pool.submit(job)
+        self._in_flight.start()
+        try:
+            self._pool.submit(job)
+        except BaseException:
+            self._in_flight.done()
+            raise
 
     def drain(self, timeout: float = 30.0) -> bool:
-        """Wait until no work is queued or running; False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._busy == 0, timeout=timeout)
+        """Wait until no work is queued or running (nor any listener that may add some);
+        False on timeout."""
+        return self._in_flight.wait(timeout)
 
     def shutdown(self) -> None:
         """Finish queued work and stop the threads."""
@@ -129,11 +174,29 @@ class RoomApp(App):
     chat: ChatRoom
     poster: ReviewPoster
     workers: Workers
+    listener_pool: ThreadPoolExecutor
     review_agents: dict[str, Any] | None
+    _closed: bool = False
 
-    def close(self) -> None:
-        """Finish queued work and close the chat room's checkpointer."""
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until every listener bolt started has returned and the work it handed to
+        the room's workers is done. Returns False if that took longer than ``timeout``.
+
+        A listener acks before it hands off its work, so an answered request does not
+        mean the work was queued; this waits for both (tests assert "nothing happened"
+        after it, and shutdown uses it).
+        """
+        return self.workers.drain(timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Drain, stop the pools and close the chat room's checkpointer; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if not self.drain(timeout):
+            log.warning("closing the Slack app with work still running after %.0f s", timeout)
         self.workers.shutdown()
+        self.listener_pool.shutdown(wait=True)
         self.chat.close()
 
 
@@ -166,20 +229,23 @@ def build_app(
         raise InputError(
             "SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it"
         )
+    in_flight = _InFlight()
+    listener_pool = _ListenerPool(
+        in_flight, max_workers=BOLT_THREADS, thread_name_prefix="slack-ack"
+    )
     app = RoomApp(
         client=client,
         signing_secret=None if socket_mode else settings.slack_signing_secret,
         request_verification_enabled=not socket_mode,
         process_before_response=False,
         logger=quiet_logger(),
-        listener_executor=ThreadPoolExecutor(
-            max_workers=BOLT_THREADS, thread_name_prefix="slack-ack"
-        ),
+        listener_executor=listener_pool,
     )
+    app.listener_pool = listener_pool
     app.settings = settings
     app.chat = chat or ChatRoom(settings, review_agents=review_agents)
     app.poster = ReviewPoster(settings, app.client, chat=app.chat)
-    app.workers = Workers()
+    app.workers = Workers(in_flight=in_flight)
     app.review_agents = review_agents
     _Listeners(app).register()
     return app
@@ -297,7 +363,7 @@ class _Listeners:
                 text="Sorry — something went wrong on my side, and nothing was changed.",
                 intent="error",
             )
-        self._deliver(reply, channel=channel, thread_ts=thread_ts, respond=respond)
+        self._deliver(reply, channel=channel, thread_ts=thread_ts, respond=respond, user=user)
 
     def _deliver(
         self,
@@ -306,12 +372,24 @@ class _Listeners:
         channel: str,
         thread_ts: str | None,
         respond: Respond | None,
+        user: str = "",
     ) -> None:
         client = self.app.client
-        private = reply.refused or reply.intent in ("help", "clarify", "error")
+        private = reply.refused or reply.intent in (
+            "help",
+            "clarify",
+            "error",
+            "how_to_decide",
+            "confirm",
+        )
         try:
             if respond is not None:
                 respond(text=reply.text, response_type="ephemeral" if private else "in_channel")
+            elif reply.refused and user:
+                # A guardrail's "no" is for the asker only, in threads as with /room.
+                client.chat_postEphemeral(
+                    channel=channel, user=user, thread_ts=thread_ts, text=reply.text
+                )
             else:
                 client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text)
             for path in reply.files[:1]:

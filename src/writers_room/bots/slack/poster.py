@@ -150,12 +150,22 @@ class ReviewPoster:
             ],
         )
 
-    def _remember(self, channel: str, ts: str, series_id: str, episode_id: str | None = None):
+    def _remember(
+        self,
+        channel: str,
+        ts: str,
+        series_id: str,
+        episode_id: str | None = None,
+        shown: dict[str, str] | None = None,
+    ) -> None:
         if self.chat is None:
             return
         try:
             self.chat.remember(
-                chat_thread_id("slack", channel, ts), series_id=series_id, episode_id=episode_id
+                chat_thread_id("slack", channel, ts),
+                series_id=series_id,
+                episode_id=episode_id,
+                shown=shown,
             )
         except Exception:  # noqa: BLE001 - context for later replies is a nicety
             log.warning("could not seed the chat thread of a post", exc_info=True)
@@ -208,7 +218,9 @@ class ReviewPoster:
                 content_hash=p["content_hash"],
                 detail={"channel": str(resp.get("channel") or channel), "ts": ts},
             )
-        self._remember(channel, ts, p["series_id"], p["episode_id"])
+        # Its thread showed this version: `approve p-…` typed there is bound to it.
+        shown = {proposal_id: p["content_hash"]} if p["status"] == "pending" else None
+        self._remember(channel, ts, p["series_id"], p["episode_id"], shown)
         return ts
 
     def _decision_facts(self, proposal_id: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ __all__ = [
     "pct",
     "report_folder",
     "series_ids",
+    "short_hash",
     "window_folder",
 ]
 
@@ -310,6 +311,11 @@ def format_proposal(p: dict[str, Any]) -> str:
     if ev.get("comment_ids"):
         lines.append("   comments: " + ", ".join(f"`{c}`" for c in ev["comment_ids"][:5]))
     return "\n".join(lines)
+
+
+def short_hash(content_hash: str) -> str:
+    """The first 12 hex digits of a content hash: what a person compares and types."""
+    return content_hash[:12]
 
 
 def _value(value: Any) -> str:

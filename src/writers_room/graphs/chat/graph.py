@@ -1,7 +1,7 @@
 """The chat graph: one turn of a conversation with the room.
 
-    route → explain | propose | brief | note | decide | render_status | status | help
-          | clarify → END
+    route → explain | propose | brief | note | decide | how_to_decide | render_status
+          | status | help | clarify → END
 
 ``route`` picks the intent (verbs, follow-ups, then similarity to examples; see
 ``router.py``) and resolves the series and episode, remembering both in the thread's
@@ -9,6 +9,12 @@ state so "and episode 4?" works. Each intent node does one thing and writes a
 :class:`~writers_room.graphs.chat.state.ChatReply`. Nodes that change anything go
 through the same guarded functions as the CLI: notes through ``add_note``, decisions
 through ``decide_and_resume`` (approver allowlist, exactly-once, content hash).
+
+Free text never decides: ``decide`` runs only for the explicit commands
+``approve p-<id>`` and ``reject p-<id> <reason>``, and approves only a version this
+conversation showed (a proposal it never showed is shown first, with its short hash, and
+the approver repeats the command). Anything else that reads like a decision goes to
+``how_to_decide``, which says how to decide and changes nothing.
 """
 
 from __future__ import annotations
@@ -34,13 +40,23 @@ HELP = """*Talk to the room* — ask in your own words, or use these commands:
 • `propose <episode>` — the window review's proposals for the episode (runs it if needed)
 • `brief <episode>` — the brief and shot list in force
 • `note <episode> <text>` — fresh human input (resets the blind-iteration count)
-• `approve <proposal>` / `reject <proposal> <reason>` — approvers only
+• `approve p-<id>` / `reject p-<id> <reason>` — approvers only, and only this exact command
+  (or a button) decides; a proposal not shown here yet is shown first
 • `render [<episode>]` — render jobs and where their output is
 Prefix `series:<id>` when the room has more than one series. Follow-ups work:
 “why did episode 3 drop?” … “and episode 4?”"""
 
 NodeName = Literal[
-    "explain", "propose", "brief", "note", "decide", "render_status", "status", "help", "clarify"
+    "explain",
+    "propose",
+    "brief",
+    "note",
+    "decide",
+    "how_to_decide",
+    "render_status",
+    "status",
+    "help",
+    "clarify",
 ]
 NEEDS_EPISODE = frozenset({"brief", "note", "propose"})
 
@@ -90,7 +106,7 @@ def route(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
                 f"{_ids([e for e, _ in episodes])}"
             )
         episode_id = found or episode_id
-    needs_series = chosen.intent not in ("help", "status", "approve", "reject")
+    needs_series = chosen.intent not in ("help", "status", "approve", "reject", "how_to_decide")
     if problem is None and needs_series and series_id is None:
         problem = (
             f"which series? The room has {_ids(known)}: start with `series:<id>`"
@@ -125,7 +141,9 @@ def pick(state: ChatState) -> NodeName:
     if chosen.problem:
         return "clarify"
     if chosen.intent in ("approve", "reject"):
-        return "decide"
+        # Only the explicit command, with the id written out, reaches a decision.
+        explicit = chosen.source == "verb" and chosen.proposal_id is not None
+        return "decide" if explicit else "how_to_decide"
     return chosen.intent  # type: ignore[return-value]
 
 
@@ -202,13 +220,16 @@ def note(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
 
     series_id, episode_id = state["series_id"], state["episode_id"]
     assert series_id is not None and episode_id is not None
-    add_note(
-        runtime.context.settings,
-        series_id=series_id,
-        episode_id=episode_id,
-        author=state.get("user", ""),
-        text=_route(state).text,
-    )
+    try:
+        add_note(
+            runtime.context.settings,
+            series_id=series_id,
+            episode_id=episode_id,
+            author=state.get("user", ""),
+            text=_route(state).text,
+        )
+    except (GuardrailRefusal, InputError) as exc:
+        return _reply(state, "note", refused=True, text=f"Nothing was noted: {exc}")
     return _reply(
         state,
         "note",
@@ -292,13 +313,17 @@ def decide(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     verb = "approve" if approve else "reject"
     shown = state.get("shown", {})
     proposal_id = chosen.proposal_id
-    if proposal_id is None and len(shown) == 1:
-        proposal_id = next(iter(shown))
-    if proposal_id is None:
-        return _reply(state, "clarify", text=f"Which proposal? `{verb} <proposal id>`.")
-    if not approve and not chosen.text:
-        return _reply(state, "clarify", text=f"Say why: `reject {proposal_id} <reason>`.")
+    if chosen.source != "verb" or proposal_id is None:
+        return how_to_decide(state, runtime)  # never reached through pick; kept as a guard
+    if not approve and not chosen.text.strip():
+        return _reply(
+            state,
+            "clarify",
+            text=f"A rejection needs a reason: `reject {proposal_id} <reason>`. Nothing changed.",
+        )
     user = state.get("user", "")
+    if approve and proposal_id not in shown:
+        return _show_before_approving(state, runtime, proposal_id)
     try:
         result = decide_and_resume(
             ctx.settings,
@@ -310,14 +335,7 @@ def decide(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
             agents=ctx.review_agents,
         )
     except NotAnApprover:
-        return _reply(
-            state,
-            chosen.intent,
-            refused=True,
-            text=f"Only approvers can {verb} proposals, and you are not on the list for this "
-            "series. Nothing changed. Ask a showrunner (approvers come from "
-            "WRITERS_ROOM_APPROVERS and the series' own list).",
-        )
+        return _reply(state, chosen.intent, refused=True, text=_NOT_AN_APPROVER.format(verb=verb))
     except AlreadyDecided as exc:
         return _reply(state, chosen.intent, refused=True, text=_already(exc))
     except (GuardrailRefusal, InputError) as exc:
@@ -331,6 +349,77 @@ def decide(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     else:
         text = f"Rejected `{proposal_id}`: {chosen.text}"
     return _reply(state, chosen.intent, text=text, decided=[proposal_id])
+
+
+def _show_before_approving(
+    state: ChatState, runtime: Runtime[ChatContext], proposal_id: str
+) -> dict[str, Any]:
+    """Show a proposal this conversation never showed, and ask for the command again."""
+    from writers_room.guardrails.approval import is_approver
+    from writers_room.store.db import session_scope
+    from writers_room.store.proposals import get_proposal
+
+    settings = runtime.context.settings
+    try:
+        p = get_proposal(settings, proposal_id)
+    except InputError as exc:
+        return _reply(state, "approve", refused=True, text=f"Nothing changed: {exc}")
+    with session_scope(settings) as session:
+        allowed = is_approver(settings, session, p["series_id"], state.get("user", ""))
+    if not allowed:
+        return _reply(state, "approve", refused=True, text=_NOT_AN_APPROVER.format(verb="approve"))
+    if p["status"] != "pending":
+        when = f"{p['decided_at'][:16].replace('T', ' ')} UTC" if p["decided_at"] else "earlier"
+        return _reply(
+            state,
+            "approve",
+            refused=True,
+            text=f"Already decided by {p['decided_by']} at {when}; nothing changed.",
+        )
+    out = _reply(
+        state,
+        "confirm",
+        text=f"This conversation has not shown `{proposal_id}` yet, so nothing was decided. "
+        f"Here it is (hash `{ans.short_hash(p['content_hash'])}`):\n"
+        f"{ans.format_proposal(p)}\n"
+        f"To approve exactly this version, send `approve {proposal_id}` again.",
+    )
+    out["shown"] = {proposal_id: p["content_hash"]}
+    return out
+
+
+_NOT_AN_APPROVER = (
+    "Only approvers can {verb} proposals, and you are not on the list for this series. "
+    "Nothing changed. Ask a showrunner (approvers come from WRITERS_ROOM_APPROVERS and the "
+    "series' own list)."
+)
+
+
+def how_to_decide(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """A message that reads like a decision but is not the command: say how, change nothing."""
+    from writers_room.store.proposals import list_proposals
+
+    chosen = _route(state)
+    series_id = state.get("series_id")
+    waiting = [
+        p["proposal_id"]
+        for p in list_proposals(runtime.context.settings, status="pending", series_id=series_id)
+    ]
+    shown = [pid for pid in state.get("shown", {}) if pid in waiting]
+    named = chosen.proposal_id if chosen.proposal_id in waiting else None
+    # Name the proposal only when it is unambiguous; else list the ones waiting.
+    only = shown if len(shown) == 1 else waiting if not shown and len(waiting) == 1 else []
+    example = named or (only[0] if only else "p-<id>")
+    waiting = shown + [pid for pid in waiting if pid not in shown]
+    text = (
+        "Nothing changed: I only decide on the exact command "
+        f"`approve {example}` or `reject {example} <reason>` (as `/room …`, a mention, or a "
+        "reply in the thread), or a proposal's Approve / Reject button."
+    )
+    if waiting and example == "p-<id>":
+        more = f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
+        text += " Waiting: " + ", ".join(f"`{pid}`" for pid in waiting[:3]) + more + "."
+    return _reply(state, "how_to_decide", text=text)
 
 
 def _already(exc: Any) -> str:
@@ -386,6 +475,7 @@ builder.add_node("propose", propose)
 builder.add_node("brief", brief)
 builder.add_node("note", note)
 builder.add_node("decide", decide)
+builder.add_node("how_to_decide", how_to_decide)
 builder.add_node("render_status", render_status)
 builder.add_node("status", status)
 builder.add_node("help", help_node)
@@ -398,6 +488,7 @@ for _name in (
     "brief",
     "note",
     "decide",
+    "how_to_decide",
     "render_status",
     "status",
     "help",

@@ -4,12 +4,19 @@ Three stages, cheapest first:
 
 1. **Verbs.** ``/room`` subcommands and messages that start with one (``report ep3``,
    ``approve p-1a2b3c4d5e6f``, ``note 3 open on the storm``) are parsed by a grammar;
-   nothing is guessed.
-2. **Follow-ups.** A message that only names another episode (``and episode 4?``) asks
+   nothing is guessed. A decision is *only* ever this: ``approve p-<id>`` alone, or
+   ``reject p-<id> <reason>`` (buttons aside). ``approve it`` or ``approve p-… later``
+   is not a decision.
+2. **Decision words.** Any other message that looks like a decision ("do not approve
+   that", "ship it", "lgtm", "nein", "no lo apruebes" — :func:`looks_like_decision`)
+   routes to ``how_to_decide``, which says how to decide and changes nothing. Similarity
+   and the LLM never pick ``approve`` or ``reject``: they ignore negation, quotes and
+   conditionals, so they must not decide anything.
+3. **Follow-ups.** A message that only names another episode (``and episode 4?``) asks
    the previous question about that episode.
-3. **Similarity.** Anything else is embedded (the room's offline sentence model) and
+4. **Similarity.** Anything else is embedded (the room's offline sentence model) and
    compared with example utterances of each intent (< 10 ms warm).
-4. **LLM, only when unsure and configured.** Below :data:`MIN_SIMILARITY`, with
+5. **LLM, only when unsure and configured.** Below :data:`MIN_SIMILARITY`, with
    ``WRITERS_ROOM_LLM=openai``, the chat model picks the intent (schema-validated); if it
    fails, or offline, the room falls back to explaining the episode it is talking about,
    or to help. Verbs and confident matches never wait for a model.
@@ -20,6 +27,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from typing import Any, Literal
 
 import numpy as np
@@ -38,13 +46,23 @@ __all__ = [
     "Router",
     "find_episode_ref",
     "find_proposal_id",
+    "looks_like_decision",
     "parse_command",
     "resolve_episode",
     "split_series_prefix",
 ]
 
 Intent = Literal[
-    "explain", "propose", "brief", "note", "approve", "reject", "render_status", "status", "help"
+    "explain",
+    "propose",
+    "brief",
+    "note",
+    "approve",
+    "reject",
+    "how_to_decide",
+    "render_status",
+    "status",
+    "help",
 ]
 INTENTS: tuple[str, ...] = Intent.__args__  # type: ignore[attr-defined]
 # Intents that are about one episode (and so take part in follow-ups).
@@ -71,6 +89,8 @@ VERBS: dict[str, Intent] = {
     "renders": "render_status",
 }
 
+# Example utterances for similarity. There are none for approve / reject on purpose: a
+# decision is never inferred from similarity (see the module docstring).
 EXAMPLES: dict[Intent, tuple[str, ...]] = {
     "explain": (
         "why did episode 3 drop?",
@@ -120,18 +140,6 @@ EXAMPLES: dict[Intent, tuple[str, ...]] = {
         "I want Theo angrier in this one",
         "my note: open on the storm",
     ),
-    "approve": (
-        "approve it",
-        "looks good, ship it",
-        "approve that proposal",
-        "yes, go with that change",
-    ),
-    "reject": (
-        "reject it",
-        "no, kill that proposal",
-        "reject that change, it is off tone",
-        "decline the proposal",
-    ),
     "render_status": (
         "is the render done",
         "render status for episode 3",
@@ -144,8 +152,6 @@ EXAMPLES: dict[Intent, tuple[str, ...]] = {
         "how many comments do we have",
         "what is pending",
         "give me an overview of the series",
-        "what's waiting for approval",
-        "anything I need to approve",
         "which proposals are open",
     ),
     "help": (
@@ -162,6 +168,8 @@ _EPISODE = re.compile(r"\b(?:episode|ep|e)\s*[-#.]?\s*(\d{1,3})\b", re.IGNORECAS
 _PROPOSAL = re.compile(r"\bp-[0-9a-f]{12}\b")
 _SERIES_PREFIX = re.compile(r"^\s*series:\s*([\w.-]+)\s*", re.IGNORECASE)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+# The proposal id right after approve/reject (Slack may wrap it in code or bold marks).
+_COMMAND_ID = re.compile(r"[`*_]*(p-[0-9a-z]+)[`*_]*(?![\w-])(.*)", re.IGNORECASE | re.DOTALL)
 _FILLER = frozenset(
     "and what about how about the for of then ok okay so also now same with please too".split()
 )
@@ -171,7 +179,7 @@ class Route(BaseModel):
     """Where a message goes and the arguments the router found in it."""
 
     intent: Intent = Field(description="What the message asks the room to do.")
-    source: Literal["verb", "followup", "similarity", "llm", "fallback"] = Field(
+    source: Literal["verb", "decision_words", "followup", "similarity", "llm", "fallback"] = Field(
         description="Which stage decided."
     )
     score: float = Field(default=1.0, description="Cosine similarity when source=similarity.")
@@ -265,13 +273,7 @@ def parse_command(text: str) -> Route | None:
     if intent in ("help", "status"):
         return route
     if intent in ("approve", "reject"):
-        head, _, reason = tail.partition(" ")
-        route.proposal_id = find_proposal_id(tail)
-        if route.proposal_id is None and head.startswith("p-"):
-            route.proposal_id = head
-        # Without an id the graph uses the proposal it last showed in this thread.
-        route.text = (reason if route.proposal_id == head else tail).strip(" ,:")
-        return route
+        return _decision_command(route, tail)
     if intent == "note":
         head, _, after = tail.partition(" ")
         if head.lower() in ("episode", "ep") and after:
@@ -284,6 +286,126 @@ def parse_command(text: str) -> Route | None:
         return route
     route.episode_ref = _episode_mention(tail) or (tail.split()[0].rstrip("?:,") if tail else None)
     return route
+
+
+def _decision_command(route: Route, tail: str) -> Route:
+    """``approve p-<id>`` (nothing else) or ``reject p-<id> <reason>``; else how to decide.
+
+    The id must be written out: "approve it", "approve that one" or "approve p-… if the
+    numbers hold" decide nothing (they route to ``how_to_decide``). A reject without a
+    reason keeps its intent with an empty ``text``; the graph asks for the reason.
+    """
+    match = _COMMAND_ID.match(tail.strip())
+    if match is None:
+        route.intent = "how_to_decide"
+        return route
+    route.proposal_id = match.group(1).lower()
+    rest = match.group(2).strip()
+    if route.intent == "approve":
+        if rest.strip(".! "):
+            route.intent = "how_to_decide"  # "approve p-… tomorrow", "approve p-…?": no
+        return route
+    route.text = rest.strip(" ,:-—")
+    return route
+
+
+# Words and phrases that make a message look like a decision, in any phrasing or language
+# (matched on lower-cased, accent-free, NFKC-normalised text). A message that has one but
+# is not an explicit command gets told how to decide; it never decides.
+_DECISION_PATTERNS = (
+    # English
+    r"approv\w*",
+    r"disapprov\w*",
+    r"reject\w*",
+    r"(?:i\s+)?declin(?:e|ed|ing)\s+(?:it|that|this|the|to|p-\w+)|i\s+declin\w*",
+    r"den(?:y|ied|ies)",
+    r"accept(?:s|ed|ing)?",
+    r"veto\w*",
+    r"green[\s-]?l(?:ight|it)\w*",
+    r"lgtm",
+    r"ship(?:\s+|-)?it",
+    r"sign(?:\s+|-)?off|signed\s+off",
+    r"rubber[\s-]?stamp\w*",
+    r"thumbs?\s+(?:up|down)",
+    r"go\s+ahead",
+    r"go\s+for\s+it",
+    r"go\s+with",
+    r"(?:ok|okay|k)\W*\s*go",
+    r"let'?s\s+(?:do|go|ship|run\s+with)",
+    r"do\s+it",
+    r"kill\s+(?:it|that|this)",
+    r"(?:looks|sounds)\s+(?:good|great|fine)",
+    r"make\s+it\s+so",
+    r"merge\s+it",
+    r"turn\s+(?:it|that|this)\s+down",
+    r"pass\s+on\s+(?:it|that|this)",
+    # German
+    r"genehmig\w*",
+    r"freigeb\w*|freigabe\w*",
+    r"ablehn\w*|abgelehnt\w*|lehne\w*",
+    r"zustimm\w*|stimme\w*\s+zu",
+    r"einverstanden",
+    # French, Spanish, Italian, Portuguese, Dutch
+    r"approuv\w*",
+    r"valid(?:e|er|ez|ons|ee|e?s)",
+    r"rejet\w*|rejett\w*|refus\w*",
+    r"d'?accord",
+    r"aprob\w*|aprueb\w*",
+    r"rechaz\w*",
+    r"acept\w*|accett\w*",
+    r"de\s+acuerdo",
+    r"rifiut\w*",
+    r"aprov\w*",
+    r"rejeit\w*|recus\w*",
+    r"goedkeur\w*|goedgekeurd|keur\w*\s+(?:\w+\s+)?goed|afwijz\w*|afgewezen",
+)
+# Short answers that decide in a conversation ("yes", "nein", "non, pas ça"): they count
+# only in a short message, where they can only be an answer.
+_SHORT_ANSWERS = (
+    r"yes|yep|yeah|yup|sure|no|nope|nah|ok|okay|k|go|\+1|-1",
+    r"ja|jawohl|nein|oui|non|si|nee|nao|sim|da|niet|net|vale|claro|jamais|nunca|never",
+    r"да|нет|はい|いいえ|是|不|好",
+)
+_DECISION_SYMBOLS = frozenset("👍👎✅❌✔✖☑🆗🚀🟢🔴")
+_DECISION_SCRIPTS = (
+    "承認",
+    "却下",
+    "拒否",
+    "批准",
+    "同意",
+    "拒绝",
+    "駁回",
+    "승인",
+    "거절",
+    "одобр",
+    "отклон",
+)
+_DECISION_RE = re.compile(r"(?<![\w-])(?:" + "|".join(_DECISION_PATTERNS) + r")(?![\w-])")
+_SHORT_RE = re.compile(r"(?<![\w+-])(?:" + "|".join(_SHORT_ANSWERS) + r")(?![\w-])")
+SHORT_ANSWER_WORDS = 4
+
+
+def _fold(text: str) -> str:
+    """NFKC, lower case, accents dropped, curly quotes straightened."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def looks_like_decision(text: str) -> bool:
+    """True when ``text`` reads like approving or rejecting something.
+
+    Deliberately broad: a false positive costs one line explaining how to decide; a
+    false negative could only ever reach the similarity router, which cannot decide.
+    """
+    folded = _fold(_MENTION.sub(" ", text))
+    if _DECISION_RE.search(folded):
+        return True
+    if any(c in _DECISION_SYMBOLS for c in folded) or any(w in folded for w in _DECISION_SCRIPTS):
+        return True
+    words = re.findall(r"[\w'+-]+", folded)
+    return 0 < len(words) <= SHORT_ANSWER_WORDS and bool(_SHORT_RE.search(folded))
 
 
 class LLMRoute(BaseModel):
@@ -301,7 +423,8 @@ Pick the one intent the message asks for:
 - propose: ideas or changes for an episode
 - brief: the episode's current brief, hook, beats or shot list
 - note: the writer gives a creative note to record
-- approve / reject: decide a proposal
+- how_to_decide: anything about approving or rejecting a proposal (the room never decides
+  from free text; it explains the command)
 - render_status: whether a video render is done and where it is
 - status: an overview of the room, counts, what is pending
 - help: greetings, questions about the bot, anything else
@@ -377,6 +500,13 @@ class Router:
         if parsed is not None:
             return parsed
         series_id, rest = split_series_prefix(_MENTION.sub("", text))
+        if looks_like_decision(rest):
+            return Route(
+                intent="how_to_decide",
+                source="decision_words",
+                series_id=series_id,
+                proposal_id=find_proposal_id(rest),
+            )
         episode_ref = _episode_mention(rest)
         proposal_id = find_proposal_id(rest)
         if episode_ref is not None and _only_names_an_episode(rest):
@@ -396,6 +526,8 @@ class Router:
             asked = self._ask_model(rest)
             if asked is not None:
                 source, intent = "llm", asked.intent
+                if intent in ("approve", "reject"):
+                    intent = "how_to_decide"  # a model's reading never decides
                 episode_ref = episode_ref or asked.episode
             else:
                 source = "fallback"

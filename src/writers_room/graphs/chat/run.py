@@ -123,14 +123,27 @@ class ChatRoom:
         config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
         return bool(self._compiled().get_state(config).values)
 
-    def remember(self, thread_id: str, *, series_id: str, episode_id: str | None = None) -> None:
-        """Start a conversation about a series (e.g. the thread under a review post)."""
+    def remember(
+        self,
+        thread_id: str,
+        *,
+        series_id: str,
+        episode_id: str | None = None,
+        shown: dict[str, str] | None = None,
+    ) -> None:
+        """Start a conversation about a series (e.g. the thread under a review post).
+
+        Args:
+            shown: proposal id → content hash of proposals the post showed, so that
+                ``approve p-…`` typed in its thread is bound to that version.
+        """
         config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+        values: dict[str, Any] = {"series_id": series_id, "episode_id": episode_id}
+        if shown:
+            values["shown"] = dict(shown)
         # Written as if a terminal node ran, so the thread has nothing pending; the next
         # message starts a fresh turn that finds the series and episode in the state.
-        self._compiled().update_state(
-            config, {"series_id": series_id, "episode_id": episode_id}, as_node="clarify"
-        )
+        self._compiled().update_state(config, values, as_node="clarify")
 
     def close(self) -> None:
         """Close the checkpointer (the next message opens it again)."""

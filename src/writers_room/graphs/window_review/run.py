@@ -3,10 +3,16 @@
 These are the only entry points the CLI, the Slack app and the scheduler use. They take
 the one-writer lease on the thread, run the graph with the room's checkpointer and
 ``durability="sync"``, and keep the window-run row's status in step.
+
+A decision is *delivered* once the graph has taken it and finished the steps after it
+(apply, produce); the driver then appends a ``decision.finished`` audit row for it, under
+the thread's lease, so it is marked exactly once. Decisions without that row were cut
+off by a crash; ``graphs.window_review.sweep`` finds and delivers them.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,15 +21,23 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from writers_room.config import Settings
 from writers_room.errors import GuardrailRefusal, InputError
 from writers_room.graphs._checkpoint import checkpointer
 from writers_room.graphs.window_review.graph import builder
 from writers_room.graphs.window_review.state import ReviewContext, ReviewState
+from writers_room.graphs.window_review.sweep import FINISHED, finished_clause
 from writers_room.store.db import audit, session_scope
-from writers_room.store.models import BriefVersion, Decision, Proposal, RenderJob, WindowRun
+from writers_room.store.models import (
+    AuditLog,
+    BriefVersion,
+    Decision,
+    Proposal,
+    RenderJob,
+    WindowRun,
+)
 from writers_room.store.runs import (
     claim_run,
     get_run,
@@ -37,10 +51,13 @@ __all__ = [
     "ReviewOutcome",
     "decide_and_resume",
     "deliver_decisions",
+    "finish_unthreaded",
     "pending_interrupts",
     "resume",
     "start_review",
 ]
+
+log = logging.getLogger(__name__)
 
 # How long a caller waits for another process's lease before leaving the work to it.
 LEASE_WAIT_S = 30.0
@@ -68,10 +85,46 @@ def _config(thread_id: str) -> RunnableConfig:
 
 
 @contextmanager
-def _driving(settings: Settings, thread_id: str) -> Iterator[Any]:
+def _driving(settings: Settings, thread_id: str, *, wait_s: float = LEASE_WAIT_S) -> Iterator[Any]:
     """The compiled graph on the room's checkpointer, with the thread's one-writer lease."""
-    with thread_lease(settings, thread_id, wait_s=LEASE_WAIT_S), checkpointer(settings) as saver:
+    with thread_lease(settings, thread_id, wait_s=wait_s), checkpointer(settings) as saver:
         yield builder.compile(checkpointer=saver)
+
+
+def _mark_finished(
+    session: Session, decision_id: int, proposal_id: str, *, thread_id: str | None
+) -> bool:
+    """Append the ``decision.finished`` row unless there is one (caller serialises)."""
+    done = session.exec(
+        select(AuditLog.id).where(AuditLog.action == FINISHED, AuditLog.subject == proposal_id)
+    ).first()
+    if done is not None:
+        return False
+    audit(
+        session,
+        actor="room",
+        action=FINISHED,
+        subject=proposal_id,
+        detail={"decision_id": decision_id, "thread_id": thread_id},
+    )
+    return True
+
+
+def _finish_delivered(settings: Settings, thread_id: str, snapshot: Any) -> None:
+    """Mark the thread's decisions the graph has taken and finished with (lease held)."""
+    if snapshot.next and not snapshot.interrupts:
+        return  # stopped between steps: not finished with anything yet
+    taken = set(snapshot.values.get("decisions", []))
+    with session_scope(settings) as session:
+        rows = session.exec(
+            select(Decision.id, Decision.proposal_id)
+            .join(Proposal, col(Proposal.proposal_id) == col(Decision.proposal_id))
+            .where(Proposal.thread_id == thread_id, ~finished_clause(Decision.proposal_id))
+        ).all()
+        for decision_id, proposal_id in rows:
+            # A thread that has ended waits for nothing: whatever it did not take is moot.
+            if decision_id is not None and (decision_id in taken or not snapshot.next):
+                _mark_finished(session, decision_id, proposal_id, thread_id=thread_id)
 
 
 def _context(settings: Settings, overrides: dict[str, Any] | None) -> ReviewContext:
@@ -207,19 +260,32 @@ def resume(
 
 
 def deliver_decisions(
-    settings: Settings, thread_id: str, *, agents: dict[str, Any] | None = None
+    settings: Settings,
+    thread_id: str,
+    *,
+    agents: dict[str, Any] | None = None,
+    wait_s: float = LEASE_WAIT_S,
 ) -> ReviewOutcome:
     """Resume a thread with every recorded decision it has not seen yet, in order.
 
     Safe to call from any process at any time: decisions are read from the database,
-    the lease keeps one driver per thread, and the graph skips what it already has.
+    the lease keeps one driver per thread, and the graph skips what it already has. A
+    thread that a crash stopped between steps (inside apply or produce) is first run on
+    from its last checkpoint. Each decision the graph is done with is then marked
+    ``decision.finished``.
+
+    Raises:
+        LeaseBusy: another live process drives the thread (after ``wait_s`` seconds).
     """
     run = get_run(settings, thread_id)
     if run is None:
         raise InputError(f"no review thread {thread_id!r}")
-    with _driving(settings, thread_id) as graph:
+    with _driving(settings, thread_id, wait_s=wait_s) as graph:
         config = _config(thread_id)
         context = _context(settings, agents)
+        before = graph.get_state(config)
+        if before.values and before.next and not before.interrupts:
+            graph.invoke(None, config, context=context, durability="sync")
         tried: set[int] = set()
         while True:
             snapshot = graph.get_state(config)
@@ -247,8 +313,46 @@ def deliver_decisions(
                 durability="sync",
             )
         snapshot = graph.get_state(config)
+        _finish_delivered(settings, thread_id, snapshot)
     set_run_status(settings, thread_id, "waiting" if snapshot.interrupts else "done")
     return _outcome(run, snapshot.values, snapshot.interrupts, created=False)
+
+
+def finish_unthreaded(settings: Settings, decision_id: int, proposal_id: str) -> None:
+    """Apply and render a decided proposal that belongs to no review (exactly once).
+
+    Each step is idempotent (``approved → applied`` is one conditional update, the
+    render has an idempotency key), so a crash anywhere is finished by running it again.
+    """
+    from writers_room.guardrails.approval import apply_proposal
+    from writers_room.jobs.producer import RenderRefused, request_render
+
+    with session_scope(settings) as session:
+        proposal = session.get(Proposal, proposal_id)
+        decision = session.get(Decision, decision_id)
+        assert proposal is not None and decision is not None
+        status = proposal.status
+    if decision.decision == "approved":
+        if status == "approved":
+            try:
+                apply_proposal(settings, proposal_id, actor=decision.decided_by)
+            except GuardrailRefusal as exc:
+                log.warning("approved proposal %s was not applied: %s", proposal_id, exc)
+        with session_scope(settings) as session:
+            proposal = session.get(Proposal, proposal_id)
+            assert proposal is not None
+            status = proposal.status
+        if status == "applied":
+            try:
+                request_render(settings, proposal_id)
+            except RenderRefused:
+                pass  # audited; reported by render_refusal
+    with session_scope(settings) as session:
+        # The row lock (PostgreSQL) or the write lock (SQLite) makes the mark single.
+        session.exec(
+            select(Proposal).where(Proposal.proposal_id == proposal_id).with_for_update()
+        ).first()
+        _mark_finished(session, decision_id, proposal_id, thread_id=None)
 
 
 @dataclass
@@ -281,8 +385,8 @@ def decide_and_resume(
     Raises:
         GuardrailRefusal: not an approver, already decided, or the content changed.
     """
-    from writers_room.guardrails.approval import apply_proposal, decide
-    from writers_room.jobs.producer import RenderRefused, render_refusal, request_render
+    from writers_room.guardrails.approval import decide
+    from writers_room.jobs.producer import render_refusal
 
     outcome = decide(
         settings,
@@ -298,12 +402,8 @@ def decide_and_resume(
     review = None
     if outcome.proposal.thread_id:
         review = deliver_decisions(settings, outcome.proposal.thread_id, agents=agents)
-    elif approve:
-        apply_proposal(settings, proposal_id, actor=actor)
-        try:
-            request_render(settings, proposal_id)
-        except RenderRefused:
-            pass  # audited; reported below
+    else:
+        finish_unthreaded(settings, decision_id, proposal_id)
     with session_scope(settings) as session:
         proposal = session.get(Proposal, proposal_id)
         assert proposal is not None
