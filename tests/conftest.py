@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sample_helpers import SampleRoom, ingested_sample
 from writers_room.config import Settings
 from writers_room.store.db import dispose_engines
 
@@ -126,3 +127,9 @@ def tiny_series(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.yaml"
     path.write_text(textwrap.dedent(SERIES_YAML))
     return path
+
+
+@pytest.fixture(scope="module")
+def sample_room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleRoom]:
+    """The seeded sample, ingested once per test module on SQLite with embedded Chroma."""
+    yield from ingested_sample(tmp_path_factory)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
+
 from ideation_helpers import (
     COMMENTS,
     EPISODE,
@@ -17,8 +19,6 @@ from ideation_helpers import (
     report,
     series,
 )
-from sqlmodel import select
-
 from writers_room.brief.bundle import Constraints
 from writers_room.brief.proposals import BriefChangeProposal, apply_changes
 from writers_room.brief.report import AnalystReport, CommentScope, Finding, Flag

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from analyst_helpers import SampleRoom
 from sqlmodel import col, select
 
+from sample_helpers import SampleRoom
 from writers_room.analyst.window import analyse
 from writers_room.guardrails import brand_guard
 from writers_room.store.db import session_scope

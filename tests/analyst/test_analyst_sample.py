@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from analyst_helpers import SampleRoom
 
+from sample_helpers import SampleRoom
 from writers_room.analyst.window import analyse, report_dir
 from writers_room.brief.report import AnalystReport
 

@@ -17,6 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from sqlmodel import select
+
 from ideation_helpers import (
     BRIEF,
     COMMENTS,
@@ -27,11 +32,6 @@ from ideation_helpers import (
     guard,
     reply,
 )
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from sqlmodel import select
-
 from writers_room.config import Settings
 from writers_room.guardrails import brand_guard
 from writers_room.store.db import session_scope

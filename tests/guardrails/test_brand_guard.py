@@ -6,8 +6,8 @@ import copy
 
 import numpy as np
 import pytest
-from ideation_helpers import BRIEF, INJECTIONS, change, context, guard, proposal, series
 
+from ideation_helpers import BRIEF, INJECTIONS, change, context, guard, proposal, series
 from writers_room.brief.bundle import Brand, Constraints
 from writers_room.brief.proposals import Evidence, FieldChange
 from writers_room.config import Settings
