@@ -1,7 +1,7 @@
 """The one place that reads the environment.
 
 Every setting the room understands lives on :class:`Settings`. Values come from the
-environment (names in ``CONTRACT.md``) and, optionally, from a TOML file named by
+environment (names in the README's Configuration table) and, optionally, from a TOML file named by
 ``WRITERS_ROOM_CONFIG`` (default ``writers-room.toml`` in the working directory) whose keys
 are the field names below. Nothing else in the package reads ``os.environ``.
 """

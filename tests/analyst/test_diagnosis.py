@@ -1,4 +1,4 @@
-"""Each DOMAIN.md diagnosis rule, firing and not firing, on hand-made numbers."""
+"""Each diagnosis rule of docs/METHOD.md, firing and not firing, on hand-made numbers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RELIABILITY.md 5 and 21 with real processes: one writer per review thread, and no
+"""Promises 5 and 21 (docs/PROMISES.md) with real processes: one writer per review thread, and no
 recorded decision stranded by a ``kill -9`` anywhere between its row and the new brief.
 
 The processes are ``crash_child.py`` (approve and die at one crash point, hold a lease,

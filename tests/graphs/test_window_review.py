@@ -1,4 +1,4 @@
-"""The window-review graph: the exact stream, the approval gate, and RELIABILITY.md 1–7."""
+"""The window-review graph: the exact stream, the approval gate, and promises 1–7 of docs/PROMISES.md."""
 
 from __future__ import annotations
 

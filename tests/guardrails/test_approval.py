@@ -1,4 +1,4 @@
-"""RELIABILITY.md promises 1–4 and 19: no approval, no change — exactly once."""
+"""Promises 1–4 and 19 (docs/PROMISES.md): no approval, no change — exactly once."""
 
 from __future__ import annotations
 

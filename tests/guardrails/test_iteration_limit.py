@@ -1,4 +1,4 @@
-"""RELIABILITY.md promise 8: at most three blind AI iterations; only humans reset it."""
+"""Promise 8 (docs/PROMISES.md): at most three blind AI iterations; only humans reset it."""
 
 from __future__ import annotations
 

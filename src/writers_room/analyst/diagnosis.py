@@ -1,4 +1,4 @@
-"""The diagnosis rules of DOMAIN.md: symptom → problem → what to change.
+"""The diagnosis rules of docs/METHOD.md: symptom → problem → what to change.
 
 | rule | fires when |
 |---|---|
@@ -28,7 +28,7 @@ from writers_room.brief.report import FindingKind, Metrics
 
 # CTR is "low" below this fraction of the cohort CTR.
 CTR_LOW_RATIO = 0.7
-# Hook failure: 8-s retention below this (DOMAIN.md's 35 %).
+# Hook failure: 8-s retention below this (35 %, docs/METHOD.md).
 HOOK_FAILURE_RETENTION_8S = 0.35
 # Retention is "fine" unless clearly below this fraction of the 10-s target (or clearly
 # below the hook-failure bar at 8 s); "clearly" = the one-sided upper confidence bound at

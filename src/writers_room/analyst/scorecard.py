@@ -1,4 +1,4 @@
-"""The 100-point scorecard of DOMAIN.md, its targets and the cohort baseline.
+"""The 100-point scorecard of docs/METHOD.md, its targets and the cohort baseline.
 
 Each component scores ``min(1, value / target) × points``. Targets are the series' own
 cohort baseline — the median over its *earlier* episodes (lower position) of the same
@@ -24,9 +24,9 @@ POINTS = {
 MIN_COHORT = 2
 
 # Benchmarks, used when the series has no cohort yet (its first two episodes).
-# Retention at 10 s: DOMAIN.md's 45-60 %, midpoint.
+# Retention at 10 s: the 45-60 % aim, midpoint.
 BENCHMARK_RETENTION_10S = 0.525
-# Completion: DOMAIN.md's 30-45 % for a 60-90 s episode, midpoint.
+# Completion: the 30-45 % aim for a 60-90 s episode, midpoint.
 BENCHMARK_COMPLETION = 0.375
 # CTR of a feed distribution card. The method judges CTR only against the series' own
 # cohort; 5 % is a typical short-drama card and only matters for the first episodes.
@@ -58,7 +58,7 @@ BENCHMARKS: dict[str, float] = {
     "shares_saves": BENCHMARK_SHARES_SAVES,
 }
 
-# Score bands (DOMAIN.md): < 50 hook/thumbnail iteration now; 50-70 script/pacing change
+# Score bands (docs/METHOD.md): < 50 hook/thumbnail iteration now; 50-70 script/pacing change
 # in the next episode; > 70 double down.
 BAND_HOOK_BELOW = 50.0
 BAND_DOUBLE_ABOVE = 70.0

@@ -1,7 +1,7 @@
 """The analyst: the room's deterministic judgement of one series over one 24-hour window.
 
 :func:`analyse` reads the series' metric windows (or a segment's raw events), scores
-every episode on the DOMAIN.md scorecard against its cohort, finds the retention cliff
+every episode on the scorecard of docs/METHOD.md against its cohort, finds the retention cliff
 and the shot playing there, applies the diagnosis rules, tests the distribution variants,
 reads the window's comments (themes weighed by distinct authors, questions, character
 mentions, suspicious bursts) and returns an :class:`AnalystReport`. With ``write=True``

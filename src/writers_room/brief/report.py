@@ -66,7 +66,7 @@ class Metrics(BaseModel):
 
 
 class Components(BaseModel):
-    """Scorecard points per component (DOMAIN.md: 30 + 20 + 20 + 15 + 15 = 100)."""
+    """Scorecard points per component (docs/METHOD.md: 30 + 20 + 20 + 15 + 15 = 100)."""
 
     retention_10s: float = Field(description="Points of 30: retention at 10 s vs target.")
     ctr: float = Field(description="Points of 20: CTR vs the cohort.")
@@ -107,7 +107,7 @@ class Cliff(BaseModel):
 class Finding(BaseModel):
     """One diagnosis rule that fired, with the numbers that made it fire."""
 
-    kind: FindingKind = Field(description="Which DOMAIN.md rule fired.")
+    kind: FindingKind = Field(description="Which diagnosis rule fired (docs/METHOD.md).")
     problem: str = Field(description="The problem, in the method's words.")
     proposal: str = Field(description="What to change, from the method's rules table.")
     summary: str = Field(description="One sentence with the numbers, for writers.")

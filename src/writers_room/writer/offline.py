@@ -1,4 +1,4 @@
-"""The offline writer: DOMAIN.md's diagnosis table turned into concrete, deterministic edits.
+"""The offline writer: the diagnosis table of docs/METHOD.md as concrete, deterministic edits.
 
 It reads like a competent junior writer who knows the method and nothing else: for each
 finding of the analyst it applies one rule, edits the brief and shot manifest the way the
@@ -388,7 +388,7 @@ def _rationale(rule: str, method: str, extra: str, writing: _Writing) -> str:
         if notes
         else ""
     )
-    return f"rule-based offline writer: {rule} rule (DOMAIN.md: {method}). {extra}{note_text}"
+    return f"rule-based offline writer: {rule} rule (the method: {method}). {extra}{note_text}"
 
 
 def _hook_failure(w: _Writing, finding: Finding) -> BriefChangeProposal | None:
@@ -922,7 +922,7 @@ class OfflineWriter:
     name = "offline"
 
     def propose(self, ctx: IdeationContext) -> list[BriefChangeProposal]:
-        """Write one proposal per finding of the episode's report (in DOMAIN.md order)."""
+        """Write one proposal per finding of the episode's report (in the order of docs/METHOD.md)."""
         writing = _Writing(ctx)
         findings: dict[str, Finding] = {f.kind: f for f in reversed(ctx.report.findings)}
         proposals = []

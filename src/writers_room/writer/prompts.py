@@ -1,6 +1,6 @@
 """Prompts of the LLM ideator.
 
-The system prompt states the method (DOMAIN.md) and the rules a proposal must keep; the
+The system prompt states the method (docs/METHOD.md) and the rules a proposal must keep; the
 user message carries the bible, the brief, the report numbers, past decisions and notes
 as labelled sections, and every piece of viewer text — comments, theme labels and terms,
 and guard feedback that may quote them — inside :func:`~writers_room.guardrails.fencing.fence`
