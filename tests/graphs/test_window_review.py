@@ -1,4 +1,4 @@
-"""The window-review graph: the exact stream, the approval gate, and promises 1–7 of docs/PROMISES.md."""
+"""The window-review graph: the exact stream, the approval gate, and promises 1–7."""
 
 from __future__ import annotations
 

@@ -922,7 +922,7 @@ class OfflineWriter:
     name = "offline"
 
     def propose(self, ctx: IdeationContext) -> list[BriefChangeProposal]:
-        """Write one proposal per finding of the episode's report (in the order of docs/METHOD.md)."""
+        """Write one proposal per finding of the episode's report (method order)."""
         writing = _Writing(ctx)
         findings: dict[str, Finding] = {f.kind: f for f in reversed(ctx.report.findings)}
         proposals = []
