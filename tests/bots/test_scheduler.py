@@ -87,14 +87,9 @@ class Serve:
 
 
 @pytest.fixture
-def serves(room: Settings) -> Iterator[list[Serve]]:
-    from writers_room.graphs._checkpoint import checkpointer
-
-    # A room that has run before has its checkpoint tables. Two processes creating them
-    # at once on a new PostgreSQL database collide inside LangGraph's PostgresSaver.setup()
-    # (reported to the owner of graphs/_checkpoint.py); that is not what these tests test.
-    with checkpointer(room):
-        pass
+def serves() -> Iterator[list[Serve]]:
+    # No checkpoint tables are made here: the serve processes set them up themselves,
+    # at the same moment, which is the start-up race these tests must run.
     started: list[Serve] = []
     yield started
     for s in started:
@@ -140,6 +135,67 @@ def test_two_serve_processes_review_and_post_once(
     ]
     assert len(posted) == len(set(posted)) == pending
     assert len(slack.calls_to("files.completeUploadExternal")) == 1
+
+
+def checkpoint_tables(settings: Settings) -> set[str]:
+    from sqlalchemy import inspect
+
+    from writers_room.graphs._checkpoint import CHECKPOINT_TABLES
+    from writers_room.store.db import get_engine
+
+    return set(inspect(get_engine(settings)).get_table_names()) & CHECKPOINT_TABLES
+
+
+@pytest.mark.slow
+def test_two_serve_processes_start_together_on_an_empty_database(
+    settings: Settings, slack: MockSlack, serves: list[Serve]
+) -> None:
+    """No tables at all, not even the room's: both processes migrate and set up at once."""
+    from slack_room import slack_settings
+
+    empty = slack_settings(settings, slack)
+    serves.extend([Serve(empty), Serve(empty)])
+    for s in serves:
+        s.wait_for(r"catch-up done: 0 review\(s\) current")
+        s.wait_for(r"start-up sweep done")
+    for s in serves:
+        assert s.proc.poll() is None
+        said = "\n".join(s.lines)
+        assert "Traceback" not in said and "failed" not in said, said
+    assert "checkpoints" in checkpoint_tables(empty)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("when", ["start-up", "periodic"])
+def test_serve_delivers_a_decision_a_crash_cut_off(
+    room: Settings, slack: MockSlack, serves: list[Serve], when: str
+) -> None:
+    """The decision row is recorded and the process dies before the resume (#21)."""
+    from writers_room.graphs.window_review.sweep import FINISHED
+    from writers_room.guardrails.approval import decide
+
+    (outcome,) = WindowScheduler(room, agents=scripted_agents()).run_due()
+    target = outcome.pending[0]
+    if when == "start-up":
+        decide(room, target, actor=APPROVER, approve=True)
+    started = time.monotonic()
+    serve = Serve(room)
+    serves.append(serve)
+    if when == "periodic":
+        serve.wait_for(r"start-up sweep done")
+        started = time.monotonic()
+        decide(room, target, actor=APPROVER, approve=True)
+    while time.monotonic() - started < 60:
+        if count(room, AuditLog, AuditLog.action == FINISHED) == 1:
+            break
+        time.sleep(0.2)
+    assert time.monotonic() - started < 60, "\n".join(serve.lines)
+    with session_scope(room) as session:
+        proposal = session.get(Proposal, target)
+        assert proposal is not None and proposal.status == "applied"
+    assert count(room, AuditLog, AuditLog.action == FINISHED, AuditLog.subject == target) == 1
+    assert count(room, AuditLog, AuditLog.action == "proposal.applied") == 1
+    assert count(room, RenderJob, RenderJob.proposal_id == target) == 1
 
 
 @pytest.mark.slow

@@ -103,8 +103,25 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to ``revision`` (idempotent; safe with concurrent callers)."""
-    command.upgrade(alembic_config(engine), revision)
+    """Bring the schema up to ``revision`` (idempotent; safe with concurrent callers).
+
+    PostgreSQL migrations hold an advisory lock (``migrations/env.py``). Alembic runs
+    SQLite DDL outside one transaction, so two processes starting on a new SQLite room
+    would both read the old revision and run the same step twice: a lock file next to
+    the database makes them take turns.
+    """
+    database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    if not database or database == ":memory:":
+        command.upgrade(alembic_config(engine), revision)
+        return
+    import fcntl
+
+    with open(f"{database}.migrate.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextmanager
