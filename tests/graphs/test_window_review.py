@@ -210,7 +210,9 @@ def test_twenty_concurrent_clicks_one_decision_one_apply_one_render(room: Settin
     def click(i: int) -> None:
         barrier.wait()
         try:
-            decide_and_resume(clickers, target, actor=f"U{i}", approve=i % 3 != 0)
+            decide_and_resume(
+                clickers, target, actor=f"U{i}", approve=i % 3 != 0, note="not for this episode"
+            )
             results.append("decided")
         except AlreadyDecided:
             results.append("already")
