@@ -16,7 +16,10 @@ Two more modes drive the one-writer tests:
   renewed by the heartbeat), print ``holding`` and sleep;
 * ``resume THREAD_ID INTERRUPT_ID DECISION_ID`` — wait until the file ``GO_FILE`` exists,
   then resume the review once without waiting for its lease: exit 0 when this process
-  resumed it, 3 when it was refused.
+  resumed it, 3 when it was refused;
+* ``window SERIES WINDOW_END APPROVER`` — review one window and reject every proposal it
+  makes, then print the episodes that had proposals as JSON (one process per window: a
+  restart between windows).
 """
 
 from __future__ import annotations
@@ -95,10 +98,31 @@ def resume_once(settings: Settings, thread_id: str, interrupt_id: str, decision_
     print("resumed", flush=True)
 
 
+def review_window(settings: Settings, series_id: str, window_end: str, approver: str) -> None:
+    import json
+    from datetime import datetime
+
+    from writers_room.graphs.window_review.run import decide_and_resume, start_review
+    from writers_room.store.db import session_scope
+    from writers_room.store.models import Proposal
+
+    review = start_review(settings, series_id, window_end=datetime.fromisoformat(window_end))
+    with session_scope(settings) as session:
+        episodes = sorted(
+            {p.episode_id for pid in review.pending if (p := session.get(Proposal, pid))}
+        )
+    for proposal_id in review.pending:  # decisions are not creative input
+        decide_and_resume(settings, proposal_id, actor=approver, approve=False, note="try again")
+    print(json.dumps(episodes), flush=True)
+
+
 def main(point: str, *args: str) -> None:
     settings = Settings()
     if point == "resume":
         resume_once(settings, *args)
+        return
+    if point == "window":
+        review_window(settings, *args)
         return
     proposal_id = args[0]
     if point == "hold":

@@ -210,7 +210,9 @@ def test_twenty_concurrent_clicks_one_decision_one_apply_one_render(room: Settin
     def click(i: int) -> None:
         barrier.wait()
         try:
-            decide_and_resume(clickers, target, actor=f"U{i}", approve=i % 3 != 0)
+            decide_and_resume(
+                clickers, target, actor=f"U{i}", approve=i % 3 != 0, note="not for this episode"
+            )
             results.append("decided")
         except AlreadyDecided:
             results.append("already")
@@ -253,22 +255,45 @@ def test_a_pending_approval_survives_kill_9(room: Settings) -> None:
     assert count(room, WindowRun) == 1 and count(room, RenderJob) == 1
 
 
-def test_blind_iterations_escalate_across_restarts(sqlite_room: Settings, sample_bundle) -> None:  # type: ignore[no-untyped-def]
-    """The offline writer always proposes; the room stops it and escalates to showrunners."""
+@pytest.mark.slow
+def test_blind_iterations_escalate_across_restarts(
+    settings: Settings,
+    sample_bundle: Any,
+) -> None:
+    """The offline writer always proposes; the room stops it and escalates to showrunners.
+
+    Each window is reviewed (and its proposals rejected) by a process of its own, so the
+    count can only come from the database.
+    """
+    import json
+    import subprocess
+    import sys
+
+    from test_crash_recovery import CHILD, child_env
+
     from writers_room.guardrails.approval import add_note
     from writers_room.guardrails.iteration_limit import MAX_BLIND_ITERATIONS, blocked_reason
+    from writers_room.ingest.events import ingest_events
+    from writers_room.ingest.series import add_series_file
     from writers_room.store.models import AuditLog, BlindIteration
 
-    room = sqlite_room.model_copy(update={"showrunners": ["U0RUNNER"]})
+    for path in sample_bundle.series_files:
+        add_series_file(settings, path)
+    ingest_events(settings, sample_bundle.events)
+    room = settings.model_copy(update={"approvers": ["U0SHOW"], "showrunners": ["U0RUNNER"]})
+    env = child_env(room, WRITERS_ROOM_SHOWRUNNERS="U0RUNNER")
     episodes_with_proposals: list[set[str]] = []
     for day in (1, 2, 3):
-        review = start_review(
-            room, SERIES, window_end=sample_bundle.window_start + timedelta(days=day)
+        end = sample_bundle.window_start + timedelta(days=day)
+        done = subprocess.run(
+            [sys.executable, str(CHILD), "window", SERIES, end.isoformat(), "U0SHOW"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
-        episodes_with_proposals.append({p.episode_id for p in _proposals(room, review.pending)})
-        for pid in review.pending:  # decisions are not creative input
-            decide_and_resume(room, pid, actor="U0SHOW", approve=False, note="try again")
-        dispose_engines()  # a restart between windows
+        assert done.returncode == 0, done.stderr
+        episodes_with_proposals.append(set(json.loads(done.stdout.strip().splitlines()[-1])))
     with session_scope(room) as session:
         counts = {b.episode_id: b.count for b in session.exec(select(BlindIteration))}
         escalations = session.exec(

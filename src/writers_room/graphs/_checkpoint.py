@@ -9,6 +9,7 @@ room); PostgreSQL rooms in the same database as the tables. The graphs run with
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,8 +55,14 @@ def checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[str]]:
     ) as pg_conn:
         saver_pg = PostgresSaver(pg_conn)
         # setup() is not safe against a concurrent setup() on a new database (two serve
-        # processes starting together): serialise it with a session advisory lock.
-        pg_conn.execute("SELECT pg_advisory_lock(%s)", (_PG_SETUP_LOCK,))
+        # processes starting together): serialise it with a session advisory lock. Poll
+        # for it rather than block: setup() runs CREATE INDEX CONCURRENTLY, which waits
+        # for every open transaction, and a session blocked in pg_advisory_lock() is one
+        # (a deadlock PostgreSQL reports on two processes setting up an empty database).
+        while not pg_conn.execute(
+            "SELECT pg_try_advisory_lock(%s) AS taken", (_PG_SETUP_LOCK,)
+        ).fetchone()["taken"]:  # type: ignore[index]
+            time.sleep(0.05)
         try:
             saver_pg.setup()
         finally:

@@ -318,11 +318,17 @@ def deliver_decisions(
     return _outcome(run, snapshot.values, snapshot.interrupts, created=False)
 
 
-def finish_unthreaded(settings: Settings, decision_id: int, proposal_id: str) -> None:
+def finish_unthreaded(
+    settings: Settings, decision_id: int, proposal_id: str, *, strict: bool = False
+) -> None:
     """Apply and render a decided proposal that belongs to no review (exactly once).
 
     Each step is idempotent (``approved → applied`` is one conditional update, the
     render has an idempotency key), so a crash anywhere is finished by running it again.
+
+    Raises:
+        GuardrailRefusal: with ``strict``, the approved proposal could not be applied
+            (the brief moved on since); the decision is marked finished all the same.
     """
     from writers_room.guardrails.approval import apply_proposal
     from writers_room.jobs.producer import RenderRefused, request_render
@@ -332,12 +338,14 @@ def finish_unthreaded(settings: Settings, decision_id: int, proposal_id: str) ->
         decision = session.get(Decision, decision_id)
         assert proposal is not None and decision is not None
         status = proposal.status
+    refused: GuardrailRefusal | None = None
     if decision.decision == "approved":
         if status == "approved":
             try:
                 apply_proposal(settings, proposal_id, actor=decision.decided_by)
             except GuardrailRefusal as exc:
                 log.warning("approved proposal %s was not applied: %s", proposal_id, exc)
+                refused = exc
         with session_scope(settings) as session:
             proposal = session.get(Proposal, proposal_id)
             assert proposal is not None
@@ -353,6 +361,8 @@ def finish_unthreaded(settings: Settings, decision_id: int, proposal_id: str) ->
             select(Proposal).where(Proposal.proposal_id == proposal_id).with_for_update()
         ).first()
         _mark_finished(session, decision_id, proposal_id, thread_id=None)
+    if strict and refused is not None:
+        raise refused
 
 
 @dataclass
@@ -403,7 +413,7 @@ def decide_and_resume(
     if outcome.proposal.thread_id:
         review = deliver_decisions(settings, outcome.proposal.thread_id, agents=agents)
     else:
-        finish_unthreaded(settings, decision_id, proposal_id)
+        finish_unthreaded(settings, decision_id, proposal_id, strict=True)
     with session_scope(settings) as session:
         proposal = session.get(Proposal, proposal_id)
         assert proposal is not None
