@@ -98,9 +98,9 @@ def test_gzip_cut_anywhere_in_a_big_file_stores_nothing(
     sqlite_settings: Settings, tiny_series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The chunked reader (small chunks here) meets the cut after some chunks parsed."""
-    import writers_room.ingest.events as events
+    from writers_room.ingest.events import reading
 
-    monkeypatch.setattr(events, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(reading, "CHUNK_BYTES", 4096)
     add_series_file(sqlite_settings, tiny_series)
     whole = gzip.compress(events_csv(5000).encode(), compresslevel=1)
     path = tmp_path / "events.csv.gz"

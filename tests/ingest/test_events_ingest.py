@@ -219,7 +219,7 @@ def window_values(settings: Settings) -> list[tuple[object, ...]]:
 def test_gzip_read_in_chunks_matches_the_plain_file(
     tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import writers_room.ingest.events as events
+    from writers_room.ingest.events import reading
 
     # Quoted newlines and blank lines across many small chunks: the same rows and windows
     # as reading the plain file in one go.
@@ -235,7 +235,7 @@ def test_gzip_read_in_chunks_matches_the_plain_file(
     for name, path in (("plain", plain), ("packed", packed)):
         room = Settings(home=tmp_path / name, pii_key="test-key")
         add_series_file(room, tiny_series)
-        monkeypatch.setattr(events, "CHUNK_BYTES", 1000)
+        monkeypatch.setattr(reading, "CHUNK_BYTES", 1000)
         result = ingest_events(room, path)
         assert (result.rows, result.inserted) == (600, 20)  # 30 copies of 20 distinct rows
         results.append((stored_rows(room), window_values(room)))
@@ -246,7 +246,7 @@ def test_gzip_read_in_chunks_matches_the_plain_file(
 def test_gzip_chunks_report_the_right_line(
     sqlite_settings: Settings, tiny_series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import writers_room.ingest.events as events
+    from writers_room.ingest.events import reading
 
     add_series_file(sqlite_settings, tiny_series)
     rows = [r.replace(",app,", ',"a\nb",') for r in ROWS] * 20  # each row spans 2 lines
@@ -254,7 +254,7 @@ def test_gzip_chunks_report_the_right_line(
     path = tmp_path / "events.csv.gz"
     with gzip.open(path, "wt", newline="") as out:
         out.write("\n".join([HEADER, *rows, ""]))
-    monkeypatch.setattr(events, "CHUNK_BYTES", 2000)
+    monkeypatch.setattr(reading, "CHUNK_BYTES", 2000)
     with pytest.raises(InputError) as caught:
         ingest_events(sqlite_settings, path)
     before = rows[:300]
@@ -341,9 +341,9 @@ def _fast_then_careful(
     """Ingest ``path`` into two rooms: as it comes (fast path where it can), then with the
     fast path declining. Returns each outcome (stored rows and windows, or the error) and
     the row counts of the fast reads that succeeded."""
-    import writers_room.ingest.events as events
+    from writers_room.ingest.events import reading
 
-    real = events._read_fast
+    real = reading.read_fast
     fast_reads: list[int] = []
 
     def spy(*args: object, **kwargs: object) -> object:
@@ -352,11 +352,11 @@ def _fast_then_careful(
         return table, digest
 
     def decline(*_args: object, **_kwargs: object) -> None:
-        raise events._NotPlain("test: careful read")
+        raise reading.NotPlain("test: careful read")
 
     outcomes: list[object] = []
     for name, read in (("fast", spy), ("careful", decline)):
-        monkeypatch.setattr(events, "_read_fast", read)
+        monkeypatch.setattr(reading, "read_fast", read)
         room = Settings(home=tmp_path / name, pii_key="test-key")
         add_series_file(room, tiny_series)
         try:
@@ -372,14 +372,14 @@ def _fast_then_careful(
 def test_fast_path_stores_what_the_careful_read_stores(
     tmp_path: Path, tiny_series: Path, monkeypatch: pytest.MonkeyPatch, packed: bool
 ) -> None:
-    import writers_room.ingest.events as events
+    from writers_room.ingest.events import reading
 
     rows = [*PLAIN_ROWS, '2026-11-16T08:00:00Z,tiny,ep1,v1-thumb,"q,1",play,,,"re""els",US,t']
     path = write_csv(tmp_path / "events.csv", rows * 25)
     if packed:
         path = tmp_path / "events.csv.gz"
         path.write_bytes(gzip.compress((tmp_path / "events.csv").read_bytes()))
-        monkeypatch.setattr(events, "CHUNK_BYTES", 700)  # many chunks
+        monkeypatch.setattr(reading, "CHUNK_BYTES", 700)  # many chunks
     outcomes, fast_reads = _fast_then_careful(tmp_path, tiny_series, monkeypatch, path)
     assert fast_reads == [525]  # the fast path read the whole file
     assert outcomes[0] == outcomes[1]
@@ -401,7 +401,7 @@ def test_fast_path_stores_what_the_careful_read_stores(
 def test_fast_path_declines_what_it_cannot_vouch_for(
     sqlite_settings: Settings, tiny_series: Path, tmp_path: Path, row: str
 ) -> None:
-    import writers_room.ingest.events as events
+    from writers_room.ingest.events import ingest_connection, reading, validation
 
     add_series_file(sqlite_settings, tiny_series)
     path = write_csv(tmp_path / "e.csv", [*PLAIN_ROWS, row])
@@ -410,11 +410,11 @@ def test_fast_path_declines_what_it_cannot_vouch_for(
     from writers_room.store.db import session_scope as scope
 
     with scope(sqlite_settings) as session:
-        known = events._known_episodes(session)
-    con = events._ingest_connection(sqlite_settings, work, known)
+        known = validation.known_episodes(session)
+    con = ingest_connection(sqlite_settings, work, known)
     try:
-        with pytest.raises(events._NotPlain):
-            events._read_fast(con, path, False, work)
+        with pytest.raises(reading.NotPlain):
+            reading.read_fast(con, path, False, work)
     finally:
         con.close()
 

@@ -97,7 +97,7 @@ def _old_room(
     add_series_file(settings, tiny_series)
     path = write_events(tmp_path / "events.csv")
     with monkeypatch.context() as patch:
-        patch.setattr(events, "_hash_viewers", lambda _con, table, _key: table)
+        patch.setattr(events, "hash_viewers", lambda _con, table, _key: table)
         settings.events_path.mkdir(parents=True, exist_ok=True)
         (settings.events_path / HASHED_MARKER).touch()
         ingest_events(settings, path)
