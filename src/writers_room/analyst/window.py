@@ -44,6 +44,7 @@ from writers_room.analyst.cliff import (
     steepest_excess,
     typical_losses,
 )
+from writers_room.analyst.flags import comment_flags
 from writers_room.analyst.metrics import (
     DAY,
     Totals,
@@ -94,7 +95,6 @@ __all__ = [
 
 QUOTES_PER_FINDING = 5
 EXAMPLES_PER_VOICE = 3
-MAX_FLAG_IDS = 100
 # Comment/view anomaly: an episode's stored comments per starter at least this multiple
 # of the series median in the window, with at least ANOMALY_MIN_COMMENTS comments.
 ANOMALY_COMMENT_MULTIPLE = 5.0
@@ -473,38 +473,11 @@ def _quote(table: cm.CommentTable, i: int) -> Quote:
     return Quote(comment_id=r.comment_id, text=r.text, likes=r.likes, episode_id=r.episode_id)
 
 
-def _comment_intel(
-    settings: Settings,
-    series: Series,
-    start: datetime,
-    end: datetime,
-    seg: Mapping[str, str | bool] | None,
-) -> _Intel:
-    platform = seg.get("platform") if seg else None
-    # Opening the comment index (import, client, first read of its segments) takes seconds
-    # in a fresh process and mostly waits on Chroma's own code: start it now, so it runs
-    # while the comments are read from SQL and their texts are analysed.
-    index = _IndexOpener(settings)
-    table = cm.load_comments(
-        settings, series.series_id, start, end, platform if isinstance(platform, str) else None
-    )
-    bursts = cm.find_bursts(table)
-    floods = cm.find_floods(table)
-    index_of = {cid: i for i, cid in enumerate(table.ids)} if bursts else {}
-    in_burst = np.zeros(table.n, dtype=bool)
-    for b in bursts:
-        in_burst[[index_of[cid] for cid in b.comment_ids]] = True
-    injection = table.injection_t[table.text] if table.n else np.zeros(0, dtype=bool)
-    keys = cm.flood_keys(table)
-    flood_pairs = [
-        table.episodes.index(f.episode_id) * max(1, len(table.authors))
-        + table.authors.index(f.author)
-        for f in floods
-    ]
-    flooded = np.isin(keys, flood_pairs)
-    themable = ~in_burst & ~injection
-    quotable = themable & ~flooded
-
+def _theme_vectors(
+    table: cm.CommentTable, themable: npt.NDArray[np.bool_], index: _IndexOpener
+) -> tuple[list[str], list[str], dict[str, np.ndarray], int]:
+    """The distinct texts, the sample of them themed, their vectors, and how many of the
+    themable comments' sampled texts have no vector in the index."""
     # One vector per distinct text, read by one comment id per text.
     first_of_text = np.full(len(table.texts), -1, dtype=np.int64)
     candidates = np.flatnonzero(themable)[::-1]  # reversed: the lowest id per text wins
@@ -522,34 +495,17 @@ def _comment_intel(
     chosen_t = np.array([t in chosen_set for t in table.texts], dtype=bool)
     has_vector_t = np.array([t in vectors for t in table.texts], dtype=bool)
     missing = int((themable & chosen_t[table.text] & ~has_vector_t[table.text]).sum())
-    stats, theme_index = th.build_themes(table, themable, vectors, flooded)
+    return texts, chosen, vectors, missing
 
-    authors_rank = th.rank_by_authors(stats)
-    volume_rank = th.rank_by_volume(stats)
-    theme_id = {index: rank + 1 for rank, index in enumerate(authors_rank)}
-    volume_pos = {index: rank + 1 for rank, index in enumerate(volume_rank)}
-    themes = [
-        Theme(
-            theme_id=theme_id[i],
-            label=stats[i].label,
-            terms=stats[i].terms,
-            comments=len(stats[i].members),
-            distinct_authors=stats[i].authors,
-            likes=stats[i].likes,
-            sentiment=stats[i].sentiment,
-            examples=[table.ids[c] for c in stats[i].examples],
-            example_texts=[table.texts[table.text[c]] for c in stats[i].examples],
-            episodes=stats[i].episodes,
-            flagged_comments=stats[i].flagged,
-            rank_by_authors=theme_id[i],
-            rank_by_volume=volume_pos[i],
-        )
-        for i in authors_rank
-    ]
-    to_id = np.array([0] + [theme_id[i] for i in range(len(stats))], dtype=np.int64)
-    comment_theme = to_id[theme_index + 1]
-    label_of = {t.theme_id: t.label for t in themes}
 
+def _audience_voices(
+    table: cm.CommentTable,
+    themable: npt.NDArray[np.bool_],
+    quotable: npt.NDArray[np.bool_],
+    comment_theme: npt.NDArray[np.int64],
+    label_of: Mapping[int, str],
+) -> dict[str, AudienceVoice]:
+    """Each episode's audience: questions, predictions, sentiment and its top themes."""
     voices: dict[str, AudienceVoice] = {}
     asks_all = table.question_t[table.text] if table.n else np.zeros(0, dtype=bool)
     guesses_all = table.prediction_t[table.text] if table.n else np.zeros(0, dtype=bool)
@@ -592,54 +548,73 @@ def _comment_intel(
                 for tid, count in top
             ],
         )
+    return voices
 
-    flags: list[Flag] = []
+
+def _comment_intel(
+    settings: Settings,
+    series: Series,
+    start: datetime,
+    end: datetime,
+    seg: Mapping[str, str | bool] | None,
+) -> _Intel:
+    platform = seg.get("platform") if seg else None
+    # Opening the comment index (import, client, first read of its segments) takes seconds
+    # in a fresh process and mostly waits on Chroma's own code: start it now, so it runs
+    # while the comments are read from SQL and their texts are analysed.
+    index = _IndexOpener(settings)
+    table = cm.load_comments(
+        settings, series.series_id, start, end, platform if isinstance(platform, str) else None
+    )
+    bursts = cm.find_bursts(table)
+    floods = cm.find_floods(table)
+    index_of = {cid: i for i, cid in enumerate(table.ids)} if bursts else {}
+    in_burst = np.zeros(table.n, dtype=bool)
     for b in bursts:
-        members = [index_of[cid] for cid in b.comment_ids]
-        episodes = np.bincount(table.episode[members], minlength=len(table.episodes))
-        episode = sorted(
-            (table.episodes[e] for e in np.flatnonzero(episodes == episodes.max())),
-        )[0]
-        flags.append(
-            Flag(
-                kind="duplicate_burst",
-                detail=f"{len(b.comment_ids)} comments with the same text from {b.authors} "
-                f"account(s) within {b.end - b.start:.0f} s: “{b.text[:100]}”",
-                episode_id=episode,
-                comment_ids=list(b.comment_ids[:MAX_FLAG_IDS]),
-                evidence={
-                    "comments": float(len(b.comment_ids)),
-                    "authors": float(b.authors),
-                    "seconds": b.end - b.start,
-                    "window_s": float(cm.BURST_WINDOW_S),
-                },
-            )
+        in_burst[[index_of[cid] for cid in b.comment_ids]] = True
+    injection = table.injection_t[table.text] if table.n else np.zeros(0, dtype=bool)
+    keys = cm.flood_keys(table)
+    flood_pairs = [
+        table.episodes.index(f.episode_id) * max(1, len(table.authors))
+        + table.authors.index(f.author)
+        for f in floods
+    ]
+    flooded = np.isin(keys, flood_pairs)
+    themable = ~in_burst & ~injection
+    quotable = themable & ~flooded
+
+    texts, chosen, vectors, missing = _theme_vectors(table, themable, index)
+    stats, theme_index = th.build_themes(table, themable, vectors, flooded)
+
+    authors_rank = th.rank_by_authors(stats)
+    volume_rank = th.rank_by_volume(stats)
+    theme_id = {index: rank + 1 for rank, index in enumerate(authors_rank)}
+    volume_pos = {index: rank + 1 for rank, index in enumerate(volume_rank)}
+    themes = [
+        Theme(
+            theme_id=theme_id[i],
+            label=stats[i].label,
+            terms=stats[i].terms,
+            comments=len(stats[i].members),
+            distinct_authors=stats[i].authors,
+            likes=stats[i].likes,
+            sentiment=stats[i].sentiment,
+            examples=[table.ids[c] for c in stats[i].examples],
+            example_texts=[table.texts[table.text[c]] for c in stats[i].examples],
+            episodes=stats[i].episodes,
+            flagged_comments=stats[i].flagged,
+            rank_by_authors=theme_id[i],
+            rank_by_volume=volume_pos[i],
         )
-    for f in floods:
-        flags.append(
-            Flag(
-                kind="author_flood",
-                detail=f"one author ({f.author[:8]}…) posted {len(f.comment_ids)} comments on "
-                f"{f.episode_id}, {f.share:.0%} of its comments in the window; their theme "
-                "counts once per author",
-                episode_id=f.episode_id,
-                comment_ids=list(f.comment_ids[:MAX_FLAG_IDS]),
-                evidence={"comments": float(len(f.comment_ids)), "share": f.share},
-            )
-        )
-    for episode_id in sorted(table.episodes):
-        ids = [table.ids[i] for i in np.flatnonzero(table.episode_mask(episode_id) & injection)]
-        if ids:
-            flags.append(
-                Flag(
-                    kind="prompt_injection",
-                    detail=f"{len(ids)} comment(s) on {episode_id} address the AI instead of "
-                    "the show; kept out of themes and quotes",
-                    episode_id=episode_id,
-                    comment_ids=ids[:MAX_FLAG_IDS],
-                    evidence={"comments": float(len(ids))},
-                )
-            )
+        for i in authors_rank
+    ]
+    to_id = np.array([0] + [theme_id[i] for i in range(len(stats))], dtype=np.int64)
+    comment_theme = to_id[theme_index + 1]
+    label_of = {t.theme_id: t.label for t in themes}
+
+    voices = _audience_voices(table, themable, quotable, comment_theme, label_of)
+
+    flags = comment_flags(table, bursts, floods, injection)
 
     characters = [
         CharacterMentions(
