@@ -199,6 +199,212 @@ def pacing_z(drop_pct: float, typical_per_s: float, seconds: int, starters: int)
     return (observed - expected) / math.sqrt(expected)
 
 
+@dataclass(frozen=True)
+class _Window:
+    """What every rule reads: the window's metrics, its targets and the shared verdicts."""
+
+    m: Metrics
+    targets: Mapping[str, float]
+    cohort_counts: Mapping[str, int]
+    ctr_ratio: float
+    r10_ratio: float
+    enough_views: bool
+    ctr_low: bool
+    ctr_fine: bool
+    retention_fine: bool
+    ctr_evidence: dict[str, float]
+    retention_evidence: dict[str, float]
+
+
+def _window(
+    m: Metrics, targets: Mapping[str, float], cohort_counts: Mapping[str, int] | None
+) -> _Window:
+    """The verdicts the rules share: is CTR low or fine, is retention fine, is there traffic."""
+    ctr_ratio = _ratio(m.ctr, targets["ctr"])
+    r10_ratio = _ratio(m.retention_10s, targets["retention_10s"])
+    enough_ctr = m.impressions >= MIN_IMPRESSIONS
+    enough_views = m.starts >= MIN_STARTERS
+    ctr_low = enough_ctr and ctr_ratio < CTR_LOW_RATIO
+    r10_upper = upper_bound(m.retention_10s, m.starts)
+    r8_upper = upper_bound(m.retention_8s, m.starts)
+    fine_bar = RETENTION_FINE_RATIO * targets["retention_10s"]
+    return _Window(
+        m=m,
+        targets=targets,
+        cohort_counts=cohort_counts or {},
+        ctr_ratio=ctr_ratio,
+        r10_ratio=r10_ratio,
+        enough_views=enough_views,
+        ctr_low=ctr_low,
+        ctr_fine=enough_ctr and not ctr_low,
+        retention_fine=(
+            enough_views and r10_upper >= fine_bar and r8_upper >= HOOK_FAILURE_RETENTION_8S
+        ),
+        ctr_evidence={
+            "ctr": m.ctr,
+            "cohort_ctr": targets["ctr"],
+            "ctr_ratio": ctr_ratio,
+            "ctr_low_below_ratio": CTR_LOW_RATIO,
+            "impressions": float(m.impressions),
+        },
+        retention_evidence={
+            "retention_8s": m.retention_8s,
+            "cohort_retention_8s": targets["retention_8s"],
+            "retention_10s": m.retention_10s,
+            "retention_10s_upper_bound": r10_upper,
+            "cohort_retention_10s": targets["retention_10s"],
+            "retention_10s_ratio": r10_ratio,
+            "starts": float(m.starts),
+        },
+    )
+
+
+def _hook_failure(w: _Window) -> Diagnosis | None:
+    """CTR low and 8-s retention below the hook-failure bar."""
+    m, targets = w.m, w.targets
+    if not (w.ctr_low and w.enough_views and m.retention_8s < HOOK_FAILURE_RETENTION_8S):
+        return None
+    return Diagnosis(
+        "hook_failure",
+        {
+            **w.ctr_evidence,
+            **w.retention_evidence,
+            "retention_8s_below": HOOK_FAILURE_RETENTION_8S,
+        },
+        f"CTR {m.ctr:.1%} is {w.ctr_ratio:.2f}x the cohort's {targets['ctr']:.1%} and "
+        f"only {m.retention_8s:.0%} of starters are still watching at 8 s "
+        f"(< {HOOK_FAILURE_RETENTION_8S:.0%}): the hook does not land.",
+    )
+
+
+def _hook_packaging(w: _Window) -> Diagnosis | None:
+    """CTR low while retention is fine (only asked when the hook did not fail)."""
+    m, targets = w.m, w.targets
+    if not (w.ctr_low and w.retention_fine):
+        return None
+    return Diagnosis(
+        "hook_packaging",
+        {
+            **w.ctr_evidence,
+            **w.retention_evidence,
+            "retention_fine_ratio": RETENTION_FINE_RATIO,
+        },
+        f"CTR {m.ctr:.1%} is {w.ctr_ratio:.2f}x the cohort's {targets['ctr']:.1%} while "
+        f"10-s retention is {m.retention_10s:.0%} ({w.r10_ratio:.2f}x target): the "
+        "episode holds viewers, the card does not win them.",
+    )
+
+
+def _pacing(
+    w: _Window, cliff: CliffPoint | None, cohort_loss: float, shot: str
+) -> Diagnosis | None:
+    """CTR fine and a sharp drop inside :data:`PACING_SPAN`."""
+    lo, hi = PACING_SPAN
+    if not (w.ctr_fine and w.enough_views and cliff is not None and lo <= cliff.second <= hi):
+        return None
+    typical = cohort_loss
+    needed = max(PACING_MIN_LOSS_PP, PACING_COHORT_MULTIPLE * typical)
+    z = pacing_z(cliff.drop_pct, typical, cliff.span_s, w.m.starts)
+    if not (cliff.loss_per_s >= needed and z >= PACING_MIN_Z):
+        return None
+    where = f" during shot {shot}" if shot else ""
+    ratio = _ratio(cliff.loss_per_s, typical)
+    return Diagnosis(
+        "pacing",
+        {
+            **w.ctr_evidence,
+            "cliff_second": float(cliff.second),
+            "cliff_drop_pct": cliff.drop_pct,
+            "cliff_loss_pp_per_s": cliff.loss_per_s,
+            "cohort_loss_pp_per_s": typical,
+            "loss_ratio": ratio,
+            "loss_needed_pp_per_s": needed,
+            "z": z,
+            "min_z": PACING_MIN_Z,
+            "starts": float(w.m.starts),
+        },
+        f"Retention falls {cliff.drop_pct:.1f} points around {cliff.second} s"
+        f"{where} ({cliff.loss_per_s:.1f} pp/s, {ratio:.1f}x the cohort's "
+        f"{typical:.1f} pp/s at that second) while CTR is fine "
+        f"({w.ctr_ratio:.2f}x).",
+        shot_id=shot or None,
+    )
+
+
+def _low_participation(w: _Window) -> Diagnosis | None:
+    """Retention fine and significantly few comments."""
+    if not w.retention_fine:
+        return None
+    m, cc = w.m, w.cohort_counts
+    target = w.targets["comments"]
+    expected = target * m.starts
+    ratio = _ratio(m.comments_per_view, target)
+    p = rate_p_value(
+        m.comments, m.starts, cc.get("comments"), cc.get("starts"), target, higher=False
+    )
+    if not (
+        expected >= MIN_EXPECTED_EVENTS and ratio < LOW_PARTICIPATION_RATIO and p < RARE_EVENT_P
+    ):
+        return None
+    return Diagnosis(
+        "low_participation",
+        {
+            **w.retention_evidence,
+            "comments": float(m.comments),
+            "comments_per_view": m.comments_per_view,
+            "cohort_comments_per_view": target,
+            "comments_ratio": ratio,
+            "expected_comments": expected,
+            "low_below_ratio": LOW_PARTICIPATION_RATIO,
+            "p_value": p,
+        },
+        f"Viewers stay ({m.retention_10s:.0%} at 10 s) but only {m.comments} "
+        f"commented ({m.comments_per_view:.2%} per view, {ratio:.2f}x the cohort's "
+        f"{target:.2%}; ~{expected:.0f} expected).",
+    )
+
+
+def _resonance(w: _Window) -> Diagnosis | None:
+    """Strong retention and a significant shares+saves spike."""
+    if not (w.enough_views and w.r10_ratio >= RETENTION_STRONG_RATIO):
+        return None
+    m, cc = w.m, w.cohort_counts
+    target = w.targets["shares_saves"]
+    rate = m.shares_per_view + m.saves_per_view
+    ratio = _ratio(rate, target)
+    p = rate_p_value(
+        m.shares + m.saves,
+        m.starts,
+        cc.get("shares_saves"),
+        cc.get("starts"),
+        target,
+        higher=True,
+    )
+    if not (
+        target * m.starts >= MIN_EXPECTED_EVENTS
+        and ratio >= RESONANCE_SPIKE_RATIO
+        and p < RARE_EVENT_P
+    ):
+        return None
+    return Diagnosis(
+        "resonance",
+        {
+            **w.retention_evidence,
+            "retention_strong_ratio": RETENTION_STRONG_RATIO,
+            "shares": float(m.shares),
+            "saves": float(m.saves),
+            "shares_saves_per_view": rate,
+            "cohort_shares_saves_per_view": target,
+            "shares_saves_ratio": ratio,
+            "spike_ratio": RESONANCE_SPIKE_RATIO,
+            "p_value": p,
+        },
+        f"Strong retention ({m.retention_10s:.0%} at 10 s, {w.r10_ratio:.2f}x target) "
+        f"and shares+saves at {rate:.1%} per view, {ratio:.1f}x the cohort's "
+        f"{target:.1%}: this one resonates.",
+    )
+
+
 def diagnose(
     m: Metrics,
     targets: Mapping[str, float],
@@ -220,158 +426,12 @@ def diagnose(
         cohort_counts: The cohort's pooled ``starts``, ``comments`` and ``shares_saves``
             (None when the targets are benchmarks).
     """
-    cc = cohort_counts or {}
-    out: list[Diagnosis] = []
-    ctr_ratio = _ratio(m.ctr, targets["ctr"])
-    r10_ratio = _ratio(m.retention_10s, targets["retention_10s"])
-    enough_ctr = m.impressions >= MIN_IMPRESSIONS
-    enough_views = m.starts >= MIN_STARTERS
-    ctr_low = enough_ctr and ctr_ratio < CTR_LOW_RATIO
-    ctr_fine = enough_ctr and not ctr_low
-    r10_upper = upper_bound(m.retention_10s, m.starts)
-    r8_upper = upper_bound(m.retention_8s, m.starts)
-    fine_bar = RETENTION_FINE_RATIO * targets["retention_10s"]
-    retention_fine = (
-        enough_views and r10_upper >= fine_bar and r8_upper >= HOOK_FAILURE_RETENTION_8S
+    w = _window(m, targets, cohort_counts)
+    found = (
+        # A hook that fails is not also a packaging problem.
+        _hook_failure(w) or _hook_packaging(w),
+        _pacing(w, cliff, cohort_loss, shot),
+        _low_participation(w),
+        _resonance(w),
     )
-    ctr_evidence = {
-        "ctr": m.ctr,
-        "cohort_ctr": targets["ctr"],
-        "ctr_ratio": ctr_ratio,
-        "ctr_low_below_ratio": CTR_LOW_RATIO,
-        "impressions": float(m.impressions),
-    }
-    retention_evidence = {
-        "retention_8s": m.retention_8s,
-        "cohort_retention_8s": targets["retention_8s"],
-        "retention_10s": m.retention_10s,
-        "retention_10s_upper_bound": r10_upper,
-        "cohort_retention_10s": targets["retention_10s"],
-        "retention_10s_ratio": r10_ratio,
-        "starts": float(m.starts),
-    }
-
-    if ctr_low and enough_views and m.retention_8s < HOOK_FAILURE_RETENTION_8S:
-        out.append(
-            Diagnosis(
-                "hook_failure",
-                {
-                    **ctr_evidence,
-                    **retention_evidence,
-                    "retention_8s_below": HOOK_FAILURE_RETENTION_8S,
-                },
-                f"CTR {m.ctr:.1%} is {ctr_ratio:.2f}x the cohort's {targets['ctr']:.1%} and "
-                f"only {m.retention_8s:.0%} of starters are still watching at 8 s "
-                f"(< {HOOK_FAILURE_RETENTION_8S:.0%}): the hook does not land.",
-            )
-        )
-    elif ctr_low and retention_fine:
-        out.append(
-            Diagnosis(
-                "hook_packaging",
-                {
-                    **ctr_evidence,
-                    **retention_evidence,
-                    "retention_fine_ratio": RETENTION_FINE_RATIO,
-                },
-                f"CTR {m.ctr:.1%} is {ctr_ratio:.2f}x the cohort's {targets['ctr']:.1%} while "
-                f"10-s retention is {m.retention_10s:.0%} ({r10_ratio:.2f}x target): the "
-                "episode holds viewers, the card does not win them.",
-            )
-        )
-
-    lo, hi = PACING_SPAN
-    if ctr_fine and enough_views and cliff is not None and lo <= cliff.second <= hi:
-        typical = cohort_loss
-        needed = max(PACING_MIN_LOSS_PP, PACING_COHORT_MULTIPLE * typical)
-        z = pacing_z(cliff.drop_pct, typical, cliff.span_s, m.starts)
-        if cliff.loss_per_s >= needed and z >= PACING_MIN_Z:
-            where = f" during shot {shot}" if shot else ""
-            ratio = _ratio(cliff.loss_per_s, typical)
-            out.append(
-                Diagnosis(
-                    "pacing",
-                    {
-                        **ctr_evidence,
-                        "cliff_second": float(cliff.second),
-                        "cliff_drop_pct": cliff.drop_pct,
-                        "cliff_loss_pp_per_s": cliff.loss_per_s,
-                        "cohort_loss_pp_per_s": typical,
-                        "loss_ratio": ratio,
-                        "loss_needed_pp_per_s": needed,
-                        "z": z,
-                        "min_z": PACING_MIN_Z,
-                        "starts": float(m.starts),
-                    },
-                    f"Retention falls {cliff.drop_pct:.1f} points around {cliff.second} s"
-                    f"{where} ({cliff.loss_per_s:.1f} pp/s, {ratio:.1f}x the cohort's "
-                    f"{typical:.1f} pp/s at that second) while CTR is fine "
-                    f"({ctr_ratio:.2f}x).",
-                    shot_id=shot or None,
-                )
-            )
-
-    if retention_fine:
-        target = targets["comments"]
-        expected = target * m.starts
-        ratio = _ratio(m.comments_per_view, target)
-        p = rate_p_value(
-            m.comments, m.starts, cc.get("comments"), cc.get("starts"), target, higher=False
-        )
-        if expected >= MIN_EXPECTED_EVENTS and ratio < LOW_PARTICIPATION_RATIO and p < RARE_EVENT_P:
-            out.append(
-                Diagnosis(
-                    "low_participation",
-                    {
-                        **retention_evidence,
-                        "comments": float(m.comments),
-                        "comments_per_view": m.comments_per_view,
-                        "cohort_comments_per_view": target,
-                        "comments_ratio": ratio,
-                        "expected_comments": expected,
-                        "low_below_ratio": LOW_PARTICIPATION_RATIO,
-                        "p_value": p,
-                    },
-                    f"Viewers stay ({m.retention_10s:.0%} at 10 s) but only {m.comments} "
-                    f"commented ({m.comments_per_view:.2%} per view, {ratio:.2f}x the cohort's "
-                    f"{target:.2%}; ~{expected:.0f} expected).",
-                )
-            )
-
-    if enough_views and r10_ratio >= RETENTION_STRONG_RATIO:
-        target = targets["shares_saves"]
-        rate = m.shares_per_view + m.saves_per_view
-        ratio = _ratio(rate, target)
-        p = rate_p_value(
-            m.shares + m.saves,
-            m.starts,
-            cc.get("shares_saves"),
-            cc.get("starts"),
-            target,
-            higher=True,
-        )
-        if (
-            target * m.starts >= MIN_EXPECTED_EVENTS
-            and ratio >= RESONANCE_SPIKE_RATIO
-            and p < RARE_EVENT_P
-        ):
-            out.append(
-                Diagnosis(
-                    "resonance",
-                    {
-                        **retention_evidence,
-                        "retention_strong_ratio": RETENTION_STRONG_RATIO,
-                        "shares": float(m.shares),
-                        "saves": float(m.saves),
-                        "shares_saves_per_view": rate,
-                        "cohort_shares_saves_per_view": target,
-                        "shares_saves_ratio": ratio,
-                        "spike_ratio": RESONANCE_SPIKE_RATIO,
-                        "p_value": p,
-                    },
-                    f"Strong retention ({m.retention_10s:.0%} at 10 s, {r10_ratio:.2f}x target) "
-                    f"and shares+saves at {rate:.1%} per view, {ratio:.1f}x the cohort's "
-                    f"{target:.1%}: this one resonates.",
-                )
-            )
-    return out
+    return [d for d in found if d is not None]

@@ -15,20 +15,17 @@ index one per distinct text (fitted on a fixed sample above ``MAX_THEME_TEXTS`` 
 texts); flags, questions and character mentions read every comment's text.
 
 The CLI prints :func:`report_json` for ``--json`` and :func:`render_report_text`
-otherwise.
+otherwise; both live in :mod:`writers_room.analyst.output` with the file writing, and are
+named here too.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,6 +44,7 @@ from writers_room.analyst.cliff import (
     steepest_excess,
     typical_losses,
 )
+from writers_room.analyst.flags import comment_flags
 from writers_room.analyst.metrics import (
     DAY,
     Totals,
@@ -55,6 +53,15 @@ from writers_room.analyst.metrics import (
     metrics_of,
     resolve_window,
     totals,
+)
+from writers_room.analyst.output import (
+    Charts,
+    file_names,
+    iso_utc,
+    render_report_text,
+    report_dir,
+    report_json,
+    write_report,
 )
 from writers_room.analyst.segments import normalise_segment, segment_windows
 from writers_room.brief.manifest import ShotManifest
@@ -86,12 +93,8 @@ __all__ = [
     "report_json",
 ]
 
-# Floats in report.json are rounded to this many decimals: enough for any rate, and it
-# keeps the last-bit noise of float sums out of the file.
-JSON_DECIMALS = 6
 QUOTES_PER_FINDING = 5
 EXAMPLES_PER_VOICE = 3
-MAX_FLAG_IDS = 100
 # Comment/view anomaly: an episode's stored comments per starter at least this multiple
 # of the series median in the window, with at least ANOMALY_MIN_COMMENTS comments.
 ANOMALY_COMMENT_MULTIPLE = 5.0
@@ -108,13 +111,6 @@ class _EpisodeInfo:
     title: str
     position: int
     manifest: ShotManifest | None
-
-
-@dataclass
-class _Charts:
-    variant_curves: dict[str, list[tuple[str, list[float]]]] = field(default_factory=dict)
-    bands: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
-    shots: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
 
 def analyse(
@@ -168,7 +164,7 @@ def analyse(
     in_window = [e for e in order if (e.episode_id, start) in groups]
 
     intel = _comment_intel(settings, series, start, end, seg)
-    charts = _Charts()
+    charts = Charts()
     episodes = [
         _episode_report(e, order, groups, first_window, start, end, intel, charts)
         for e in in_window
@@ -178,13 +174,13 @@ def analyse(
     report = AnalystReport(
         series_id=series_id,
         title=series.title,
-        window_start=_iso(start),
-        window_end=_iso(end),
+        window_start=iso_utc(start),
+        window_end=iso_utc(end),
         segment=seg,
         spans={
             name: WindowSpan(
-                start=_iso(end - n * DAY),
-                end=_iso(end),
+                start=iso_utc(end - n * DAY),
+                end=iso_utc(end),
                 windows=len({ws for _, ws in groups if end - n * DAY <= ws < end}),
             )
             for name, n in (("24h", 1), ("72h", 3), ("7d", 7))
@@ -199,8 +195,8 @@ def analyse(
         thresholds=_thresholds(),
     )
     if write:
-        report.files = _file_names(report)
-        _write(settings, report, charts)
+        report.files = file_names(report)
+        write_report(settings, report, charts)
     return report
 
 
@@ -277,7 +273,7 @@ def _episode_report(
     start: datetime,
     end: datetime,
     intel: _Intel,
-    charts: _Charts,
+    charts: Charts,
 ) -> EpisodeReport:
     rows = groups[(info.episode_id, start)]
     t = totals(rows)
@@ -477,38 +473,11 @@ def _quote(table: cm.CommentTable, i: int) -> Quote:
     return Quote(comment_id=r.comment_id, text=r.text, likes=r.likes, episode_id=r.episode_id)
 
 
-def _comment_intel(
-    settings: Settings,
-    series: Series,
-    start: datetime,
-    end: datetime,
-    seg: Mapping[str, str | bool] | None,
-) -> _Intel:
-    platform = seg.get("platform") if seg else None
-    # Opening the comment index (import, client, first read of its segments) takes seconds
-    # in a fresh process and mostly waits on Chroma's own code: start it now, so it runs
-    # while the comments are read from SQL and their texts are analysed.
-    index = _IndexOpener(settings)
-    table = cm.load_comments(
-        settings, series.series_id, start, end, platform if isinstance(platform, str) else None
-    )
-    bursts = cm.find_bursts(table)
-    floods = cm.find_floods(table)
-    index_of = {cid: i for i, cid in enumerate(table.ids)} if bursts else {}
-    in_burst = np.zeros(table.n, dtype=bool)
-    for b in bursts:
-        in_burst[[index_of[cid] for cid in b.comment_ids]] = True
-    injection = table.injection_t[table.text] if table.n else np.zeros(0, dtype=bool)
-    keys = cm.flood_keys(table)
-    flood_pairs = [
-        table.episodes.index(f.episode_id) * max(1, len(table.authors))
-        + table.authors.index(f.author)
-        for f in floods
-    ]
-    flooded = np.isin(keys, flood_pairs)
-    themable = ~in_burst & ~injection
-    quotable = themable & ~flooded
-
+def _theme_vectors(
+    table: cm.CommentTable, themable: npt.NDArray[np.bool_], index: _IndexOpener
+) -> tuple[list[str], list[str], dict[str, np.ndarray], int]:
+    """The distinct texts, the sample of them themed, their vectors, and how many of the
+    themable comments' sampled texts have no vector in the index."""
     # One vector per distinct text, read by one comment id per text.
     first_of_text = np.full(len(table.texts), -1, dtype=np.int64)
     candidates = np.flatnonzero(themable)[::-1]  # reversed: the lowest id per text wins
@@ -526,34 +495,17 @@ def _comment_intel(
     chosen_t = np.array([t in chosen_set for t in table.texts], dtype=bool)
     has_vector_t = np.array([t in vectors for t in table.texts], dtype=bool)
     missing = int((themable & chosen_t[table.text] & ~has_vector_t[table.text]).sum())
-    stats, theme_index = th.build_themes(table, themable, vectors, flooded)
+    return texts, chosen, vectors, missing
 
-    authors_rank = th.rank_by_authors(stats)
-    volume_rank = th.rank_by_volume(stats)
-    theme_id = {index: rank + 1 for rank, index in enumerate(authors_rank)}
-    volume_pos = {index: rank + 1 for rank, index in enumerate(volume_rank)}
-    themes = [
-        Theme(
-            theme_id=theme_id[i],
-            label=stats[i].label,
-            terms=stats[i].terms,
-            comments=len(stats[i].members),
-            distinct_authors=stats[i].authors,
-            likes=stats[i].likes,
-            sentiment=stats[i].sentiment,
-            examples=[table.ids[c] for c in stats[i].examples],
-            example_texts=[table.texts[table.text[c]] for c in stats[i].examples],
-            episodes=stats[i].episodes,
-            flagged_comments=stats[i].flagged,
-            rank_by_authors=theme_id[i],
-            rank_by_volume=volume_pos[i],
-        )
-        for i in authors_rank
-    ]
-    to_id = np.array([0] + [theme_id[i] for i in range(len(stats))], dtype=np.int64)
-    comment_theme = to_id[theme_index + 1]
-    label_of = {t.theme_id: t.label for t in themes}
 
+def _audience_voices(
+    table: cm.CommentTable,
+    themable: npt.NDArray[np.bool_],
+    quotable: npt.NDArray[np.bool_],
+    comment_theme: npt.NDArray[np.int64],
+    label_of: Mapping[int, str],
+) -> dict[str, AudienceVoice]:
+    """Each episode's audience: questions, predictions, sentiment and its top themes."""
     voices: dict[str, AudienceVoice] = {}
     asks_all = table.question_t[table.text] if table.n else np.zeros(0, dtype=bool)
     guesses_all = table.prediction_t[table.text] if table.n else np.zeros(0, dtype=bool)
@@ -596,54 +548,73 @@ def _comment_intel(
                 for tid, count in top
             ],
         )
+    return voices
 
-    flags: list[Flag] = []
+
+def _comment_intel(
+    settings: Settings,
+    series: Series,
+    start: datetime,
+    end: datetime,
+    seg: Mapping[str, str | bool] | None,
+) -> _Intel:
+    platform = seg.get("platform") if seg else None
+    # Opening the comment index (import, client, first read of its segments) takes seconds
+    # in a fresh process and mostly waits on Chroma's own code: start it now, so it runs
+    # while the comments are read from SQL and their texts are analysed.
+    index = _IndexOpener(settings)
+    table = cm.load_comments(
+        settings, series.series_id, start, end, platform if isinstance(platform, str) else None
+    )
+    bursts = cm.find_bursts(table)
+    floods = cm.find_floods(table)
+    index_of = {cid: i for i, cid in enumerate(table.ids)} if bursts else {}
+    in_burst = np.zeros(table.n, dtype=bool)
     for b in bursts:
-        members = [index_of[cid] for cid in b.comment_ids]
-        episodes = np.bincount(table.episode[members], minlength=len(table.episodes))
-        episode = sorted(
-            (table.episodes[e] for e in np.flatnonzero(episodes == episodes.max())),
-        )[0]
-        flags.append(
-            Flag(
-                kind="duplicate_burst",
-                detail=f"{len(b.comment_ids)} comments with the same text from {b.authors} "
-                f"account(s) within {b.end - b.start:.0f} s: “{b.text[:100]}”",
-                episode_id=episode,
-                comment_ids=list(b.comment_ids[:MAX_FLAG_IDS]),
-                evidence={
-                    "comments": float(len(b.comment_ids)),
-                    "authors": float(b.authors),
-                    "seconds": b.end - b.start,
-                    "window_s": float(cm.BURST_WINDOW_S),
-                },
-            )
+        in_burst[[index_of[cid] for cid in b.comment_ids]] = True
+    injection = table.injection_t[table.text] if table.n else np.zeros(0, dtype=bool)
+    keys = cm.flood_keys(table)
+    flood_pairs = [
+        table.episodes.index(f.episode_id) * max(1, len(table.authors))
+        + table.authors.index(f.author)
+        for f in floods
+    ]
+    flooded = np.isin(keys, flood_pairs)
+    themable = ~in_burst & ~injection
+    quotable = themable & ~flooded
+
+    texts, chosen, vectors, missing = _theme_vectors(table, themable, index)
+    stats, theme_index = th.build_themes(table, themable, vectors, flooded)
+
+    authors_rank = th.rank_by_authors(stats)
+    volume_rank = th.rank_by_volume(stats)
+    theme_id = {index: rank + 1 for rank, index in enumerate(authors_rank)}
+    volume_pos = {index: rank + 1 for rank, index in enumerate(volume_rank)}
+    themes = [
+        Theme(
+            theme_id=theme_id[i],
+            label=stats[i].label,
+            terms=stats[i].terms,
+            comments=len(stats[i].members),
+            distinct_authors=stats[i].authors,
+            likes=stats[i].likes,
+            sentiment=stats[i].sentiment,
+            examples=[table.ids[c] for c in stats[i].examples],
+            example_texts=[table.texts[table.text[c]] for c in stats[i].examples],
+            episodes=stats[i].episodes,
+            flagged_comments=stats[i].flagged,
+            rank_by_authors=theme_id[i],
+            rank_by_volume=volume_pos[i],
         )
-    for f in floods:
-        flags.append(
-            Flag(
-                kind="author_flood",
-                detail=f"one author ({f.author[:8]}…) posted {len(f.comment_ids)} comments on "
-                f"{f.episode_id}, {f.share:.0%} of its comments in the window; their theme "
-                "counts once per author",
-                episode_id=f.episode_id,
-                comment_ids=list(f.comment_ids[:MAX_FLAG_IDS]),
-                evidence={"comments": float(len(f.comment_ids)), "share": f.share},
-            )
-        )
-    for episode_id in sorted(table.episodes):
-        ids = [table.ids[i] for i in np.flatnonzero(table.episode_mask(episode_id) & injection)]
-        if ids:
-            flags.append(
-                Flag(
-                    kind="prompt_injection",
-                    detail=f"{len(ids)} comment(s) on {episode_id} address the AI instead of "
-                    "the show; kept out of themes and quotes",
-                    episode_id=episode_id,
-                    comment_ids=ids[:MAX_FLAG_IDS],
-                    evidence={"comments": float(len(ids))},
-                )
-            )
+        for i in authors_rank
+    ]
+    to_id = np.array([0] + [theme_id[i] for i in range(len(stats))], dtype=np.int64)
+    comment_theme = to_id[theme_index + 1]
+    label_of = {t.theme_id: t.label for t in themes}
+
+    voices = _audience_voices(table, themable, quotable, comment_theme, label_of)
+
+    flags = comment_flags(table, bursts, floods, injection)
 
     characters = [
         CharacterMentions(
@@ -656,8 +627,8 @@ def _comment_intel(
         for c in cm.character_mentions(table, series.characters, themable)
     ]
     scope = CommentScope(
-        start=_iso(start),
-        end=_iso(end),
+        start=iso_utc(start),
+        end=iso_utc(end),
         comments=table.n,
         themed=sum(len(s.members) for s in stats),
         excluded=int((~themable).sum()),
@@ -793,176 +764,3 @@ def _thresholds() -> dict[str, float]:
         }
     )
     return dict(sorted(out.items()))
-
-
-# --------------------------------------------------------------------------------------
-# Output
-# --------------------------------------------------------------------------------------
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _round(value: Any) -> Any:
-    if isinstance(value, float):
-        rounded = round(value, JSON_DECIMALS)
-        return 0.0 if rounded == 0 else rounded
-    if isinstance(value, dict):
-        return {k: _round(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_round(v) for v in value]
-    return value
-
-
-def report_json(report: AnalystReport) -> str:
-    """The canonical ``report.json`` text: sorted keys, rounded floats, newline-ended."""
-    data = _round(report.model_dump(mode="json"))
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-
-def _slug(value: str) -> str:
-    keep = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in value)
-    return keep.strip("-") or "x"
-
-
-def report_dir(settings: Settings, report: AnalystReport) -> Path:
-    """``<home>/reports/<series_id>/<window_end>/`` (plus ``segment-…/`` for a segment)."""
-    folder = settings.reports_path / _slug(report.series_id) / report.window_end.replace(":", "-")
-    if report.segment:
-        parts = "-".join(f"{k}-{str(v).lower()}" for k, v in sorted(report.segment.items()))
-        folder = folder / f"segment-{_slug(parts)}"
-    return folder
-
-
-def _retention_png(episode_id: str) -> str:
-    return f"retention-{_slug(episode_id)}.png"
-
-
-def _file_names(report: AnalystReport) -> list[str]:
-    names = ["report.json", "report.html", "scorecard.png"]
-    if report.themes:
-        names.append("themes.png")
-    names += [_retention_png(e.episode_id) for e in report.episodes]
-    return sorted(names)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _write(settings: Settings, report: AnalystReport, charts: _Charts) -> Path:
-    from writers_room.analyst import charts as ch
-    from writers_room.analyst import html as _html
-
-    folder = report_dir(settings, report)
-    folder.mkdir(parents=True, exist_ok=True)
-    retention = {
-        e.episode_id: ch.retention_chart(
-            e,
-            charts.variant_curves.get(e.episode_id, []),
-            charts.bands.get(e.episode_id, ([], [])),
-            charts.shots.get(e.episode_id, []),
-        )
-        for e in report.episodes
-    }
-    scorecard = ch.scorecard_chart(report)
-    themes = ch.theme_chart(report) if report.themes else None
-    for episode_id, png in retention.items():
-        _atomic_write(folder / _retention_png(episode_id), png)
-    _atomic_write(folder / "scorecard.png", scorecard)
-    if themes is not None:
-        _atomic_write(folder / "themes.png", themes)
-    html = _html.render_html(report, retention, scorecard, themes)
-    _atomic_write(folder / "report.html", html.encode("utf-8"))
-    _atomic_write(folder / "report.json", report_json(report).encode("utf-8"))
-    return folder
-
-
-# --------------------------------------------------------------------------------------
-# Terminal
-# --------------------------------------------------------------------------------------
-
-
-def render_report_text(report: AnalystReport, *, themes: int = 8) -> Any:
-    """Rich renderables for the terminal: scorecard, findings, variants, themes, flags.
-
-    Returns a ``rich.console.Group``; print it with ``Console().print(...)``.
-    """
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    band_style = {"iterate_hook": "red", "adjust_pacing": "yellow", "double_down": "green"}
-    title = f"{report.title} ({report.series_id}) · {report.window_start} → {report.window_end}"
-    if report.segment:
-        title += " · " + ", ".join(f"{k}={v}" for k, v in report.segment.items())
-    # Comment text goes in as Text, never markup: "[url]" would otherwise vanish as a tag.
-    score = Table(title=Text(title), title_justify="left")
-    for name in ("episode", "score", "band", "ret10", "ctr", "compl", "eng", "comm", "cliff"):
-        score.add_column(name, justify="left" if name in ("episode", "band", "cliff") else "right")
-    for e in report.episodes:
-        c, m = e.components, e.metrics
-        cliff = (
-            f"{e.cliff.second}s −{e.cliff.drop_pct:.1f}pp {e.cliff.shot_id or ''}"
-            if e.cliff
-            else "—"
-        )
-        score.add_row(
-            e.episode_id,
-            f"{e.score:.1f}",
-            Text(e.band, style=band_style[e.band]),
-            f"{c.retention_10s:.1f} ({m.retention_10s:.0%})",
-            f"{c.ctr:.1f} ({m.ctr:.1%})",
-            f"{c.completion:.1f} ({m.completion:.0%})",
-            f"{c.engagement:.1f}",
-            f"{c.commercial:.1f}",
-            cliff,
-        )
-    findings = Table(title="Findings", title_justify="left", show_lines=False)
-    findings.add_column("episode")
-    findings.add_column("kind")
-    findings.add_column("evidence")
-    findings.add_column("change")
-    for e in report.episodes:
-        for f in e.findings:
-            findings.add_row(e.episode_id, f.kind, Text(f.summary), Text(f.proposal))
-    variants = Table(title="Variant tests", title_justify="left")
-    variants.add_column("episode")
-    variants.add_column("verdict")
-    for e in report.episodes:
-        variants.add_row(e.episode_id, Text(e.variant_verdict))
-    theme_table = Table(title="Top themes (by distinct authors)", title_justify="left")
-    for name in ("#", "vol#", "theme", "comments", "authors", "sentiment"):
-        theme_table.add_column(name, justify="left" if name == "theme" else "right")
-    for t in report.themes[:themes]:
-        theme_table.add_row(
-            str(t.rank_by_authors),
-            str(t.rank_by_volume),
-            Text(t.label),
-            str(t.comments),
-            str(t.distinct_authors),
-            f"{t.sentiment:+.2f}",
-        )
-    parts: list[Any] = [score]
-    if findings.row_count:
-        parts.append(findings)
-    parts.append(variants)
-    if report.themes:
-        parts.append(theme_table)
-    if report.flags:
-        flags = Table(title="Flags", title_justify="left")
-        flags.add_column("kind")
-        flags.add_column("episode")
-        flags.add_column("detail")
-        for flag in report.flags:
-            flags.add_row(flag.kind, flag.episode_id or "", Text(flag.detail))
-        parts.append(flags)
-    return Group(*parts)

@@ -496,26 +496,7 @@ class Embedder:
         A large call on several cores runs in worker processes, and this returns before
         the vectors are ready; anything else is computed before this returns.
         """
-        unique: dict[str, int] = {}
-        text_slots = np.fromiter(
-            (unique.setdefault(text, len(unique)) for text in texts),
-            dtype=np.int64,
-            count=len(texts),
-        )
-        # The model sees token ids only, and its tokenizer lower-cases and drops what it
-        # does not know: texts that differ only there ("LOL!!" / "lol!!", emoji) get the
-        # same ids and so the same vector. Each distinct id sequence is embedded once.
-        sequences: dict[tuple[int, ...], int] = {}
-        seq_of_text = np.fromiter(
-            (
-                sequences.setdefault(tuple(e.ids), len(sequences))
-                for e in self._tokenizer.encode_batch(list(unique))
-            ),
-            dtype=np.int64,
-            count=len(unique),
-        )
-        slots = seq_of_text[text_slots] if len(texts) else text_slots
-        distinct = list(sequences)
+        slots, distinct = self._distinct_sequences(texts)
         vectors = np.empty((len(distinct), DIMENSIONS), dtype=np.float32)
         todo = list(range(len(distinct)))
         if cache is not None:
@@ -558,6 +539,30 @@ class Embedder:
         for chunk_rows, out in zip(rows, self._run_here(passes), strict=True):
             vectors[chunk_rows] = out
         return job
+
+    def _distinct_sequences(self, texts: Sequence[str]) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+        """Each text's slot among the distinct token id sequences, and those sequences."""
+        unique: dict[str, int] = {}
+        text_slots = np.fromiter(
+            (unique.setdefault(text, len(unique)) for text in texts),
+            dtype=np.int64,
+            count=len(texts),
+        )
+        # The model sees token ids only, and its tokenizer lower-cases and drops what it
+        # does not know: texts that differ only there ("LOL!!" / "lol!!", emoji) get the
+        # same ids and so the same vector. Each distinct id sequence is embedded once.
+        sequences: dict[tuple[int, ...], int] = {}
+        seq_of_text = np.fromiter(
+            (
+                sequences.setdefault(tuple(e.ids), len(sequences))
+                for e in self._tokenizer.encode_batch(list(unique))
+            ),
+            dtype=np.int64,
+            count=len(unique),
+        )
+        slots = seq_of_text[text_slots] if len(texts) else text_slots
+        distinct = list(sequences)
+        return slots, distinct
 
     def _workers_ready(self) -> bool:
         """Whether the worker processes can take a call; starts them on first need."""

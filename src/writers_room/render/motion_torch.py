@@ -89,6 +89,46 @@ def bicubic_matrices(offset: Any, scale: Any, size: int, out: int) -> Any:
     return matrices.scatter_add_(2, taps.long(), weights)
 
 
+def _caption_plate(
+    overlay: tuple[np.ndarray, int, int] | None, width: int, height: int, device: str, dtype: Any
+) -> tuple[Any, Any, tuple[int, int, int, int]] | None:
+    """The caption plate as (yuv colour, alpha, its box on the frame), or ``None``."""
+    import torch
+
+    plate = None
+    if overlay is not None:
+        pixels, px, py = overlay
+        rgba = torch.from_numpy(np.array(pixels, dtype=np.uint8)).to(device).float()
+        rgba = rgba.permute(2, 0, 1)
+        ph, pw = rgba.shape[1:]
+        # On yuv420p, ffmpeg's overlay puts the plate on even coordinates (whole
+        # chroma samples), and clips it to the frame; the same here.
+        px, py = px - px % 2, py - py % 2
+        x0, y0 = max(px, 0), max(py, 0)
+        x1, y1 = min(px + pw, width), min(py + ph, height)
+        if x1 > x0 and y1 > y0:
+            part = rgba[:, y0 - py : y1 - py, x0 - px : x1 - px]
+            colour = _yuv(part[:3]).to(dtype)
+            plate = (colour, (part[3:] / 255.0).to(dtype), (x0, y0, x1, y1))
+    return plate
+
+
+def _move_path(move: Move, frames: int, device: str) -> tuple[Any, Any, Any]:
+    """The move's per-frame window as (scale, centre x, centre y) tensors on ``device``."""
+    import torch
+
+    windows = np.array(
+        [move_window(move, frame, frames) for frame in range(frames)], dtype=np.float64
+    )
+    zoom = torch.from_numpy(windows[:, 0]).to(device)
+    # affine_grid's view of the window: a scale of 1/zoom about its centre, in the
+    # still's normalised coordinates.
+    scale = 1 / zoom
+    centre_x = 2 * (torch.from_numpy(windows[:, 1]).to(device) + 0.5 * scale) - 1
+    centre_y = 2 * (torch.from_numpy(windows[:, 2]).to(device) + 0.5 * scale) - 1
+    return scale, centre_x, centre_y
+
+
 def clip_frames(
     still: np.ndarray,
     move: Move,
@@ -126,30 +166,8 @@ def clip_frames(
     with torch.inference_mode(), torch.cuda.stream(stream) if on_gpu else nullcontext():
         rgb = torch.from_numpy(np.array(still, dtype=np.uint8)).to(device)
         planes = _yuv(rgb.permute(2, 0, 1).float()).to(dtype)  # (3, H, W)
-        plate = None
-        if overlay is not None:
-            pixels, px, py = overlay
-            rgba = torch.from_numpy(np.array(pixels, dtype=np.uint8)).to(device).float()
-            rgba = rgba.permute(2, 0, 1)
-            ph, pw = rgba.shape[1:]
-            # On yuv420p, ffmpeg's overlay puts the plate on even coordinates (whole
-            # chroma samples), and clips it to the frame; the same here.
-            px, py = px - px % 2, py - py % 2
-            x0, y0 = max(px, 0), max(py, 0)
-            x1, y1 = min(px + pw, width), min(py + ph, height)
-            if x1 > x0 and y1 > y0:
-                part = rgba[:, y0 - py : y1 - py, x0 - px : x1 - px]
-                colour = _yuv(part[:3]).to(dtype)
-                plate = (colour, (part[3:] / 255.0).to(dtype), (x0, y0, x1, y1))
-        windows = np.array(
-            [move_window(move, frame, frames) for frame in range(frames)], dtype=np.float64
-        )
-        zoom = torch.from_numpy(windows[:, 0]).to(device)
-        # affine_grid's view of the window: a scale of 1/zoom about its centre, in the
-        # still's normalised coordinates.
-        scale = 1 / zoom
-        centre_x = 2 * (torch.from_numpy(windows[:, 1]).to(device) + 0.5 * scale) - 1
-        centre_y = 2 * (torch.from_numpy(windows[:, 2]).to(device) + 0.5 * scale) - 1
+        plate = _caption_plate(overlay, width, height, device, dtype)
+        scale, centre_x, centre_y = _move_path(move, frames, device)
         frame_bytes = width * height * 3 // 2
         # Copies to pinned memory are DMA transfers, not a CPU copy through a staging
         # buffer: the cores stay with x264.

@@ -39,10 +39,9 @@ import numpy as np
 from PIL import Image
 
 from writers_room.brief.manifest import ShotManifest
-from writers_room.errors import InputError
 from writers_room.render._compose import ClipSpec, EpisodeJob, lower_thread_priority
 from writers_room.render.captions import write_caption_overlays, write_vtt
-from writers_room.render.credentials import content_credentials, content_signer
+from writers_room.render.credentials import ContentSigner, content_credentials, content_signer
 from writers_room.render.encode import (
     CHUNK_DIR,
     HLS_DIR,
@@ -62,25 +61,27 @@ from writers_room.render.encode import (
     rung_threads,
     write_chunk_lists,
 )
-from writers_room.render.fonts import room_fonts
+from writers_room.render.fonts import FontStack, room_fonts
 from writers_room.render.keyframes import (
     KeyframeCache,
+    KeyframeRecord,
     KeyframeRenderer,
     StoryboardRenderer,
     get_renderer,
     render_keyframes,
 )
-from writers_room.render.motion import clip_plan, crossfade_half_frames, plan_move
+from writers_room.render.motion import Clip, Move, clip_plan, crossfade_half_frames, plan_move
 from writers_room.render.motion_torch import write_clip
+from writers_room.render.options import MOTION_BACKENDS, RenderOptions, check_options
 from writers_room.render.provenance import (
     StageClock,
     library_versions,
     runtime_platform,
     sha256_file,
 )
-from writers_room.render.thumbnails import THUMBNAIL_SIZES, make_thumbnails
-from writers_room.render.validate import check_fonts, check_manifest, safe_name, timeline
-from writers_room.render.voice import Speaker, speak_dialogue
+from writers_room.render.thumbnails import THUMBNAIL_SIZES, Thumbnail, make_thumbnails
+from writers_room.render.validate import Timeline, check_fonts, check_manifest, safe_name, timeline
+from writers_room.render.voice import speak_dialogue
 
 if TYPE_CHECKING:
     from writers_room.config import Settings
@@ -102,7 +103,6 @@ Progress = Callable[[str, int, int], None]
 ``master``, ``thumbnails``, ``provenance`` and ``done``."""
 
 PREVIEW_SIZE = (360, 640)
-MOTION_BACKENDS = ("auto", "ffmpeg", "torch")
 MOTION_THREADS = 4
 """Clips drawn at once by torch motion on a GPU."""
 
@@ -115,61 +115,6 @@ def motion_device(motion: str, renderer: KeyframeRenderer) -> str | None:
     if motion == "auto" and isinstance(device, str) and device.startswith("cuda"):
         return device
     return None
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    """Knobs of one render; the defaults make the contract's outputs.
-
-    Attributes:
-        crossfade_s: Cross-fade length centred on each cut (0 = hard cuts).
-        supersample: Still upscaling before ``zoompan`` for smooth moves (full renders;
-            previews use 1).
-        preset: x264 preset; default ``veryfast`` (full) or ``superfast`` (preview, the
-            fastest that keeps CABAC and 8x8 transforms, i.e. High profile).
-        segment_s: HLS segment and GOP length in seconds.
-        music: A music bed to loudness-normalise under the episode; default silence.
-        headline: Thumbnail headline; default each shot's caption.
-        thumbnail_variants: How many thumbnail variants (at least 3 by contract).
-        use_cache: Read and write the content-addressed keyframe cache.
-        characters: Character name → prompt fragment, for the diffusion renderer.
-        diffusion: Extra :class:`~writers_room.render.diffusion.DiffusionRenderer`
-            arguments (``steps``, ``guidance_scale``, ``batch_size``, ``dtype``,
-            ``compile``, ``gen_size``).
-        motion_workers: Shot clips rendered at the same time; default a quarter of the
-            cores (at least one), leaving the rest to x264.
-        x264_threads: ``split`` shares 1.5 threads per core among the rungs by pixel
-            count (see :func:`~writers_room.render.encode.rung_threads`); ``auto`` lets
-            every rung's x264 pick its own count.
-        encode_chunks: Encode the ladder in this many time chunks at once (whole
-            segments each, see :func:`~writers_room.render.encode.chunk_ranges`), then
-            join them; 1 is the single pass. Default: chosen by the core count
-            (:func:`~writers_room.render.encode.encode_chunks_for`), 1 on small machines.
-        speaker: A text-to-speech engine (:class:`~writers_room.render.voice.Speaker`)
-            that voices each shot's ``dialogue`` over the bed; ``None`` (the default):
-            no speech.
-        motion: Where the Ken Burns moves are drawn: ``ffmpeg`` (``zoompan`` in a clip
-            process per shot, on the CPU), ``torch`` (on the keyframe renderer's torch
-            device, see :mod:`~writers_room.render.motion_torch`; the CPU where it has
-            none), or ``auto``: torch when the keyframes come from a CUDA GPU (it frees
-            the cores for x264), ffmpeg otherwise (faster on a CPU).
-    """
-
-    crossfade_s: float = 0.25
-    supersample: float = 2.0
-    preset: str | None = None
-    segment_s: int = 2
-    music: Path | None = None
-    headline: str | None = None
-    thumbnail_variants: int = 3
-    use_cache: bool = True
-    characters: Mapping[str, str] = field(default_factory=dict)
-    diffusion: Mapping[str, Any] = field(default_factory=dict)
-    motion_workers: int | None = None
-    x264_threads: str = "split"
-    encode_chunks: int | None = None
-    motion: str = "auto"
-    speaker: Speaker | None = None
 
 
 @dataclass(frozen=True)
@@ -237,6 +182,452 @@ def _emit(progress: Progress | None, stage: str, done: int, total: int) -> None:
         progress(stage, done, total)
 
 
+@dataclass
+class _Render:
+    """One render's shared state, filled in stage by stage (plan, captions, motion, encode)."""
+
+    settings: Settings
+    manifest: ShotManifest
+    options: RenderOptions
+    preview: bool
+    renderer: KeyframeRenderer
+    fonts: FontStack
+    signer: ContentSigner | None
+    frames: Timeline
+    size: tuple[int, int]
+    rungs: list[Rung]
+    preset: str
+    supersample: float
+    cores: int
+    clock: StageClock
+    partial: Path = Path()
+    keyframe_names: list[str] = field(default_factory=list)
+    overlays: list[Any] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
+    raw_stills: list[str] = field(default_factory=list)
+    drawn_on: str | None = None
+    made_files: list[str | None] = field(default_factory=list)
+    clips: list[Clip] = field(default_factory=list)
+    fell_back: list[int] = field(default_factory=list)  # torch motion failed: ffmpeg made them
+    ranges: list[tuple[int, int]] = field(default_factory=list)
+    threads: list[int] | None = None
+    voice_records: list[dict[str, Any]] = field(default_factory=list)
+    workers: int = 1
+    encode_started: float = 0.0
+
+    @property
+    def work(self) -> Path:
+        return self.partial / ".work"
+
+
+def _plan(
+    settings: Settings,
+    manifest: ShotManifest,
+    options: RenderOptions,
+    *,
+    preview: bool,
+    renderer: KeyframeRenderer | None,
+    clock: StageClock,
+) -> _Render:
+    """Stage 1: pick the renderer, check the fonts, fix the timeline, sizes and ladder."""
+    fonts = room_fonts(settings)
+    signer = content_signer(settings)
+    if renderer is None:
+        renderer = get_renderer(
+            settings, characters=dict(options.characters), **dict(options.diffusion)
+        )
+    check_fonts(
+        manifest,
+        fonts,
+        storyboard=renderer.fonts if isinstance(renderer, StoryboardRenderer) else None,
+        headline=options.headline,
+    )
+    return _Render(
+        settings=settings,
+        manifest=manifest,
+        options=options,
+        preview=preview,
+        renderer=renderer,
+        fonts=fonts,
+        signer=signer,
+        frames=timeline(manifest),
+        size=PREVIEW_SIZE if preview else (manifest.width, manifest.height),
+        rungs=ladder_for(manifest.width, manifest.height, preview=preview),
+        preset=options.preset or ("superfast" if preview else "veryfast"),
+        supersample=1.0 if preview else options.supersample,
+        cores=_cores(),
+        clock=clock,
+    )
+
+
+def _captions(r: _Render) -> None:
+    """Stage 2: the WebVTT sidecar and the caption plates the clips burn in."""
+    manifest, partial = r.manifest, r.partial
+    r.keyframe_names = [
+        f"keyframes/{index:02d}_{safe_name(shot.shot_id)}.png"
+        for index, shot in enumerate(manifest.shots)
+    ]
+    with r.clock.stage("captions"):
+        write_vtt(manifest, r.frames, partial / "captions.vtt")
+        r.overlays = [
+            dataclasses.replace(o, path=o.path.relative_to(partial)) if o else None
+            for o in write_caption_overlays(manifest, r.size, r.work, r.fonts)
+        ]
+
+
+def _motion(r: _Render) -> None:
+    """Stage 3: each shot's move and clip, and where the moves are drawn."""
+    count = len(r.keyframe_names)
+    r.moves = [plan_move(shot.camera, index) for index, shot in enumerate(r.manifest.shots)]
+    r.raw_stills = [f".work/stills/{index:02d}.rgb" for index in range(count)]
+    r.drawn_on = motion_device(r.options.motion, r.renderer)
+    r.made_files = [
+        f".work/clips/{index:02d}.yuv" if r.drawn_on else None for index in range(count)
+    ]
+    r.clips = clip_plan(
+        r.keyframe_names,
+        r.overlays,
+        r.moves,
+        r.frames,
+        r.size,
+        crossfade_s=r.options.crossfade_s,
+        supersample=r.supersample,
+        raw_stills=r.raw_stills,
+    )
+    r.workers = r.options.motion_workers or max(1, r.cores // 4)
+
+
+def _episode_job(r: _Render) -> EpisodeJob:
+    """Stage 4: the encode plan (single pass or time chunks), voices, audio and folders,
+    as the helper-process job that turns keyframes into clips into HLS."""
+    manifest, options, partial, rungs = r.manifest, r.options, r.partial, r.rungs
+    r.ranges = chunk_ranges(
+        r.frames.total_frames,
+        manifest.fps,
+        options.segment_s,
+        options.encode_chunks or encode_chunks_for(r.cores, preview=r.preview),
+    )
+    # Every chunk encoder gets the whole machine's thread split: while all run they
+    # share the cores, and the last chunk (its frames come last) runs alone at the end.
+    r.threads = rung_threads(rungs, r.cores) if options.x264_threads == "split" else None
+    # The same x264 settings for the single pass and for every time chunk.
+    encoding: dict[str, Any] = {
+        "size": r.size,
+        "fps": manifest.fps,
+        "segment_s": options.segment_s,
+        "preset": r.preset,
+        "threads": r.threads,
+    }
+    voices, r.voice_records = (
+        speak_dialogue(options.speaker, manifest.shots, r.frames, r.work / "voice")
+        if options.speaker is not None
+        else ([], [])
+    )
+    audio = audio_source(manifest.runtime_s, options.music, voices)
+    encoder = hls_command(audio, rungs, **encoding)
+    chunks: list[tuple[int, int, list[str]]] = []
+    package: list[str] | None = None
+    audio_args: list[str] | None = None
+    if len(r.ranges) > 1:
+        chunks = [
+            (start, end, chunk_command(rungs, number, **encoding))
+            for number, (start, end) in enumerate(r.ranges)
+        ]
+        audio_args = audio_command(audio, rungs)
+        package = package_command(rungs, segment_s=options.segment_s)
+        write_chunk_lists(partial, rungs, len(r.ranges))
+    (partial / HLS_DIR).mkdir(parents=True, exist_ok=True)
+    (partial / "keyframes").mkdir(parents=True, exist_ok=True)
+    (r.work / "stills").mkdir(parents=True, exist_ok=True)
+    if r.drawn_on:
+        (r.work / "clips").mkdir(parents=True, exist_ok=True)
+    r.encode_started = time.perf_counter()
+    return EpisodeJob(
+        [
+            ClipSpec(c.args, c.raw_args, c.frames, c.head, c.tail, made)
+            for c, made in zip(r.clips, r.made_files, strict=True)
+        ],
+        encoder,
+        cwd=partial,
+        spec_dir=r.work,
+        size=r.size,
+        total_frames=r.frames.total_frames,
+        workers=min(r.workers, len(r.clips)),
+        # Several clip processes run ahead of the encoder into their buffers and can
+        # yield to it; a single one is the encoder's only feeder and must keep pace.
+        # Chunk encoders never wait on the writer, so there the last chunk waits on
+        # the clips: they keep the encoders' priority.
+        clip_nice=5 if r.workers > 1 and not chunks else 0,
+        chunks=chunks,
+        audio=audio_args,
+        package=package,
+    )
+
+
+def _hand_off(
+    r: _Render, job: EpisodeJob, drawer: ThreadPoolExecutor | None, drawing: list[Future[None]]
+) -> Callable[[int, Any], None]:
+    """What happens to each keyframe image: to a clip process, or drawn with torch."""
+    partial = r.partial
+
+    def to_clip_process(index: int, image: Any) -> None:
+        # A raw copy takes milliseconds to write and none to decode; the PNG beside it
+        # takes a quarter second to compress. The clip process starts from the raw copy.
+        (partial / r.raw_stills[index]).write_bytes(image.tobytes())
+        job.ready(index, raw=True)
+
+    def draw_clip(index: int, image: Any) -> None:
+        made = r.made_files[index]
+        assert r.drawn_on is not None and made is not None
+        try:
+            write_clip(
+                partial / made,
+                np.asarray(image),
+                r.moves[index],
+                r.clips[index].frames,
+                overlay=_plate(partial, r.overlays[index]),
+                device=r.drawn_on,
+            )
+        except Exception:  # the clip process can still make this clip
+            log.warning("motion on %s failed for shot %d", r.drawn_on, index, exc_info=True)
+            (partial / made).unlink(missing_ok=True)
+            r.fell_back.append(index)
+            to_clip_process(index, image)
+        else:
+            job.ready(index, frames=True)
+
+    def hand_off(index: int, image: Any) -> None:
+        if drawer is None:
+            to_clip_process(index, image)
+        else:
+            drawing.append(drawer.submit(draw_clip, index, image))
+
+    return hand_off
+
+
+def _keyframes_and_encode(
+    r: _Render, job: EpisodeJob, progress: Progress | None
+) -> tuple[list[KeyframeRecord], list[Thumbnail]]:
+    """Stage 5: keyframes, motion and encode at once, thumbnails beside the encode."""
+    # Clips drawn with torch: a few at once on a GPU (each is mostly a copy to the host
+    # and a file write, which release the GIL), so the last batch's clips do not
+    # queue behind each other while the encoder waits for them.
+    drawer = (
+        ThreadPoolExecutor(
+            max_workers=MOTION_THREADS if r.drawn_on.startswith("cuda") else 1,
+            thread_name_prefix="motion",
+            # The encoders' priority, as the clip processes have: the thread that
+            # drives the keyframe model keeps the edge over both.
+            initializer=lower_thread_priority,
+            initargs=(5,),
+        )
+        if r.drawn_on
+        else None
+    )
+    drawing: list[Future[None]] = []
+    options, clock = r.options, r.clock
+    try:
+        with clock.stage("keyframes"):
+            records = render_keyframes(
+                r.renderer,
+                r.manifest.shots,
+                r.size,
+                cache=KeyframeCache.for_settings(r.settings) if options.use_cache else None,
+                targets=[r.partial / name for name in r.keyframe_names],
+                progress=lambda done, total: _emit(progress, "keyframes", done, total),
+                on_image=_hand_off(r, job, drawer, drawing),
+                on_ready=job.ready,
+            )
+
+        def thumbnails() -> list[Thumbnail]:
+            with clock.stage("thumbnails"):
+                return make_thumbnails(
+                    [record.path for record in records],
+                    r.manifest.shots,
+                    r.partial / "thumbnails",
+                    headline=options.headline,
+                    sizes=[PREVIEW_SIZE] if r.preview else list(THUMBNAIL_SIZES),
+                    variants=max(3, options.thumbnail_variants),
+                    fonts=r.fonts,
+                )
+
+        # Thumbnails are Pillow work; they overlap the encode instead of following it,
+        # at the encoder's priority rather than above it.
+        with ThreadPoolExecutor(
+            max_workers=1,
+            thread_name_prefix="thumbnails",
+            initializer=lower_thread_priority,
+            initargs=(5,),
+        ) as pool:
+            thumbs_future = pool.submit(thumbnails)
+            for future in drawing:  # every clip announced before the helper hears "done"
+                future.result()
+            job.wait(lambda done, total: _emit(progress, "encode", done, total))
+            clock.record("encode", time.perf_counter() - r.encode_started)
+            thumbs = thumbs_future.result()
+    except BaseException:
+        if drawer is not None:
+            drawer.shutdown(wait=True, cancel_futures=True)
+        job.abort()
+        raise
+    finally:
+        if drawer is not None:
+            drawer.shutdown(wait=True)
+    return records, thumbs
+
+
+def _master(r: _Render, identity: Mapping[str, Any], renderer_info: Mapping[str, Any]) -> Any:
+    """Stage 6: the MP4 master with synthetic-content tags, and its content credentials."""
+    manifest, partial = r.manifest, r.partial
+    title = f"{manifest.series_id} {manifest.episode_id} v{manifest.brief_version}"
+    with r.clock.stage("master"):
+        remux_master(
+            partial / HLS_DIR / r.rungs[0].name,
+            partial / "episode.mp4",
+            cwd=partial,
+            metadata={"title": title, **SYNTHETIC_TAGS},
+        )
+        return content_credentials(
+            r.signer,
+            partial / "episode.mp4",
+            title=title,
+            renderer=r.renderer.name,
+            facts={
+                **identity,
+                "renderer": {"name": r.renderer.name, "model_id": renderer_info.get("model_id")},
+                "provenance": "provenance.json",
+            },
+        )
+
+
+def _encode_facts(r: _Render) -> dict[str, Any]:
+    """How the episode was encoded, for ``provenance.json``."""
+    options = r.options
+    half = crossfade_half_frames(r.frames, options.crossfade_s)
+    return {
+        "size": list(r.size),
+        "fps": r.manifest.fps,
+        "total_frames": r.frames.total_frames,
+        "segment_s": options.segment_s,
+        "preset": r.preset,
+        "crossfade_frames": 2 * half,
+        "supersample": r.supersample,
+        "ladder": [dataclasses.asdict(rung) for rung in r.rungs],
+        "x264_threads": r.threads or "auto",
+        "encode_chunks": [list(c) for c in r.ranges],
+        "motion_workers": min(r.workers, len(r.clips)),
+        "motion": f"torch ({r.drawn_on})" if r.drawn_on else "ffmpeg zoompan",
+        "motion_fallback_shots": sorted(r.fell_back),
+        "voice": {"speaker": options.speaker.name, "lines": r.voice_records}
+        if options.speaker is not None
+        else None,
+        "audio": "silence"
+        if options.music is None
+        else {
+            "music": Path(options.music).name,
+            "sha256": sha256_file(Path(options.music)),
+            "loudnorm": "I=-16:TP=-1.5:LRA=11",
+        },
+        "container_tags": SYNTHETIC_TAGS,
+    }
+
+
+def _provenance(
+    r: _Render,
+    identity: Mapping[str, Any],
+    renderer_info: Mapping[str, Any],
+    credentials: Any,
+    records: list[KeyframeRecord],
+    thumbs: list[Thumbnail],
+    gpu_seconds: float,
+) -> dict[str, Any]:
+    """Stage 7: the ``provenance.json`` document (written by the caller)."""
+    partial, frames, clock = r.partial, r.frames, r.clock
+    with clock.stage("provenance"):
+        outputs = {
+            path.relative_to(partial).as_posix(): sha256_file(path)
+            for path in sorted(partial.rglob("*"))
+            if path.is_file() and path.name != "provenance.json"
+        }
+        return {
+            "schema": 1,
+            "synthetic": True,
+            "synthetic_label": "AI-generated",
+            **identity,
+            "created_at": datetime.now(UTC).isoformat(),
+            "renderer": renderer_info,
+            "fonts": r.fonts.describe(),
+            "content_credentials": credentials,
+            "libraries": library_versions(),
+            "host": runtime_platform(),
+            "shots": [
+                {
+                    "shot_id": shot.shot_id,
+                    "start_frame": frames.starts[index],
+                    "frames": frames.frames[index],
+                    "start_s": shot.start_s,
+                    "duration_s": shot.duration_s,
+                    **records[index].inputs,
+                    "move": r.moves[index].kind,
+                    "keyframe": r.keyframe_names[index],
+                    "cache_key": records[index].cache_key,
+                    "cache_hit": records[index].cache_hit,
+                }
+                for index, shot in enumerate(r.manifest.shots)
+            ],
+            "encode": _encode_facts(r),
+            "thumbnails": [
+                {"file": t.path.relative_to(partial).as_posix(), "shot_id": t.shot_id}
+                | {"variant": t.variant, "style": t.style, "size": list(t.size)}
+                for t in thumbs
+            ],
+            "timings_s": {**clock.stages, "total": clock.total_s},
+            "cpu_seconds": clock.cpu_s,
+            "gpu_seconds": round(gpu_seconds, 3),
+            "outputs": outputs,
+        }
+
+
+def _render_into(
+    r: _Render,
+    out_dir: Path,
+    progress: Progress | None,
+    provenance: Mapping[str, Any] | None,
+) -> tuple[list[KeyframeRecord], list[Thumbnail], dict[str, Any], float]:
+    """Stages 2-7 into the hidden ``r.partial`` folder; returns what the result names."""
+    manifest, partial = r.manifest, r.partial
+    (partial / "manifest.json").write_text(manifest.model_dump_json(indent=2), "utf-8")
+    _captions(r)
+    _motion(r)
+    job = _episode_job(r)
+    records, thumbs = _keyframes_and_encode(r, job, progress)
+    _emit(progress, "thumbnails", 1, 1)
+    # Who and what this render is: in provenance.json and in the C2PA assertion.
+    identity = {
+        "render_id": out_dir.name,
+        **dict(provenance or {}),
+        "series_id": manifest.series_id,
+        "episode_id": manifest.episode_id,
+        "brief_version": manifest.brief_version,
+        "preview": r.preview,
+    }
+    renderer_info = r.renderer.info()
+    credentials = _master(r, identity, renderer_info)
+    _emit(progress, "master", 1, 1)
+    shutil.rmtree(r.work, ignore_errors=True)
+    shutil.rmtree(partial / HLS_DIR / CHUNK_DIR, ignore_errors=True)
+
+    gpu_seconds = float(getattr(r.renderer, "gpu_seconds", 0.0) or 0.0)
+    document = _provenance(r, identity, renderer_info, credentials, records, thumbs, gpu_seconds)
+    # The final total includes the provenance stage itself.
+    document["timings_s"] = {**r.clock.stages, "total": r.clock.total_s}
+    (partial / "provenance.json").write_text(
+        json.dumps(document, indent=2, ensure_ascii=False, default=str), "utf-8"
+    )
+    _emit(progress, "provenance", 1, 1)
+    return records, thumbs, document, gpu_seconds
+
+
 def render_manifest(
     settings: Settings,
     manifest: ShotManifest,
@@ -249,6 +640,10 @@ def render_manifest(
     provenance: Mapping[str, Any] | None = None,
 ) -> RenderResult:
     """Render ``manifest`` into ``out_dir`` (which must not exist yet, or be empty).
+
+    The stages, in order: validate, plan (:func:`_plan`), captions, motion, the episode
+    job (keyframes, clips and encode at once, thumbnails beside them), master, provenance;
+    then the hidden folder is renamed into place.
 
     Args:
         settings: Room settings: the keyframe cache lives under ``settings.renders_path``
@@ -275,370 +670,15 @@ def render_manifest(
     out_dir = Path(out_dir)
     with clock.stage("validate"):
         check_manifest(manifest)
-        if options.music is not None and not Path(options.music).is_file():
-            raise InputError(
-                f"music bed {options.music} is not a file", field="music", value=options.music
-            )
-        if options.segment_s < 1:
-            raise InputError(
-                f"segment_s is {options.segment_s}; use 1 or 2 seconds",
-                field="segment_s",
-                value=options.segment_s,
-            )
-        if options.x264_threads not in {"split", "auto"}:
-            raise InputError(
-                f"x264_threads is {options.x264_threads!r}; use 'split' or 'auto'",
-                field="x264_threads",
-                value=options.x264_threads,
-            )
-        if options.motion not in MOTION_BACKENDS:
-            raise InputError(
-                f"motion is {options.motion!r}; use one of {', '.join(MOTION_BACKENDS)}",
-                field="motion",
-                value=options.motion,
-            )
-        if options.speaker is not None and not isinstance(options.speaker, Speaker):
-            raise InputError(
-                "speaker must have a name and a speak(text, *, shot, out) method",
-                field="speaker",
-                value=type(options.speaker).__name__,
-            )
-        if options.encode_chunks is not None and options.encode_chunks < 1:
-            raise InputError(
-                f"encode_chunks is {options.encode_chunks}; use 1 or more",
-                field="encode_chunks",
-                value=options.encode_chunks,
-            )
-        if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-            raise InputError(
-                f"{out_dir} already exists and is not empty; a render never overwrites "
-                "another — give it a new render folder",
-                field="out_dir",
-                value=str(out_dir),
-            )
-    fonts = room_fonts(settings)
-    signer = content_signer(settings)
-    if renderer is None:
-        renderer = get_renderer(
-            settings, characters=dict(options.characters), **dict(options.diffusion)
-        )
-    check_fonts(
-        manifest,
-        fonts,
-        storyboard=renderer.fonts if isinstance(renderer, StoryboardRenderer) else None,
-        headline=options.headline,
-    )
-    frames = timeline(manifest)
-    size = PREVIEW_SIZE if preview else (manifest.width, manifest.height)
-    rungs = ladder_for(manifest.width, manifest.height, preview=preview)
-    preset = options.preset or ("superfast" if preview else "veryfast")
-    supersample = 1.0 if preview else options.supersample
+        check_options(options, out_dir)
+    r = _plan(settings, manifest, options, preview=preview, renderer=renderer, clock=clock)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     partial = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
     partial.mkdir()
+    r.partial = partial
     try:
-        (partial / "manifest.json").write_text(manifest.model_dump_json(indent=2), "utf-8")
-        work = partial / ".work"
-        keyframe_names = [
-            f"keyframes/{index:02d}_{safe_name(shot.shot_id)}.png"
-            for index, shot in enumerate(manifest.shots)
-        ]
-        with clock.stage("captions"):
-            write_vtt(manifest, frames, partial / "captions.vtt")
-            overlays = [
-                dataclasses.replace(o, path=o.path.relative_to(partial)) if o else None
-                for o in write_caption_overlays(manifest, size, work, fonts)
-            ]
-        moves = [plan_move(shot.camera, index) for index, shot in enumerate(manifest.shots)]
-        thumb_sizes = [PREVIEW_SIZE] if preview else list(THUMBNAIL_SIZES)
-        cores = _cores()
-        raw_stills = [f".work/stills/{index:02d}.rgb" for index in range(len(keyframe_names))]
-        drawn_on = motion_device(options.motion, renderer)
-        fell_back: list[int] = []  # shots whose torch motion failed: ffmpeg made them
-        made_files = [
-            f".work/clips/{index:02d}.yuv" if drawn_on else None
-            for index in range(len(keyframe_names))
-        ]
-        clips = clip_plan(
-            keyframe_names,
-            overlays,
-            moves,
-            frames,
-            size,
-            crossfade_s=options.crossfade_s,
-            supersample=supersample,
-            raw_stills=raw_stills,
-        )
-        ranges = chunk_ranges(
-            frames.total_frames,
-            manifest.fps,
-            options.segment_s,
-            options.encode_chunks or encode_chunks_for(cores, preview=preview),
-        )
-        # Every chunk encoder gets the whole machine's thread split: while all run they
-        # share the cores, and the last chunk (its frames come last) runs alone at the end.
-        threads = rung_threads(rungs, cores) if options.x264_threads == "split" else None
-        # The same x264 settings for the single pass and for every time chunk.
-        encoding: dict[str, Any] = {
-            "size": size,
-            "fps": manifest.fps,
-            "segment_s": options.segment_s,
-            "preset": preset,
-            "threads": threads,
-        }
-        voices, voice_records = (
-            speak_dialogue(options.speaker, manifest.shots, frames, work / "voice")
-            if options.speaker is not None
-            else ([], [])
-        )
-        audio = audio_source(manifest.runtime_s, options.music, voices)
-        encoder = hls_command(audio, rungs, **encoding)
-        chunks: list[tuple[int, int, list[str]]] = []
-        package: list[str] | None = None
-        audio_args: list[str] | None = None
-        if len(ranges) > 1:
-            chunks = [
-                (start, end, chunk_command(rungs, number, **encoding))
-                for number, (start, end) in enumerate(ranges)
-            ]
-            audio_args = audio_command(audio, rungs)
-            package = package_command(rungs, segment_s=options.segment_s)
-            write_chunk_lists(partial, rungs, len(ranges))
-        (partial / HLS_DIR).mkdir(parents=True, exist_ok=True)
-        (partial / "keyframes").mkdir(parents=True, exist_ok=True)
-        (work / "stills").mkdir(parents=True, exist_ok=True)
-        if drawn_on:
-            (work / "clips").mkdir(parents=True, exist_ok=True)
-        workers = options.motion_workers or max(1, cores // 4)
-        encode_started = time.perf_counter()
-        job = EpisodeJob(
-            [
-                ClipSpec(c.args, c.raw_args, c.frames, c.head, c.tail, made)
-                for c, made in zip(clips, made_files, strict=True)
-            ],
-            encoder,
-            cwd=partial,
-            spec_dir=work,
-            size=size,
-            total_frames=frames.total_frames,
-            workers=min(workers, len(clips)),
-            # Several clip processes run ahead of the encoder into their buffers and can
-            # yield to it; a single one is the encoder's only feeder and must keep pace.
-            # Chunk encoders never wait on the writer, so there the last chunk waits on
-            # the clips: they keep the encoders' priority.
-            clip_nice=5 if workers > 1 and not chunks else 0,
-            chunks=chunks,
-            audio=audio_args,
-            package=package,
-        )
-
-        def to_clip_process(index: int, image: Any) -> None:
-            # A raw copy takes milliseconds to write and none to decode; the PNG beside it
-            # takes a quarter second to compress. The clip process starts from the raw copy.
-            (partial / raw_stills[index]).write_bytes(image.tobytes())
-            job.ready(index, raw=True)
-
-        def draw_clip(index: int, image: Any) -> None:
-            made = made_files[index]
-            assert drawn_on is not None and made is not None
-            try:
-                write_clip(
-                    partial / made,
-                    np.asarray(image),
-                    moves[index],
-                    clips[index].frames,
-                    overlay=_plate(partial, overlays[index]),
-                    device=drawn_on,
-                )
-            except Exception:  # the clip process can still make this clip
-                log.warning("motion on %s failed for shot %d", drawn_on, index, exc_info=True)
-                (partial / made).unlink(missing_ok=True)
-                fell_back.append(index)
-                to_clip_process(index, image)
-            else:
-                job.ready(index, frames=True)
-
-        # Clips drawn with torch: a few at once on a GPU (each is mostly a copy to the host
-        # and a file write, which release the GIL), so the last batch's clips do not
-        # queue behind each other while the encoder waits for them.
-        drawer = (
-            ThreadPoolExecutor(
-                max_workers=MOTION_THREADS if drawn_on.startswith("cuda") else 1,
-                thread_name_prefix="motion",
-                # The encoders' priority, as the clip processes have: the thread that
-                # drives the keyframe model keeps the edge over both.
-                initializer=lower_thread_priority,
-                initargs=(5,),
-            )
-            if drawn_on
-            else None
-        )
-        drawing: list[Future[None]] = []
-
-        def hand_off(index: int, image: Any) -> None:
-            if drawer is None:
-                to_clip_process(index, image)
-            else:
-                drawing.append(drawer.submit(draw_clip, index, image))
-
-        try:
-            with clock.stage("keyframes"):
-                records = render_keyframes(
-                    renderer,
-                    manifest.shots,
-                    size,
-                    cache=KeyframeCache.for_settings(settings) if options.use_cache else None,
-                    targets=[partial / name for name in keyframe_names],
-                    progress=lambda done, total: _emit(progress, "keyframes", done, total),
-                    on_image=hand_off,
-                    on_ready=job.ready,
-                )
-
-            def thumbnails() -> list[Any]:
-                with clock.stage("thumbnails"):
-                    return make_thumbnails(
-                        [record.path for record in records],
-                        manifest.shots,
-                        partial / "thumbnails",
-                        headline=options.headline,
-                        sizes=thumb_sizes,
-                        variants=max(3, options.thumbnail_variants),
-                        fonts=fonts,
-                    )
-
-            # Thumbnails are Pillow work; they overlap the encode instead of following it,
-            # at the encoder's priority rather than above it.
-            with ThreadPoolExecutor(
-                max_workers=1,
-                thread_name_prefix="thumbnails",
-                initializer=lower_thread_priority,
-                initargs=(5,),
-            ) as pool:
-                thumbs_future = pool.submit(thumbnails)
-                for future in drawing:  # every clip announced before the helper hears "done"
-                    future.result()
-                job.wait(lambda done, total: _emit(progress, "encode", done, total))
-                clock.record("encode", time.perf_counter() - encode_started)
-                thumbs = thumbs_future.result()
-        except BaseException:
-            if drawer is not None:
-                drawer.shutdown(wait=True, cancel_futures=True)
-            job.abort()
-            raise
-        finally:
-            if drawer is not None:
-                drawer.shutdown(wait=True)
-        _emit(progress, "thumbnails", 1, 1)
-        title = f"{manifest.series_id} {manifest.episode_id} v{manifest.brief_version}"
-        # Who and what this render is: in provenance.json and in the C2PA assertion.
-        identity = {
-            "render_id": out_dir.name,
-            **dict(provenance or {}),
-            "series_id": manifest.series_id,
-            "episode_id": manifest.episode_id,
-            "brief_version": manifest.brief_version,
-            "preview": preview,
-        }
-        renderer_info = renderer.info()
-        with clock.stage("master"):
-            remux_master(
-                partial / HLS_DIR / rungs[0].name,
-                partial / "episode.mp4",
-                cwd=partial,
-                metadata={"title": title, **SYNTHETIC_TAGS},
-            )
-            credentials = content_credentials(
-                signer,
-                partial / "episode.mp4",
-                title=title,
-                renderer=renderer.name,
-                facts={
-                    **identity,
-                    "renderer": {"name": renderer.name, "model_id": renderer_info.get("model_id")},
-                    "provenance": "provenance.json",
-                },
-            )
-        _emit(progress, "master", 1, 1)
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(partial / HLS_DIR / CHUNK_DIR, ignore_errors=True)
-
-        gpu_seconds = float(getattr(renderer, "gpu_seconds", 0.0) or 0.0)
-        half = crossfade_half_frames(frames, options.crossfade_s)
-        with clock.stage("provenance"):
-            outputs = {
-                path.relative_to(partial).as_posix(): sha256_file(path)
-                for path in sorted(partial.rglob("*"))
-                if path.is_file() and path.name != "provenance.json"
-            }
-            document = {
-                "schema": 1,
-                "synthetic": True,
-                "synthetic_label": "AI-generated",
-                **identity,
-                "created_at": datetime.now(UTC).isoformat(),
-                "renderer": renderer_info,
-                "fonts": fonts.describe(),
-                "content_credentials": credentials,
-                "libraries": library_versions(),
-                "host": runtime_platform(),
-                "shots": [
-                    {
-                        "shot_id": shot.shot_id,
-                        "start_frame": frames.starts[index],
-                        "frames": frames.frames[index],
-                        "start_s": shot.start_s,
-                        "duration_s": shot.duration_s,
-                        **records[index].inputs,
-                        "move": moves[index].kind,
-                        "keyframe": keyframe_names[index],
-                        "cache_key": records[index].cache_key,
-                        "cache_hit": records[index].cache_hit,
-                    }
-                    for index, shot in enumerate(manifest.shots)
-                ],
-                "encode": {
-                    "size": list(size),
-                    "fps": manifest.fps,
-                    "total_frames": frames.total_frames,
-                    "segment_s": options.segment_s,
-                    "preset": preset,
-                    "crossfade_frames": 2 * half,
-                    "supersample": supersample,
-                    "ladder": [dataclasses.asdict(rung) for rung in rungs],
-                    "x264_threads": threads or "auto",
-                    "encode_chunks": [list(r) for r in ranges],
-                    "motion_workers": min(workers, len(clips)),
-                    "motion": f"torch ({drawn_on})" if drawn_on else "ffmpeg zoompan",
-                    "motion_fallback_shots": sorted(fell_back),
-                    "voice": {"speaker": options.speaker.name, "lines": voice_records}
-                    if options.speaker is not None
-                    else None,
-                    "audio": "silence"
-                    if options.music is None
-                    else {
-                        "music": Path(options.music).name,
-                        "sha256": sha256_file(Path(options.music)),
-                        "loudnorm": "I=-16:TP=-1.5:LRA=11",
-                    },
-                    "container_tags": SYNTHETIC_TAGS,
-                },
-                "thumbnails": [
-                    {"file": t.path.relative_to(partial).as_posix(), "shot_id": t.shot_id}
-                    | {"variant": t.variant, "style": t.style, "size": list(t.size)}
-                    for t in thumbs
-                ],
-                "timings_s": {**clock.stages, "total": clock.total_s},
-                "cpu_seconds": clock.cpu_s,
-                "gpu_seconds": round(gpu_seconds, 3),
-                "outputs": outputs,
-            }
-        # The final total includes the provenance stage itself.
-        document["timings_s"] = {**clock.stages, "total": clock.total_s}
-        (partial / "provenance.json").write_text(
-            json.dumps(document, indent=2, ensure_ascii=False, default=str), "utf-8"
-        )
-        _emit(progress, "provenance", 1, 1)
+        records, thumbs, document, gpu_seconds = _render_into(r, out_dir, progress, provenance)
         if out_dir.exists():
             out_dir.rmdir()
         partial.rename(out_dir)
@@ -654,19 +694,19 @@ def render_manifest(
     return RenderResult(
         out_dir=out_dir,
         preview=preview,
-        renderer=renderer.name,
+        renderer=r.renderer.name,
         manifest_path=out_dir / "manifest.json",
         episode_path=out_dir / "episode.mp4",
         hls_master_path=hls / MASTER_PLAYLIST,
-        variant_playlists=tuple(hls / rung.name / VARIANT_PLAYLIST for rung in rungs),
+        variant_playlists=tuple(hls / rung.name / VARIANT_PLAYLIST for rung in r.rungs),
         captions_path=out_dir / "captions.vtt",
-        keyframe_paths=tuple(out_dir / name for name in keyframe_names),
+        keyframe_paths=tuple(out_dir / name for name in r.keyframe_names),
         thumbnail_paths=tuple(moved(t.path) for t in thumbs),
         provenance_path=out_dir / "provenance.json",
-        rungs=tuple(rungs),
+        rungs=tuple(r.rungs),
         timings=dict(document["timings_s"]),
         cpu_seconds=clock.cpu_s,
         gpu_seconds=round(gpu_seconds, 3),
-        cache_hits=tuple(r.shot_id for r in records if r.cache_hit),
-        rendered_shots=tuple(r.shot_id for r in records if not r.cache_hit),
+        cache_hits=tuple(rec.shot_id for rec in records if rec.cache_hit),
+        rendered_shots=tuple(rec.shot_id for rec in records if not rec.cache_hit),
     )

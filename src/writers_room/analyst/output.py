@@ -1,0 +1,218 @@
+"""The analyst's report on disk and on the terminal.
+
+:func:`write_report` writes ``report.json`` (:func:`report_json`: sorted keys, rounded
+floats), ``report.html`` and the charts into :func:`report_dir`, each file atomically;
+:func:`render_report_text` lays the report out for the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from writers_room.brief.report import AnalystReport
+from writers_room.config import Settings
+
+__all__ = [
+    "Charts",
+    "file_names",
+    "iso_utc",
+    "render_report_text",
+    "report_dir",
+    "report_json",
+    "write_report",
+]
+
+# Floats in report.json are rounded to this many decimals: enough for any rate, and it
+# keeps the last-bit noise of float sums out of the file.
+JSON_DECIMALS = 6
+
+
+@dataclass
+class Charts:
+    """What the charts draw beyond the report itself, gathered while analysing."""
+
+    variant_curves: dict[str, list[tuple[str, list[float]]]] = field(default_factory=dict)
+    bands: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
+    shots: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------
+
+
+def iso_utc(moment: datetime) -> str:
+    """``moment`` in UTC as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _round(value: Any) -> Any:
+    if isinstance(value, float):
+        rounded = round(value, JSON_DECIMALS)
+        return 0.0 if rounded == 0 else rounded
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_round(v) for v in value]
+    return value
+
+
+def report_json(report: AnalystReport) -> str:
+    """The canonical ``report.json`` text: sorted keys, rounded floats, newline-ended."""
+    data = _round(report.model_dump(mode="json"))
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def _slug(value: str) -> str:
+    keep = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in value)
+    return keep.strip("-") or "x"
+
+
+def report_dir(settings: Settings, report: AnalystReport) -> Path:
+    """``<home>/reports/<series_id>/<window_end>/`` (plus ``segment-…/`` for a segment)."""
+    folder = settings.reports_path / _slug(report.series_id) / report.window_end.replace(":", "-")
+    if report.segment:
+        parts = "-".join(f"{k}-{str(v).lower()}" for k, v in sorted(report.segment.items()))
+        folder = folder / f"segment-{_slug(parts)}"
+    return folder
+
+
+def _retention_png(episode_id: str) -> str:
+    return f"retention-{_slug(episode_id)}.png"
+
+
+def file_names(report: AnalystReport) -> list[str]:
+    """The files :func:`write_report` writes for ``report``, sorted."""
+    names = ["report.json", "report.html", "scorecard.png"]
+    if report.themes:
+        names.append("themes.png")
+    names += [_retention_png(e.episode_id) for e in report.episodes]
+    return sorted(names)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_report(settings: Settings, report: AnalystReport, charts: Charts) -> Path:
+    """Write the report's files into :func:`report_dir`; returns that folder."""
+    from writers_room.analyst import charts as ch
+    from writers_room.analyst import html as _html
+
+    folder = report_dir(settings, report)
+    folder.mkdir(parents=True, exist_ok=True)
+    retention = {
+        e.episode_id: ch.retention_chart(
+            e,
+            charts.variant_curves.get(e.episode_id, []),
+            charts.bands.get(e.episode_id, ([], [])),
+            charts.shots.get(e.episode_id, []),
+        )
+        for e in report.episodes
+    }
+    scorecard = ch.scorecard_chart(report)
+    themes = ch.theme_chart(report) if report.themes else None
+    for episode_id, png in retention.items():
+        _atomic_write(folder / _retention_png(episode_id), png)
+    _atomic_write(folder / "scorecard.png", scorecard)
+    if themes is not None:
+        _atomic_write(folder / "themes.png", themes)
+    html = _html.render_html(report, retention, scorecard, themes)
+    _atomic_write(folder / "report.html", html.encode("utf-8"))
+    _atomic_write(folder / "report.json", report_json(report).encode("utf-8"))
+    return folder
+
+
+# --------------------------------------------------------------------------------------
+# Terminal
+# --------------------------------------------------------------------------------------
+
+
+def render_report_text(report: AnalystReport, *, themes: int = 8) -> Any:
+    """Rich renderables for the terminal: scorecard, findings, variants, themes, flags.
+
+    Returns a ``rich.console.Group``; print it with ``Console().print(...)``.
+    """
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    band_style = {"iterate_hook": "red", "adjust_pacing": "yellow", "double_down": "green"}
+    title = f"{report.title} ({report.series_id}) · {report.window_start} → {report.window_end}"
+    if report.segment:
+        title += " · " + ", ".join(f"{k}={v}" for k, v in report.segment.items())
+    # Comment text goes in as Text, never markup: "[url]" would otherwise vanish as a tag.
+    score = Table(title=Text(title), title_justify="left")
+    for name in ("episode", "score", "band", "ret10", "ctr", "compl", "eng", "comm", "cliff"):
+        score.add_column(name, justify="left" if name in ("episode", "band", "cliff") else "right")
+    for e in report.episodes:
+        c, m = e.components, e.metrics
+        cliff = (
+            f"{e.cliff.second}s −{e.cliff.drop_pct:.1f}pp {e.cliff.shot_id or ''}"
+            if e.cliff
+            else "—"
+        )
+        score.add_row(
+            e.episode_id,
+            f"{e.score:.1f}",
+            Text(e.band, style=band_style[e.band]),
+            f"{c.retention_10s:.1f} ({m.retention_10s:.0%})",
+            f"{c.ctr:.1f} ({m.ctr:.1%})",
+            f"{c.completion:.1f} ({m.completion:.0%})",
+            f"{c.engagement:.1f}",
+            f"{c.commercial:.1f}",
+            cliff,
+        )
+    findings = Table(title="Findings", title_justify="left", show_lines=False)
+    findings.add_column("episode")
+    findings.add_column("kind")
+    findings.add_column("evidence")
+    findings.add_column("change")
+    for e in report.episodes:
+        for f in e.findings:
+            findings.add_row(e.episode_id, f.kind, Text(f.summary), Text(f.proposal))
+    variants = Table(title="Variant tests", title_justify="left")
+    variants.add_column("episode")
+    variants.add_column("verdict")
+    for e in report.episodes:
+        variants.add_row(e.episode_id, Text(e.variant_verdict))
+    theme_table = Table(title="Top themes (by distinct authors)", title_justify="left")
+    for name in ("#", "vol#", "theme", "comments", "authors", "sentiment"):
+        theme_table.add_column(name, justify="left" if name == "theme" else "right")
+    for t in report.themes[:themes]:
+        theme_table.add_row(
+            str(t.rank_by_authors),
+            str(t.rank_by_volume),
+            Text(t.label),
+            str(t.comments),
+            str(t.distinct_authors),
+            f"{t.sentiment:+.2f}",
+        )
+    parts: list[Any] = [score]
+    if findings.row_count:
+        parts.append(findings)
+    parts.append(variants)
+    if report.themes:
+        parts.append(theme_table)
+    if report.flags:
+        flags = Table(title="Flags", title_justify="left")
+        flags.add_column("kind")
+        flags.add_column("episode")
+        flags.add_column("detail")
+        for flag in report.flags:
+            flags.add_row(flag.kind, flag.episode_id or "", Text(flag.detail))
+        parts.append(flags)
+    return Group(*parts)
