@@ -116,6 +116,7 @@ def test_approve_then_apply_writes_one_new_version(room: Settings, pending: Prop
     assert outcome.decision.content_hash == pending.content_hash
     brief = apply_proposal(room, pending.proposal_id)
     assert brief.version == 2 and brief.source == f"proposal:{pending.proposal_id}"
+    assert brief.proposal_id == pending.proposal_id
     assert brief.brief["hook"].startswith("Mara is already underwater")
     assert [s["start_s"] for s in brief.manifest["shots"]] == [0, 5, 11]
     assert brief.manifest["brief_version"] == 2

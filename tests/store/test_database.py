@@ -15,7 +15,7 @@ from sqlmodel import SQLModel, func, select
 from writers_room.config import Settings
 from writers_room.graphs._checkpoint import checkpointer, not_a_checkpoint_table
 from writers_room.store.db import audit, create_room_engine, get_engine, migrate, session_scope
-from writers_room.store.models import AuditLog, Note
+from writers_room.store.models import AuditLog, BriefVersion, Note
 
 
 def test_migrations_match_the_models(settings: Settings) -> None:
@@ -28,7 +28,7 @@ def test_migrations_match_the_models(settings: Settings) -> None:
     assert diffs == []
     migrate(engine)  # a second upgrade is a no-op
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
 
 
 def test_an_existing_database_survives_upgrade(tmp_path: Path) -> None:
@@ -48,6 +48,39 @@ def test_an_existing_database_survives_upgrade(tmp_path: Path) -> None:
     with session_scope(again) as session:
         assert [n.text for n in session.exec(select(Note))] == ["keep me"]
     again.dispose()
+
+
+def test_brief_versions_of_proposals_are_back_filled(
+    database_url: str | None, tmp_path: Path
+) -> None:
+    """0006 moves the proposal id out of ``source = 'proposal:<id>'`` into its own column."""
+    url = database_url or f"sqlite:///{tmp_path / 'room.db'}"
+    engine = create_room_engine(url)
+    try:
+        migrate(engine, "0005")
+        with engine.begin() as conn:
+            for version, source in ((1, "series_add"), (2, "proposal:p-abc123")):
+                conn.execute(
+                    text(
+                        "INSERT INTO briefversion (series_id, episode_id, version, brief, "
+                        "manifest, source, created_by, created_at) VALUES ('s', 'e', :v, '{}', "
+                        "'{}', :source, 'ana', '2026-11-01 10:00:00')"
+                    ),
+                    {"v": version, "source": source},
+                )
+        migrate(engine)
+        with session_scope(engine) as session:
+            rows = session.exec(select(BriefVersion).order_by(BriefVersion.version)).all()
+            assert [(r.source, r.proposal_id) for r in rows] == [
+                ("series_add", None),
+                ("proposal:p-abc123", "p-abc123"),
+            ]
+            found = session.exec(
+                select(BriefVersion.version).where(BriefVersion.proposal_id == "p-abc123")
+            ).one()
+            assert found == 2
+    finally:
+        engine.dispose()
 
 
 def test_audit_log_is_append_only(settings: Settings) -> None:

@@ -340,6 +340,7 @@ def apply_proposal(settings: Settings, proposal_id: str, *, actor: str = "room")
             brief=brief,
             manifest=manifest,
             source=f"proposal:{proposal_id}",
+            proposal_id=proposal_id,
             created_by=decision.decided_by,
         )
         session.add(row)

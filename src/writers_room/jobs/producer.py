@@ -47,7 +47,7 @@ def request_render(settings: Settings, proposal_id: str, *, preview: bool = Fals
             select(BriefVersion.version).where(
                 BriefVersion.series_id == proposal.series_id,
                 BriefVersion.episode_id == proposal.episode_id,
-                BriefVersion.source == f"proposal:{proposal_id}",
+                BriefVersion.proposal_id == proposal_id,
             )
         ).one()
     try:

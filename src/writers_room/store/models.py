@@ -108,6 +108,9 @@ class BriefVersion(SQLModel, table=True):
     brief: dict[str, Any] = _json()
     manifest: dict[str, Any] = _json()
     source: str = Field(default="series_add", description="'series_add' or 'proposal:<id>'.")
+    proposal_id: str | None = Field(
+        default=None, index=True, description="The applied proposal that wrote this version."
+    )
     created_by: str = ""
     created_at: datetime = _ts(default_factory=utcnow)
 

@@ -229,7 +229,7 @@ class ReviewPoster:
                 select(Decision).where(Decision.proposal_id == proposal_id)
             ).first()
             version = session.exec(
-                select(BriefVersion.version).where(BriefVersion.source == f"proposal:{proposal_id}")
+                select(BriefVersion.version).where(BriefVersion.proposal_id == proposal_id)
             ).first()
             renders = list(
                 session.exec(

@@ -421,7 +421,7 @@ def decide_and_resume(
             select(BriefVersion.version).where(
                 BriefVersion.series_id == proposal.series_id,
                 BriefVersion.episode_id == proposal.episode_id,
-                BriefVersion.source == f"proposal:{proposal_id}",
+                BriefVersion.proposal_id == proposal_id,
             )
         ).first()
         renders = list(
