@@ -22,10 +22,16 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from sqlmodel import col, select
 
-from writers_room.errors import GuardrailRefusal
+from writers_room.analyst.window import analyse as analyse_window
+from writers_room.brief.proposals import BriefChangeProposal
+from writers_room.graphs.window_review.delivery import apply_approved, request_render_of_applied
 from writers_room.graphs.window_review.state import ReviewContext, ReviewState
+from writers_room.guardrails import brand_guard as guard_module
+from writers_room.guardrails.approval import store_pending
+from writers_room.guardrails.iteration_limit import blocked_reason, escalate, record_iteration
 from writers_room.store.db import session_scope
 from writers_room.store.models import Decision, Proposal
+from writers_room.writer.ideator import build_contexts, get_ideator
 
 __all__ = ["MAX_REVISIONS", "builder", "graph"]
 
@@ -45,10 +51,7 @@ def _episode_reports(state: ReviewState) -> dict[str, dict[str, Any]]:
 def analyse(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Run the analyst on the window (deterministic; writes the report files)."""
     ctx = runtime.context
-    if ctx.analyst is not None:
-        analyst = ctx.analyst
-    else:
-        from writers_room.analyst.window import analyse as analyst
+    analyst = ctx.analyst if ctx.analyst is not None else analyse_window
     report = analyst(
         ctx.settings, state["series_id"], window_end=datetime.fromisoformat(state["window_end"])
     )
@@ -57,8 +60,6 @@ def analyse(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, An
 
 def check_iterations(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Pick the episodes to propose for; escalate those at the blind-iteration limit."""
-    from writers_room.guardrails.iteration_limit import blocked_reason, escalate
-
     settings = runtime.context.settings
     wanted = [eid for eid, ep in _episode_reports(state).items() if ep.get("findings")]
     allowed: list[str] = []
@@ -82,8 +83,6 @@ def check_iterations(state: ReviewState, runtime: Runtime[ReviewContext]) -> dic
 
 def ideate(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Ask the ideator for proposals (again, with the guard's reasons, for failed ones)."""
-    from writers_room.writer.ideator import build_contexts, get_ideator
-
     ctx = runtime.context
     ideator = ctx.ideator or get_ideator(ctx.settings)
     feedback = state.get("feedback", {})
@@ -95,19 +94,19 @@ def ideate(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any
     )
     candidates = {eid: props for eid, props in previous.items() if eid not in redo}
     # Contexts are read in one short transaction; the ideator runs outside it (an LLM
-    # call may take seconds and writes its own token accounting).
+    # call may take seconds and writes its own token accounting). Both contexts are
+    # built at once: the guard's is kept for ``brand_guard``.
+    contexts = {}
     with session_scope(ctx.settings) as session:
-        contexts = {
-            episode_id: build_contexts(
+        for episode_id in redo:
+            contexts[episode_id], ctx.guard_contexts[episode_id] = build_contexts(
                 ctx.settings,
                 session,
                 state["series_id"],
                 episode_id,
                 state["report"],
                 revision_feedback=feedback.get(episode_id, []),
-            )[0]
-            for episode_id in redo
-        }
+            )
     for episode_id in redo:
         proposals = ideator.propose(contexts[episode_id])
         candidates[episode_id] = [p.model_dump(mode="json") for p in proposals]
@@ -116,10 +115,6 @@ def ideate(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any
 
 def brand_guard(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Check every candidate; keep the passing ones, collect reasons for the others."""
-    from writers_room.brief.proposals import BriefChangeProposal
-    from writers_room.guardrails import brand_guard as guard_module
-    from writers_room.writer.ideator import build_contexts
-
     ctx = runtime.context
     check = ctx.guard or guard_module.check
     kept: dict[str, list[dict[str, Any]]] = {}
@@ -127,9 +122,12 @@ def brand_guard(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str
     failed: dict[str, list[tuple[dict[str, Any], list[str]]]] = {}
     with session_scope(ctx.settings) as session:
         for episode_id, proposals in state.get("candidates", {}).items():
-            _, guard_ctx = build_contexts(
-                ctx.settings, session, state["series_id"], episode_id, state["report"]
-            )
+            guard_ctx = ctx.guard_contexts.get(episode_id)
+            if guard_ctx is None:
+                _, guard_ctx = build_contexts(
+                    ctx.settings, session, state["series_id"], episode_id, state["report"]
+                )
+                ctx.guard_contexts[episode_id] = guard_ctx
             kept[episode_id] = []
             for raw in proposals:
                 verdict = check(BriefChangeProposal.model_validate(raw), guard_ctx)
@@ -160,10 +158,6 @@ def route_after_guard(state: ReviewState) -> Literal["ideate", "persist"]:
 
 def persist(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Store the surviving proposals as ``pending`` and count one AI iteration each."""
-    from writers_room.brief.proposals import BriefChangeProposal
-    from writers_room.guardrails.approval import store_pending
-    from writers_room.guardrails.iteration_limit import record_iteration
-
     settings = runtime.context.settings
     reports = _episode_reports(state)
     window_end = datetime.fromisoformat(state["window_end"])
@@ -236,8 +230,6 @@ def await_decision(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[
 
 def apply(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Write new brief versions for approved proposals (each exactly once)."""
-    from writers_room.guardrails.approval import apply_proposal
-
     settings = runtime.context.settings
     with session_scope(settings) as session:
         approved = list(
@@ -247,21 +239,12 @@ def apply(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]
                 )
             )
         )
-    applied = []
-    for proposal_id in approved:
-        try:
-            apply_proposal(settings, proposal_id)
-            applied.append(proposal_id)
-        except GuardrailRefusal:
-            # Already applied by an earlier run of this step, or no longer applicable.
-            continue
-    return {"applied": applied}
+    # A refusal: already applied by an earlier run of this step, or no longer applicable.
+    return {"applied": [pid for pid in approved if apply_approved(settings, pid)]}
 
 
 def produce(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Request a render of each applied proposal's new brief version (idempotent)."""
-    from writers_room.jobs.producer import RenderRefused, request_render
-
     settings = runtime.context.settings
     with session_scope(settings) as session:
         applied = list(
@@ -274,11 +257,9 @@ def produce(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, An
     done = set(state.get("renders", []))
     renders = []
     for proposal_id in applied:
-        try:
-            job = request_render(settings, proposal_id)
-        except RenderRefused:
-            continue  # audited; the approval stands and the decision reply says why
-        if job.render_id not in done:
+        job = request_render_of_applied(settings, proposal_id)
+        # None: refused and audited; the approval stands and the decision reply says why.
+        if job is not None and job.render_id not in done:
             renders.append(job.render_id)
     return {"renders": renders}
 

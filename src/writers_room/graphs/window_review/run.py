@@ -26,9 +26,12 @@ from sqlmodel import Session, col, select
 from writers_room.config import Settings
 from writers_room.errors import GuardrailRefusal, InputError
 from writers_room.graphs._checkpoint import checkpointer
+from writers_room.graphs.window_review.delivery import apply_and_request_render
 from writers_room.graphs.window_review.graph import builder
 from writers_room.graphs.window_review.state import ReviewContext, ReviewState
 from writers_room.graphs.window_review.sweep import FINISHED, finished_clause
+from writers_room.guardrails.approval import decide
+from writers_room.jobs.producer import render_refusal
 from writers_room.store.db import audit, session_scope
 from writers_room.store.models import (
     AuditLog,
@@ -330,31 +333,12 @@ def finish_unthreaded(
         GuardrailRefusal: with ``strict``, the approved proposal could not be applied
             (the brief moved on since); the decision is marked finished all the same.
     """
-    from writers_room.guardrails.approval import apply_proposal
-    from writers_room.jobs.producer import RenderRefused, request_render
-
     with session_scope(settings) as session:
-        proposal = session.get(Proposal, proposal_id)
         decision = session.get(Decision, decision_id)
-        assert proposal is not None and decision is not None
-        status = proposal.status
+        assert decision is not None
     refused: GuardrailRefusal | None = None
     if decision.decision == "approved":
-        if status == "approved":
-            try:
-                apply_proposal(settings, proposal_id, actor=decision.decided_by)
-            except GuardrailRefusal as exc:
-                log.warning("approved proposal %s was not applied: %s", proposal_id, exc)
-                refused = exc
-        with session_scope(settings) as session:
-            proposal = session.get(Proposal, proposal_id)
-            assert proposal is not None
-            status = proposal.status
-        if status == "applied":
-            try:
-                request_render(settings, proposal_id)
-            except RenderRefused:
-                pass  # audited; reported by render_refusal
+        refused = apply_and_request_render(settings, proposal_id, actor=decision.decided_by)
     with session_scope(settings) as session:
         # The row lock (PostgreSQL) or the write lock (SQLite) makes the mark single.
         session.exec(
@@ -395,9 +379,6 @@ def decide_and_resume(
     Raises:
         GuardrailRefusal: not an approver, already decided, or the content changed.
     """
-    from writers_room.guardrails.approval import decide
-    from writers_room.jobs.producer import render_refusal
-
     outcome = decide(
         settings,
         proposal_id,

@@ -55,3 +55,7 @@ class ReviewContext:
     ideator: Any = None
     guard: Callable[..., Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    guard_contexts: dict[str, Any] = field(default_factory=dict)
+    """The guard's context of each episode, built by ``ideate`` together with the
+    ideator's and read by ``brand_guard`` in the same run (a run resumed at the guard
+    builds it again)."""

@@ -29,6 +29,7 @@ from sqlmodel import col, select
 from writers_room.config import Settings
 from writers_room.store.db import session_scope
 from writers_room.store.models import AuditLog, Decision, Proposal
+from writers_room.store.runs import LeaseBusy
 
 __all__ = [
     "FINISHED",
@@ -107,9 +108,9 @@ def sweep(settings: Settings, *, agents: dict[str, Any] | None = None) -> SweepR
     waiting = undelivered(settings)
     if not waiting:
         return report
-    # The graph machinery is loaded only when there is something to deliver.
+    # In the function: ``run`` imports this module (a cycle), and the graph machinery is
+    # loaded only when there is something to deliver.
     from writers_room.graphs.window_review.run import deliver_decisions, finish_unthreaded
-    from writers_room.store.runs import LeaseBusy
 
     threads = list(dict.fromkeys(u.thread_id for u in waiting if u.thread_id))
     for thread_id in threads:
