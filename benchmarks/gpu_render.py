@@ -212,10 +212,10 @@ def prepare(pipe: Any, *, device: str, compile_unet: bool) -> None:
     """
     import torch
 
-    from writers_room.render.diffusion import _use_sdpa
+    from writers_room.render.diffusion import use_sdpa
 
     if device == "cuda":
-        _use_sdpa(pipe)
+        use_sdpa(pipe)
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     if compile_unet:

@@ -31,6 +31,10 @@ from typer.core import TyperGroup
 from writers_room.config import Settings
 from writers_room.errors import InputError, RoomError
 
+# The commands import the rooms they drive inside their functions, on purpose: importing
+# them all (LangGraph, DuckDB, Chroma, the analyst) costs seconds, and every command
+# (`--help` and `note` included) would pay for all of them at start-up.
+
 # Piped output keeps whole table rows on one line instead of wrapping at 80 columns.
 out = Console() if sys.stdout.isatty() else Console(width=160)
 err = Console(stderr=True)

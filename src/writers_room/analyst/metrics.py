@@ -18,7 +18,7 @@ from writers_room.brief.report import Metrics
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.store.db import session_scope
-from writers_room.store.models import MetricWindow
+from writers_room.store.models import METRIC_COUNTERS, MetricWindow
 
 DAY = timedelta(hours=24)
 # A platform export row and an events row for the same window: the events row wins,
@@ -88,15 +88,7 @@ def load_windows(settings: Settings, series_id: str) -> list[WindowRow]:
             episode_id=row.episode_id,
             variant_id=row.variant_id,
             window_start=key[2],
-            impressions=row.impressions,
-            clicks=row.clicks,
-            views=row.views,
-            completions=row.completions,
-            shares=row.shares,
-            saves=row.saves,
-            comments=row.comments,
-            follows=row.follows,
-            conversions=row.conversions,
+            **{name: getattr(row, name) for name in METRIC_COUNTERS},
             revenue=float(row.revenue),
             avg_view_s=float(row.avg_view_s),
             retention=tuple(float(x) for x in row.retention),
@@ -137,15 +129,8 @@ def totals(rows: Iterable[WindowRow]) -> Totals:
     rows = list(rows)
     out = Totals()
     for row in rows:
-        out.impressions += row.impressions
-        out.clicks += row.clicks
-        out.views += row.views
-        out.completions += row.completions
-        out.shares += row.shares
-        out.saves += row.saves
-        out.comments += row.comments
-        out.follows += row.follows
-        out.conversions += row.conversions
+        for name in METRIC_COUNTERS:
+            setattr(out, name, getattr(out, name) + getattr(row, name))
         out.revenue += row.revenue
         out.view_seconds += row.avg_view_s * row.views
     out.curve = mix_curves([(row.retention, row.views) for row in rows])

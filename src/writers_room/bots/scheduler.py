@@ -30,6 +30,12 @@ from typing import Any
 
 from writers_room.config import Settings
 from writers_room.errors import InputError
+from writers_room.graphs.chat.answers import series_ids
+from writers_room.graphs.window_review.run import start_review
+from writers_room.jobs.render import requeue_stale_renders, run_render
+from writers_room.store.db import session_scope
+from writers_room.store.models import RenderJob
+from writers_room.store.runs import LeaseBusy, last_closed_window_end
 
 __all__ = ["DELAY_MINUTES", "RENDER_EVERY_S", "WindowScheduler"]
 
@@ -87,9 +93,6 @@ class WindowScheduler:
         Returns:
             The ``ReviewOutcome`` of each series that has a closed window with data.
         """
-        from writers_room.graphs.chat.answers import series_ids
-        from writers_room.graphs.window_review.run import start_review
-        from writers_room.store.runs import LeaseBusy, last_closed_window_end
 
         outcomes = []
         for series_id in series_ids(self.settings):
@@ -139,10 +142,6 @@ class WindowScheduler:
         Jobs left ``running`` by a worker that died are queued again first.
         """
         from sqlmodel import col, select
-
-        from writers_room.jobs.render import requeue_stale_renders, run_render
-        from writers_room.store.db import session_scope
-        from writers_room.store.models import RenderJob
 
         render_job: Callable[[Settings, str], Any] = self.render_job or run_render
         requeue_stale_renders(self.settings)

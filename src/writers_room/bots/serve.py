@@ -27,6 +27,7 @@ from writers_room.bots.scheduler import WindowScheduler
 from writers_room.bots.slack.app import RoomApp, build_app
 from writers_room.config import Settings
 from writers_room.errors import InputError
+from writers_room.graphs.window_review.sweep import Sweeper
 
 __all__ = ["EVENTS_PATH", "HEALTH_PATH", "make_server", "make_wsgi_app", "serve"]
 
@@ -124,8 +125,6 @@ def serve(
     # PostgresSaver.setup() is not safe when two threads run it at once on a new database.
     app.chat.open()
     # Decisions a crash cut off are delivered now and every few seconds from here on.
-    from writers_room.graphs.window_review.sweep import Sweeper
-
     sweeper = Sweeper(settings)
     sweeper.start()
     windows = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from writers_room.brief.proposals import _PATH, _TOKEN
+from writers_room.brief.proposals import PATH_PATTERN, PATH_TOKEN
 
 __all__ = ["value_at"]
 
@@ -15,11 +15,11 @@ def value_at(brief: Mapping[str, Any], manifest: Mapping[str, Any], path: str) -
 
     A path ending in ``[+]`` (append) never exists yet.
     """
-    if not _PATH.match(path):
+    if not PATH_PATTERN.match(path):
         return False, None
     root = "brief" if path.startswith("brief") else "manifest"
     target: Any = brief if root == "brief" else manifest
-    for match in _TOKEN.finditer(path[len(root) :]):
+    for match in PATH_TOKEN.finditer(path[len(root) :]):
         key, item = match.group(1), match.group(2)
         if key is not None:
             if not isinstance(target, Mapping) or key not in target:

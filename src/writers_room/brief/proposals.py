@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "PATH_PATTERN",
+    "PATH_TOKEN",
     "PROPOSAL_KINDS",
     "BriefChangeProposal",
     "Evidence",
@@ -29,8 +31,8 @@ ProposalKind = Literal[
 PROPOSAL_KINDS: tuple[str, ...] = ProposalKind.__args__  # type: ignore[attr-defined]
 
 # "brief.hook", "brief.beats[2]", "manifest.shots[3].duration_s", "manifest.shots[+]"
-_PATH = re.compile(r"^(brief|manifest)(\.[A-Za-z_][A-Za-z0-9_]*|\[(\d+|\+)\])+$")
-_TOKEN = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+|\+)\]")
+PATH_PATTERN = re.compile(r"^(brief|manifest)(\.[A-Za-z_][A-Za-z0-9_]*|\[(\d+|\+)\])+$")
+PATH_TOKEN = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+|\+)\]")
 
 
 class FieldChange(BaseModel):
@@ -39,7 +41,7 @@ class FieldChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str = Field(
-        pattern=_PATH.pattern,
+        pattern=PATH_PATTERN.pattern,
         description="Dotted path, e.g. 'brief.hook' or 'manifest.shots[2].duration_s'; "
         "'[+]' appends to a list.",
     )
@@ -114,10 +116,10 @@ def apply_changes(
     docs = {"brief": copy.deepcopy(brief), "manifest": copy.deepcopy(manifest)}
     for change in changes:
         path = change["path"]
-        if not _PATH.match(path):
+        if not PATH_PATTERN.match(path):
             raise ValueError(f"change path {path!r} is not a brief/manifest path")
         root = "brief" if path.startswith("brief") else "manifest"
-        tokens = [(m.group(1), m.group(2)) for m in _TOKEN.finditer(path[len(root) :])]
+        tokens = [(m.group(1), m.group(2)) for m in PATH_TOKEN.finditer(path[len(root) :])]
         target: Any = docs[root]
         for index, (key, item) in enumerate(tokens):
             last = index == len(tokens) - 1

@@ -30,6 +30,7 @@ from writers_room.brief.manifest import ShotManifest
 from writers_room.brief.proposals import BriefChangeProposal, apply_changes, content_hash
 from writers_room.config import Settings
 from writers_room.errors import GuardrailRefusal, InputError, NotAWriter
+from writers_room.guardrails.iteration_limit import record_human_input
 from writers_room.ingest.series import current_brief
 from writers_room.store.db import audit, session_scope
 from writers_room.store.models import BriefVersion, Decision, Episode, Note, Proposal, Series
@@ -233,8 +234,6 @@ def decide(
         )
         session.add(decision)
         if edited_changes is not None:
-            from writers_room.guardrails.iteration_limit import record_human_input
-
             record_human_input(
                 session,
                 series_id=proposal.series_id,
@@ -380,7 +379,6 @@ def add_note(
         NotAWriter: ``author`` is not in ``WRITERS_ROOM_WRITERS``, the showrunners or the
             approvers (global or the series' own); nothing is stored.
     """
-    from writers_room.guardrails.iteration_limit import record_human_input
 
     text = text.strip()
     if not text:

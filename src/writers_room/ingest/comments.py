@@ -34,15 +34,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from writers_room.config import Settings
-from writers_room.errors import InputError
 from writers_room.index.chroma import CommentIndex, PipelinedWriter
 from writers_room.index.embedding import VectorCache, get_embedder
 from writers_room.ingest.readers import (
     UTCTime,
     file_sha256,
-    iter_rows,
     refuse_duplicate,
-    validate_row,
+    registered_rows,
 )
 from writers_room.ingest.redact import pseudonymise, redact
 from writers_room.store.db import get_engine, record_ingest, session_scope
@@ -104,19 +102,8 @@ class CommentsIngestResult:
 
 
 def _validated(path: Path, known: set[tuple[str, str]]) -> Iterator[tuple[int, CommentRow]]:
-    for line, raw in iter_rows(path, required=REQUIRED):
-        row: CommentRow = validate_row(CommentRow, path, line, raw, private=PRIVATE)
-        if (row.series_id, row.episode_id) not in known:
-            raise InputError(
-                f"{path}:{line}: field 'episode_id': series {row.series_id!r} episode "
-                f"{row.episode_id!r} is not registered (run `writers-room series add` first); "
-                "nothing from this file was stored",
-                file=str(path),
-                line=line,
-                field="episode_id",
-                value=row.episode_id,
-            )
-        yield line, row
+    """Validated rows whose episode is registered (the readers' one check)."""
+    return registered_rows(CommentRow, path, required=REQUIRED, known=known, private=PRIVATE)
 
 
 class _Fresh(NamedTuple):

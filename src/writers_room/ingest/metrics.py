@@ -22,7 +22,7 @@ from writers_room.ingest.readers import (
 )
 from writers_room.ingest.series import variant_kind
 from writers_room.store.db import record_ingest, session_scope
-from writers_room.store.models import Episode, MetricWindow, Variant
+from writers_room.store.models import METRIC_COUNTERS, Episode, MetricWindow, Variant
 
 __all__ = ["MetricRow", "MetricsIngestResult", "ingest_metrics"]
 
@@ -32,15 +32,7 @@ REQUIRED = (
     "variant_id",
     "window_start",
     "window_hours",
-    "impressions",
-    "clicks",
-    "views",
-    "completions",
-    "shares",
-    "saves",
-    "comments",
-    "follows",
-    "conversions",
+    *METRIC_COUNTERS,
     "revenue",
     "avg_view_s",
     "retention",

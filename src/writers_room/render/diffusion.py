@@ -40,6 +40,7 @@ __all__ = [
     "IPAdapter",
     "clear_pipeline_cache",
     "load_pipeline",
+    "use_sdpa",
     "model_fingerprint",
     "resolve_device",
 ]
@@ -174,7 +175,7 @@ def model_fingerprint(model_id: str, pipeline: Any = None) -> str:
     return "hub-unresolved"
 
 
-def _use_sdpa(pipe: Any) -> None:
+def use_sdpa(pipe: Any) -> None:
     """Swap any legacy attention processor for PyTorch SDPA (flash / mem-efficient)."""
     from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
 
@@ -232,7 +233,7 @@ def load_pipeline(
         pipe = pipe.to(device)
         pipe.set_progress_bar_config(disable=True)
         if device == "cuda":
-            _use_sdpa(pipe)
+            use_sdpa(pipe)
             # No channels-last: the UNet and the VAE put a GroupNorm before nearly every
             # convolution, and CUDA GroupNorm returns channels-first tensors, so each
             # norm/conv pair would transpose its activation twice. Measured on an H100

@@ -17,6 +17,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "METRIC_COUNTERS",
     "AuditLog",
     "BlindIteration",
     "BriefVersion",
@@ -33,6 +34,21 @@ __all__ = [
     "WindowRun",
     "utcnow",
 ]
+
+
+# The whole-number counters of a metric window, in one order: ingest requires them, the
+# analyst sums them (each a column of :class:`MetricWindow`).
+METRIC_COUNTERS = (
+    "impressions",
+    "clicks",
+    "views",
+    "completions",
+    "shares",
+    "saves",
+    "comments",
+    "follows",
+    "conversions",
+)
 
 
 def utcnow() -> datetime:

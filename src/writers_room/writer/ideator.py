@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from writers_room.brief.paths import value_at
 from writers_room.brief.proposals import (
-    _PATH,
+    PATH_PATTERN,
     BriefChangeProposal,
     Evidence,
     FieldChange,
@@ -81,7 +81,7 @@ class DraftChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str = Field(
-        pattern=_PATH.pattern,
+        pattern=PATH_PATTERN.pattern,
         description="brief.hook, brief.beats[2], manifest.shots[3].duration_s, "
         "manifest.shots[3] (whole shot) or manifest.shots[+] (append a shot).",
     )

@@ -38,11 +38,16 @@ from writers_room.bots.slack.actions import (
     ROOM_COMMAND,
     parse_decide_block_id,
 )
-from writers_room.bots.slack.poster import ReviewPoster, _slack_error
+from writers_room.bots.slack.poster import ReviewPoster, slack_error
 from writers_room.config import Settings
 from writers_room.errors import GuardrailRefusal, InputError
 from writers_room.graphs.chat.run import ChatRoom, chat_thread_id
 from writers_room.graphs.chat.state import ChatReply
+from writers_room.graphs.window_review.run import decide_and_resume, start_review
+from writers_room.guardrails.approval import AlreadyDecided, NotAnApprover, is_approver
+from writers_room.store.db import session_scope
+from writers_room.store.proposals import get_proposal
+from writers_room.store.runs import LeaseBusy, get_run
 
 __all__ = ["RoomApp", "Workers", "build_app", "quiet_logger"]
 
@@ -400,18 +405,16 @@ class _Listeners:
                     title=f"Retention · {reply.episode_id or ''}".strip(" ·"),
                 )
         except (SlackApiError, OSError) as exc:
-            log.warning("could not deliver a chat reply in %s: %s", channel, _slack_error(exc))
+            log.warning("could not deliver a chat reply in %s: %s", channel, slack_error(exc))
         poster = self.app.poster
         if reply.review_thread:
             self._post_review(reply.review_thread, channel)
         for proposal_id in reply.proposals:
-            poster._guarded(poster.post_proposal, proposal_id, channel=channel, thread_ts=thread_ts)
+            poster.guarded(poster.post_proposal, proposal_id, channel=channel, thread_ts=thread_ts)
         for proposal_id in reply.decided:
             poster.refresh_proposal(proposal_id)
 
     def _post_review(self, thread_id: str, channel: str) -> None:
-        from writers_room.graphs.window_review.run import start_review
-        from writers_room.store.runs import get_run
 
         run = get_run(self.settings, thread_id)
         if run is None:
@@ -467,9 +470,6 @@ class _Listeners:
         note: str = "",
         edited_changes: list[dict[str, Any]] | None = None,
     ) -> None:
-        from writers_room.graphs.window_review.run import decide_and_resume
-        from writers_room.guardrails.approval import AlreadyDecided, NotAnApprover
-        from writers_room.store.runs import LeaseBusy
 
         try:
             result = decide_and_resume(
@@ -516,16 +516,13 @@ class _Listeners:
         try:
             self.app.client.chat_postEphemeral(channel=channel, user=user, text=text)
         except SlackApiError as exc:
-            log.warning("ephemeral reply failed: %s", _slack_error(exc))
+            log.warning("ephemeral reply failed: %s", slack_error(exc))
 
     # -- edit modal ------------------------------------------------------------------
 
     def on_edit_click(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Edit…: open the modal at once (trigger ids expire in 3 s) — approvers only."""
         ack()
-        from writers_room.guardrails.approval import is_approver
-        from writers_room.store.db import session_scope
-        from writers_room.store.proposals import get_proposal
 
         action = (body.get("actions") or [{}])[0]
         proposal_id = str(action.get("value", ""))
@@ -565,11 +562,10 @@ class _Listeners:
                 view=bk.edit_modal(p, private_metadata=metadata),
             )
         except SlackApiError as exc:
-            log.warning("could not open the edit modal: %s", _slack_error(exc))
+            log.warning("could not open the edit modal: %s", slack_error(exc))
 
     def on_edit_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The modal's submit: validate, close it, then record edit + approval."""
-        from writers_room.store.proposals import get_proposal
 
         try:
             meta = json.loads(view.get("private_metadata") or "{}")

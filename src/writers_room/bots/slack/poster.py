@@ -35,7 +35,7 @@ from writers_room.store.db import audit, session_scope
 from writers_room.store.models import AuditLog, BriefVersion, Decision, Proposal, RenderJob
 from writers_room.store.proposals import get_proposal, list_proposals
 
-__all__ = ["ReviewPoster"]
+__all__ = ["ReviewPoster", "slack_error"]
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +101,9 @@ class ReviewPoster:
         self._remember(channel, str(resp["ts"]), series_id)
         self._upload_charts(outcome, channel)
         for proposal_id in outcome.pending:
-            self._guarded(self.post_proposal, proposal_id, channel=channel, claim_key="first")
+            self.guarded(self.post_proposal, proposal_id, channel=channel, claim_key="first")
         if outcome.blocked:
-            self._guarded(
+            self.guarded(
                 self.client.chat_postMessage,
                 channel=channel,
                 text=bk.escalation_text(series_id, outcome.blocked, self.settings.showrunners),
@@ -111,13 +111,13 @@ class ReviewPoster:
         log.info("posted review %s to %s", outcome.thread_id, channel)
         return True
 
-    def _guarded(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def guarded(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         # One failed Slack call must not stop the rest of a post; pending proposals are
         # re-posted at start-up, so nothing is lost for good.
         try:
             return fn(*args, **kwargs)
         except (SlackApiError, OSError) as exc:
-            log.warning("Slack call failed: %s", _slack_error(exc))
+            log.warning("Slack call failed: %s", slack_error(exc))
             return None
 
     def _charts(self, outcome: Any) -> list[tuple[str, Path]]:
@@ -141,7 +141,7 @@ class ReviewPoster:
         charts = self._charts(outcome)
         if not charts:
             return
-        self._guarded(
+        self.guarded(
             self.client.files_upload_v2,
             channel=channel,
             initial_comment=f"Retention charts for {outcome.series_id}",
@@ -267,7 +267,7 @@ class ReviewPoster:
             payload = bk.decided_blocks(p, **self._decision_facts(proposal_id))
         updated = 0
         for channel, ts in self.messages(proposal_id):
-            if self._guarded(
+            if self.guarded(
                 self.client.chat_update,
                 channel=channel,
                 ts=ts,
@@ -304,12 +304,12 @@ class ReviewPoster:
                 f"`{art.get('hls_master', '?')}`, master `{art.get('episode', '?')}` "
                 f"(under the room's home)."
             )
-        self._guarded(self.client.chat_postMessage, channel=channel, thread_ts=thread_ts, text=text)
+        self.guarded(self.client.chat_postMessage, channel=channel, thread_ts=thread_ts, text=text)
         thumbs = (job.artifacts or {}).get("thumbnails") or []
         if job.status == "done" and thumbs:
             path = self.settings.home / str(thumbs[0])
             if path.is_file():
-                self._guarded(
+                self.guarded(
                     self.client.files_upload_v2,
                     channel=channel,
                     thread_ts=thread_ts,
@@ -341,7 +341,7 @@ class ReviewPoster:
         for p in list_proposals(self.settings, status="pending"):
             if self._posted_since(p["proposal_id"], self.started_at):
                 continue
-            ts = self._guarded(
+            ts = self.guarded(
                 self.post_proposal,
                 p["proposal_id"],
                 channel=channel,
@@ -380,7 +380,7 @@ class ReviewPoster:
         return found is not None
 
 
-def _slack_error(exc: Exception) -> str:
+def slack_error(exc: Exception) -> str:
     """The error code of a Slack failure, never the request (which may hold user text)."""
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error", "unknown_error"))

@@ -13,7 +13,10 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from writers_room.analyst.window import report_dir
+from writers_room.brief.report import AnalystReport
 from writers_room.config import Settings
+from writers_room.index.chroma import CommentIndex
 from writers_room.store.db import session_scope
 from writers_room.store.models import Comment, Episode, RenderJob, Series
 
@@ -69,8 +72,6 @@ def episode_list(settings: Settings, series_id: str) -> list[tuple[str, int, str
 
 def window_folder(settings: Settings, series_id: str, window_end: str) -> Path:
     """Where the analyst wrote the report of one window (``report_dir``'s naming)."""
-    from writers_room.analyst.window import report_dir
-    from writers_room.brief.report import AnalystReport
 
     # report_dir reads only these three fields of the report.
     fields: dict[str, Any] = {"series_id": series_id, "window_end": window_end, "segment": None}
@@ -117,7 +118,6 @@ def nearby_comments(
     of them are there, they *are* the episode's ``k`` nearest. Only otherwise (an episode
     with few comments) does it run the filtered query.
     """
-    from writers_room.index.chroma import CommentIndex
 
     index = CommentIndex(settings)
     wide = [cid for cid, _ in index.query(question, k=WIDE_K)]

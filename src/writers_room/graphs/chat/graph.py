@@ -25,10 +25,19 @@ from typing import Any, Literal
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
+from writers_room.analyst.window import analyse, report_dir
 from writers_room.errors import GuardrailRefusal, InputError
 from writers_room.graphs.chat import answers as ans
 from writers_room.graphs.chat.router import Route, resolve_episode
 from writers_room.graphs.chat.state import ChatContext, ChatReply, ChatState
+from writers_room.graphs.window_review.run import decide_and_resume, start_review
+from writers_room.guardrails.approval import AlreadyDecided, NotAnApprover, add_note, is_approver
+from writers_room.ingest.series import current_brief
+from writers_room.store.db import session_scope
+from writers_room.store.models import Episode
+from writers_room.store.proposals import get_proposal, list_proposals
+from writers_room.store.runs import get_run, last_closed_window_end, thread_id_for
+from writers_room.store.status import room_status
 
 __all__ = ["HELP", "builder", "graph"]
 
@@ -164,8 +173,6 @@ def explain(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     assert series_id is not None
     found = ans.latest_report(ctx.settings, series_id)
     if found is None:
-        from writers_room.analyst.window import analyse, report_dir
-
         try:
             fresh = analyse(ctx.settings, series_id, write=True)
         except InputError as exc:
@@ -197,9 +204,6 @@ def explain(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
 
 def brief(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     """Show the brief and shot list in force for the episode."""
-    from writers_room.ingest.series import current_brief
-    from writers_room.store.db import session_scope
-    from writers_room.store.models import Episode
 
     settings = runtime.context.settings
     series_id, episode_id = state["series_id"], state["episode_id"]
@@ -216,7 +220,6 @@ def brief(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
 
 def note(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     """Record fresh human creative input about the episode."""
-    from writers_room.guardrails.approval import add_note
 
     series_id, episode_id = state["series_id"], state["episode_id"]
     assert series_id is not None and episode_id is not None
@@ -240,8 +243,6 @@ def note(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
 
 def propose(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     """Point at the window review's proposals for the episode, running the review if needed."""
-    from writers_room.store.proposals import list_proposals
-    from writers_room.store.runs import get_run, last_closed_window_end, thread_id_for
 
     ctx = runtime.context
     series_id, episode_id = state["series_id"], state["episode_id"]
@@ -269,8 +270,6 @@ def propose(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
         review_thread = thread_id_for(series_id, window_end)
         run = get_run(ctx.settings, review_thread)
         if run is None or run.status in ("running", "failed"):
-            from writers_room.graphs.window_review.run import start_review
-
             outcome = start_review(
                 ctx.settings, series_id, window_end=window_end, agents=ctx.review_agents
             )
@@ -304,8 +303,6 @@ def propose(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
 
 def decide(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     """Approve or reject a proposal — only for approvers, only once, bound to what was shown."""
-    from writers_room.graphs.window_review.run import decide_and_resume
-    from writers_room.guardrails.approval import AlreadyDecided, NotAnApprover
 
     ctx = runtime.context
     chosen = _route(state)
@@ -355,9 +352,6 @@ def _show_before_approving(
     state: ChatState, runtime: Runtime[ChatContext], proposal_id: str
 ) -> dict[str, Any]:
     """Show a proposal this conversation never showed, and ask for the command again."""
-    from writers_room.guardrails.approval import is_approver
-    from writers_room.store.db import session_scope
-    from writers_room.store.proposals import get_proposal
 
     settings = runtime.context.settings
     try:
@@ -397,7 +391,6 @@ _NOT_AN_APPROVER = (
 
 def how_to_decide(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     """A message that reads like a decision but is not the command: say how, change nothing."""
-    from writers_room.store.proposals import list_proposals
 
     chosen = _route(state)
     series_id = state.get("series_id")
@@ -437,8 +430,6 @@ def render_status(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, 
 
 def status(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     """Counts per series: proposals by status, blind iterations, render jobs."""
-    from writers_room.store.proposals import list_proposals
-    from writers_room.store.status import room_status
 
     settings = runtime.context.settings
     chosen = _route(state)
