@@ -34,6 +34,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from writers_room.config import Settings
+from writers_room.index.embedding import get_embedder
+from writers_room.writer.llm import LLMError, audit_recorder, chat_model, structured_call
 
 __all__ = [
     "EPISODE_INTENTS",
@@ -449,7 +451,6 @@ class Router:
         self._lock = threading.Lock()
 
     def _embedder(self) -> Any:
-        from writers_room.index.embedding import get_embedder
 
         return get_embedder(self.settings)
 
@@ -550,7 +551,6 @@ class Router:
 
     def _ask_model(self, text: str) -> LLMRoute | None:
         """The chat model's routing of ``text``, or ``None`` (offline, or it failed)."""
-        from writers_room.writer.llm import LLMError, audit_recorder, chat_model, structured_call
 
         if isinstance(self._model, str):
             self._model = chat_model(self.settings)
