@@ -26,8 +26,10 @@ __all__ = ["apply_and_request_render", "apply_approved", "request_render_of_appl
 log = logging.getLogger(__name__)
 
 
-def apply_approved(settings: Settings, proposal_id: str, *, actor: str | None = None) -> bool:
-    """Write the new brief version of an approved proposal; False when refused.
+def apply_approved(
+    settings: Settings, proposal_id: str, *, actor: str | None = None
+) -> GuardrailRefusal | None:
+    """Write the new brief version of an approved proposal; the refusal, if refused.
 
     A refusal (already applied by an earlier run, or the brief moved on) changes nothing.
     """
@@ -38,8 +40,8 @@ def apply_approved(settings: Settings, proposal_id: str, *, actor: str | None = 
             approval.apply_proposal(settings, proposal_id, actor=actor)
     except GuardrailRefusal as exc:
         log.warning("approved proposal %s was not applied: %s", proposal_id, exc)
-        return False
-    return True
+        return exc
+    return None
 
 
 def request_render_of_applied(settings: Settings, proposal_id: str) -> RenderJob | None:
@@ -63,10 +65,15 @@ def _status(settings: Settings, proposal_id: str) -> str:
 
 def apply_and_request_render(
     settings: Settings, proposal_id: str, *, actor: str | None = None
-) -> RenderJob | None:
-    """Both halves for one approved (or already applied) proposal, exactly once."""
+) -> GuardrailRefusal | None:
+    """Both halves for one approved (or already applied) proposal, exactly once.
+
+    Returns the apply step's refusal (e.g. the brief moved on since), if it refused; a
+    refused render is audited and reported by ``producer.render_refusal``.
+    """
+    refused = None
     if _status(settings, proposal_id) == "approved":
-        apply_approved(settings, proposal_id, actor=actor)
+        refused = apply_approved(settings, proposal_id, actor=actor)
     if _status(settings, proposal_id) == "applied":
-        return request_render_of_applied(settings, proposal_id)
-    return None
+        request_render_of_applied(settings, proposal_id)
+    return refused

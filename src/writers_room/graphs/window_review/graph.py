@@ -240,7 +240,7 @@ def apply(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]
             )
         )
     # A refusal: already applied by an earlier run of this step, or no longer applicable.
-    return {"applied": [pid for pid in approved if apply_approved(settings, pid)]}
+    return {"applied": [pid for pid in approved if apply_approved(settings, pid) is None]}
 
 
 def produce(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
