@@ -82,12 +82,14 @@ def store_pending(
         if brief is None:
             raise InputError(f"series {series_id!r} has no episode {proposal.episode_id!r}")
         changes = [c.model_dump(mode="json") for c in proposal.changes]
+        choices = [c.model_dump(mode="json") for c in proposal.choices]
         digest = content_hash(
             episode_id=proposal.episode_id,
             kind=proposal.kind,
             summary=proposal.summary,
             changes=changes,
             base_version=brief.version,
+            choices=choices,
         )
         proposal_id = _proposal_id(series_id, window_end, digest)
         row = session.get(Proposal, proposal_id)
@@ -100,7 +102,7 @@ def store_pending(
                 status="pending",
                 kind=proposal.kind,
                 summary=proposal.summary,
-                changes={"items": changes},
+                changes={"items": changes, **({"choices": choices} if choices else {})},
                 evidence={
                     **proposal.evidence.model_dump(mode="json"),
                     "target": proposal.target,
@@ -202,11 +204,14 @@ def decide(
                 summary=proposal.summary,
                 changes=changes,
                 base_version=proposal.base_version,
+                choices=proposal.changes.get("choices"),
             )
         now = datetime.now(UTC)
         values: dict[str, Any] = {"status": verdict, "decided_by": actor, "decided_at": now}
         if edited_changes is not None:
-            values.update(changes={"items": changes}, content_hash=expected_hash)
+            values.update(
+                changes={**proposal.changes, "items": changes}, content_hash=expected_hash
+            )
         result = session.execute(
             update(Proposal)
             .where(
