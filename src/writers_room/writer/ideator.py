@@ -18,6 +18,7 @@ else; the brand guard checks them and a human decides.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel
@@ -33,6 +34,7 @@ from writers_room.brief.proposals import (
     Evidence,
     FieldChange,
     ProposalKind,
+    apply_changes,
 )
 from writers_room.brief.report import FindingKind
 from writers_room.config import Settings
@@ -173,6 +175,7 @@ class ProposalDrafts(BaseModel):
 
 
 _BRIEF_FIELDS = frozenset(Brief.model_fields)
+_TOP_FIELD = re.compile(r"^(brief|manifest)\.[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _before(ctx: IdeationContext, path: str, where: str) -> Any:
@@ -192,9 +195,23 @@ def _before(ctx: IdeationContext, path: str, where: str) -> Any:
     )
 
 
-def _choices(draft: ProposalDraft, changes: list[FieldChange], where: str) -> list[Choice]:
-    """The draft's choices, each first option matching what its change writes."""
+def _field_of(path: str) -> str:
+    """``manifest.shots[3].caption`` -> ``manifest.shots``: the top field a path is in."""
+    match = _TOP_FIELD.match(path)
+    return match.group(0) if match else path
+
+
+def _choices(
+    draft: ProposalDraft, changes: list[FieldChange], ctx: IdeationContext, where: str
+) -> list[Choice]:
+    """The draft's choices, each first option matching what its change writes.
+
+    A choice's path is one a change sets, or lies inside a larger value a change writes
+    (a line of a new shot); its first option is the value there once the changes apply.
+    """
     written = {c.path: c.after for c in changes}
+    fields = {_field_of(path) for path in written}
+    applied: tuple[dict[str, Any], dict[str, Any]] | None = None
     out = []
     for number, choice in enumerate(draft.choices):
         options = list(dict.fromkeys(o.strip() for o in choice.options if o.strip()))
@@ -202,12 +219,24 @@ def _choices(draft: ProposalDraft, changes: list[FieldChange], where: str) -> li
         if not options:
             raise ValueError(f"{label} has no written option")
         if choice.path is not None:
-            if choice.path not in written:
+            if choice.path in written:
+                after = written[choice.path]
+            elif _field_of(choice.path) in fields:
+                if applied is None:
+                    try:
+                        applied = apply_changes(
+                            ctx.brief, ctx.manifest, [c.model_dump() for c in changes]
+                        )
+                    except (TypeError, KeyError) as exc:  # a shot object without its fields
+                        raise ValueError(f"{where}.changes do not apply: {exc!r}") from exc
+                exists, after = value_at(applied[0], applied[1], choice.path)
+                if not exists:
+                    raise ValueError(f"{label}: {choice.path} does not exist after the changes")
+            else:
                 raise ValueError(
                     f"{label} writes {choice.path}, which none of the changes sets; add that "
                     "change or give the choice path null"
                 )
-            after = written[choice.path]
             if after in options:
                 # The change's value leads: the order of the others is the model's.
                 options.remove(after)
@@ -241,7 +270,7 @@ def _complete(
             )
             for number, change in enumerate(draft.changes)
         ]
-        choices = _choices(draft, changes, where)
+        choices = _choices(draft, changes, ctx, where)
         unknown = [i for i in draft.evidence.comment_ids if i not in comments]
         if unknown:
             raise ValueError(
