@@ -67,10 +67,11 @@ dialogue itself, the caption, the title, the headline, the stinger.
 - Dialogue is written in the script's own format: the speaker's label in capitals, an \
 optional direction, a colon, the line — "THEO (V.O.): You weren't supposed to find that." \
 — and several speakers in one shot separated by " / ". Only characters of the bible speak.
-- A caption belongs to the shot of the character who says or thinks it: keep a caption \
-on its speaker's shot.
+- A line stays with its speaker: never give one character's line to another. A caption \
+belongs to the shot of the character who says or thinks it: keep a caption on its \
+speaker's shot.
 - The twist and the payoff are the story: {PROTECTED_RULE}. A cut never removes the \
-shot or the line that carries them.
+shot or the line that carries them; only a hook_rewrite replaces the opening's lines.
 - Never copy a viewer comment: sharing {COPY_WORDS} or more words in a row with a comment \
 is refused. Comments are evidence, not copy.
 - Writers' notes are binding: {NOTES_RULE}.
@@ -475,7 +476,7 @@ def _task(ctx: IdeationContext, max_proposals: int) -> list[str]:
         "headlines, stingers;",
         f"- never copy a viewer comment ({COPY_WORDS} or more words in a row in common is "
         "refused);",
-        "- keep a caption on its speaker's shot;",
+        "- keep each line with its speaker, and keep a caption on its speaker's shot;",
         f"- {PROTECTED_RULE};",
         f"- writers' notes: {NOTES_RULE}; rejected ideas: {REJECTED_RULE};",
         "- for creative choices (hook, headline, title, stinger) give 2-3 alternatives in "
