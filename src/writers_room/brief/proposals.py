@@ -130,7 +130,9 @@ class BriefChangeProposal(BaseModel):
                         f"{choice.path} writes"
                     )
             elif not any(_field_of(choice.path) == _field_of(path) for path in written):
-                raise ValueError(f"choice {choice.slot!r} writes {choice.path}, which no change sets")
+                raise ValueError(
+                    f"choice {choice.slot!r} writes {choice.path}, which no change sets"
+                )
         return self
 
 

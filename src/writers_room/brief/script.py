@@ -203,8 +203,9 @@ def protected_sentences(
     brief: Mapping[str, Any], manifest: Mapping[str, Any]
 ) -> list[tuple[str, int, str, str]]:
     """``(field, shot_index, speaker, sentence)`` for each spoken sentence that carries the
-    hook, twist or payoff: in a carrying shot, the sentences sharing a content word with
-    the brief's words for it, or all its sentences when none does."""
+    hook, twist or payoff: in a carrying shot, the sentences sharing two content words with
+    the brief's words for it (or the one sharing the most), or all its sentences when none
+    shares any."""
     shots = list(manifest.get("shots", []) or [])
     out = []
     for field, indexes in story_shots(brief, manifest).items():
@@ -215,7 +216,12 @@ def protected_sentences(
                 for speaker, _, text in parse_dialogue(str(shots[index].get("dialogue", "")))
                 for sentence in sentences(text)
             ]
-            sharing = [(sp, se) for sp, se in spoken if words & content_words(se)]
+            shares = [len(words & content_words(se)) for _, se in spoken]
+            most = max(shares, default=0)
+            # A sentence carries the beat when it shares two of its words, or the most.
+            sharing = [
+                line for line, n in zip(spoken, shares, strict=True) if n >= 2 or (n and n == most)
+            ]
             # No sentence names the beat: the shot's lines play it, all of them.
             for speaker, sentence in sharing or spoken:
                 out.append((field, index, speaker, sentence))

@@ -27,7 +27,10 @@ __all__ = [
     "Candidate",
     "StoryMap",
     "complaint_shots",
+    "DENSE",
     "density",
+    "prop_of",
+    "is_slate",
     "line_candidates",
     "relations",
 ]
@@ -45,9 +48,24 @@ _REVEAL = re.compile(
 )
 _NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty thirty forty fifty hundred thousand million "
-    "first second third fourth fifth".split()
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty hundred thousand million".split()
 )
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+# A slate: a time card, a place card or a name card ("Three years earlier", "Silas Drummond").
+_SLATE = re.compile(
+    r"\b(earlier|later|years?|ago|months?|weeks?|days?|hours?|minutes?|morning|tonight|"
+    r"yesterday|tomorrow|meanwhile|present day|keeper|harbormaster)\b",
+    re.IGNORECASE,
+)
+# Props a story turns on: what a viewer asks about when one is on screen.
+_CONTAINERS = "lockbox|envelope|letter|box|bag|case|safe|drawer|briefcase|suitcase|parcel|package"
+_PROPS = (
+    _CONTAINERS + "|photo|photograph|tape|cassette|chip|key|ring|deed|map|phone|note|diary|file"
+)
+_PROP = re.compile(rf"\b(?:a|an|the)\s+((?:[a-z-]+\s+){{0,2}}?(?:{_PROPS})s?)\b", re.IGNORECASE)
 _RELATION = re.compile(
     r"\b([A-Z][a-z]+)['’]s\s+(?:[a-z-]+\s+){0,2}?"
     r"(sister|brother|ex-fiancée?|ex|fiancée?|father|mother|daughter|son|husband|wife|partner|"
@@ -65,6 +83,9 @@ class Candidate:
     shot_index: int
     score: float
     why: str
+
+
+DENSE = 2.5  # a sentence this dense (numbers, names, lists) is exposition to trim
 
 
 class StoryMap:
@@ -123,12 +144,21 @@ def _score(text: str) -> tuple[float, str]:
     return score, " and ".join(why) or "short"
 
 
+def is_slate(text: str, names: set[str]) -> bool:
+    """A caption that only says when, where or who (not a line to sell the episode)."""
+    if _SLATE.search(text):
+        return True
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
+    return bool(words) and all(w in names for w in words)
+
+
 def line_candidates(
     shots: list[dict[str, Any]],
     story: StoryMap,
     *,
     skip_shots: set[int] = frozenset(),  # type: ignore[assignment]
     acceptable: Any = None,
+    names: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[Candidate]:
     """Sentences and captions of the episode that could open or sell it, best first.
 
@@ -148,6 +178,10 @@ def line_candidates(
         for speaker, text in texts:
             if not text or story.spoils(text):
                 continue
+            if len(text.split()) >= 6 and density(text, names) >= DENSE:
+                continue  # exposition: it sells nothing
+            if not speaker and is_slate(text, names):
+                continue
             if acceptable is not None and not acceptable(text):
                 continue
             score, why = _score(text)
@@ -159,6 +193,19 @@ def line_candidates(
     return sorted(found.values(), key=lambda c: (-c.score, c.shot_index, c.text))
 
 
+def prop_of(action: str) -> tuple[str, bool] | None:
+    """The first prop an action line shows, and whether it holds something.
+
+    "She digs under the kelp and drags out a rusted lockbox" → ``("rusted lockbox", True)``.
+    """
+    match = _PROP.search(action)
+    if match is None:
+        return None
+    phrase = " ".join(match.group(1).split())
+    noun = phrase.split()[-1].lower().rstrip("s")
+    return phrase, noun in _CONTAINERS.split("|")
+
+
 def density(sentence: str, names: set[str]) -> float:
     """How much a sentence asks a viewer to hold: numbers, proper names, lists, length."""
     tokens = re.findall(r"[\w'’-]+", sentence)
@@ -167,12 +214,18 @@ def density(sentence: str, names: set[str]) -> float:
     numbers = sum(
         1
         for t in tokens
-        if any(ch.isdigit() for ch in t) or t.lower().split("-")[0] in _NUMBER_WORDS
+        if any(ch.isdigit() for ch in t)
+        or t.lower().split("-")[0] in _NUMBER_WORDS
+        or t.lower() in _MONTHS
     )
     proper = sum(
         1
         for position, t in enumerate(tokens)
-        if position > 0 and t[:1].isupper() and t.lower() not in names and len(t) > 1
+        if position > 0
+        and t[:1].isupper()
+        and t.lower() not in names
+        and t.lower() not in _MONTHS
+        and len(t) > 1
     )
     commas = sentence.count(",") + sentence.count(";")
     return 2.0 * numbers + 1.5 * proper + commas + 0.1 * len(tokens)

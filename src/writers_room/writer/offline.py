@@ -21,15 +21,15 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
-from typing import Any
 
 from writers_room.brief.proposals import BriefChangeProposal, Choice, FieldChange
 from writers_room.brief.report import Finding, VariantResult
 from writers_room.brief.script import content_words, format_line, parse_dialogue, sentences
 from writers_room.guardrails.text import shorten
 from writers_room.writer.context import IdeationContext
-from writers_room.writer.lines import complaint_shots, density, line_candidates
+from writers_room.writer.lines import DENSE, complaint_shots, density, line_candidates, prop_of
 from writers_room.writer.writing import (
+    CONDENSE,
     MIN_SHOT_S,
     WORDS_PER_S,
     Writing,
@@ -45,7 +45,6 @@ RULE_ORDER = ("hook_failure", "hook_packaging", "pacing", "low_participation", "
 PROMOTE_P_BEST = 0.95
 PROMOTE_MIN_STARTS = 30  # every variant needs this many starters before one is promoted
 COLD_OPEN_S = 3.0
-DENSE = 3.0  # a sentence this dense (numbers, names, lists) is exposition to trim
 _PACKAGING_COMPLAINT = re.compile(r"\b(title|thumbnail|cover|recap|clickbait)\b", re.I)
 _COMPLAINT = re.compile(
     r"\b(slow|boring|bored|lost me|confus\w*|skip\w*|swip\w*|why does it|why is|too much|"
@@ -144,7 +143,9 @@ def promote_variant(w: Writing) -> BriefChangeProposal | None:
             f"every new viewer gets the opening that holds {pct(winner.retention_10s)} at 10 s"
         ),
         changes=[
-            FieldChange(path="brief.default_variant", before=current or None, after=winner.variant_id)
+            FieldChange(
+                path="brief.default_variant", before=current or None, after=winner.variant_id
+            )
         ],
         evidence=w.evidence_for(("retention_10s", "ctr", "impressions"), []),
         rationale=_rationale(
@@ -204,18 +205,25 @@ def hook_failure(w: Writing, finding: Finding) -> BriefChangeProposal | None:
     opening = _opening_shot(w, named, avoid)
     if opening is None:
         return None
+    shortened.discard(opening)
     source = w.shots[opening]
     present = {n.upper() for n in w.first_names(source)}
     candidates = [
         c
         for c in line_candidates(
-            w.shots, w.story, skip_shots=set(named), acceptable=w.acceptable
+            w.shots, w.story, skip_shots=set(named), acceptable=w.acceptable, names=w.name_words
         )
         if not c.speaker or c.speaker.split()[0] in present
     ]
-    if not candidates:
-        return None
     options = [c.text for c in candidates[:3]]
+    prop = prop_of(str(source.get("action", "")))
+    if prop is not None and prop[1]:
+        # The question the prop raises, as a caption: "What is in the rusted lockbox?"
+        question = f"What is in the {prop[0]}?"
+        if not w.story.spoils(question) and w.acceptable(question):
+            options = [question, *options][:3]
+    if not options:
+        return None
     cold = copy.deepcopy(source)
     cold_id = f"{source['shot_id']}-cold-open"
     cold.update(
@@ -246,6 +254,18 @@ def hook_failure(w: Writing, finding: Finding) -> BriefChangeProposal | None:
         new_shots = w.retime([cold, *body])
         runtime = sum(float(s["duration_s"]) for s in new_shots)
         cut = {}
+    if runtime > (w.high - 1.0 if w.tight_runtime else w.high):
+        # Too long with the cold open: condense the slow shots of the first 15 s.
+        for shot in new_shots[1:]:
+            if runtime <= w.high - (1.0 if w.tight_runtime else 0.0):
+                break
+            if float(shot["start_s"]) >= 15 or w.intensity(shot) > 1.5 or w.is_locked(shot):
+                continue
+            shorter = round_half(float(shot["duration_s"]) * CONDENSE)
+            runtime -= float(shot["duration_s"]) - shorter
+            shot["duration_s"] = shorter
+        new_shots = w.retime(new_shots)
+        runtime = sum(float(s["duration_s"]) for s in new_shots)
     if not w.within_runtime(runtime):
         return None
     first_kept = next(s for s in new_shots[1:])
@@ -267,8 +287,8 @@ def hook_failure(w: Writing, finding: Finding) -> BriefChangeProposal | None:
     )
     action = w.describe(source)
     new_hook = w.clean(
-        f"Cold open, 0-{cold['duration_s']:g} s: {action}, captioned “{options[0]}” "
-        f"Then back to the episode as written: {w.describe(first_kept)}."
+        f"Cold open, 0-{cold['duration_s']:g} s: {action}, captioned '{options[0]}'; "
+        f"then back to the episode as written: {w.describe(first_kept)}."
     )
     changes = [
         FieldChange(path="brief.hook", before=w.brief.get("hook"), after=new_hook),
@@ -298,8 +318,7 @@ def hook_failure(w: Writing, finding: Finding) -> BriefChangeProposal | None:
         assets=w.thumbnails([opening], options[0]),
         rationale=_rationale(
             f"Only {pct(m.retention_10s)} are still watching at 10 seconds against a "
-            f"{pct(target)} target"
-            + (f", and viewers say why: {quote}." if quote else "."),
+            f"{pct(target)} target" + (f", and viewers say why: {quote}." if quote else "."),
             _variant_line(w),
             _notes_line(w, w.applied_notes),
         ),
@@ -316,7 +335,7 @@ def hook_packaging(w: Writing, finding: Finding) -> BriefChangeProposal | None:
         return None
     first = w.shots[0]
     present = {n.upper() for n in w.first_names(first)}
-    candidates = line_candidates(w.shots, w.story, acceptable=w.acceptable)
+    candidates = line_candidates(w.shots, w.story, acceptable=w.acceptable, names=w.name_words)
     on_first = [
         c
         for c in candidates
@@ -335,14 +354,16 @@ def hook_packaging(w: Writing, finding: Finding) -> BriefChangeProposal | None:
         )
     else:
         caption = ""
-    complaints = [
-        q.text for q in finding.quotes if _PACKAGING_COMPLAINT.search(q.text)
-    ] + [c.text for c in w.comments if _PACKAGING_COMPLAINT.search(c.text)]
+    complaints = [q.text for q in finding.quotes if _PACKAGING_COMPLAINT.search(q.text)] + [
+        c.text for c in w.comments if _PACKAGING_COMPLAINT.search(c.text)
+    ]
     complaints = list(dict.fromkeys(complaints))
     titles = w.titles(candidates, exclude={caption.lower()})
     title_before = w.brief.get("title") or w.ctx.episode_title
     if titles and (complaints or not changes):
-        changes.append(FieldChange(path="brief.title", before=w.brief.get("title"), after=titles[0]))
+        changes.append(
+            FieldChange(path="brief.title", before=w.brief.get("title"), after=titles[0])
+        )
         choices.append(Choice(slot="title", path="brief.title", options=titles))
     if not changes:
         return None
@@ -402,17 +423,20 @@ def pacing(w: Writing, finding: Finding) -> BriefChangeProposal | None:
             (
                 i
                 for i, s in enumerate(w.shots)
-                if float(s["start_s"]) <= cliff.second < float(s["start_s"]) + float(s["duration_s"])
+                if float(s["start_s"])
+                <= cliff.second
+                < float(s["start_s"]) + float(s["duration_s"])
             ),
             len(w.shots) - 1,
         )
-    names = {n.lower() for full in w.bible for n in full.split()}
+    names = w.name_words
     cut_by_note = set(w.note_sentences("cut"))
     keep_by_note = set(w.note_sentences("keep"))
     changes: list[FieldChange] = []
     trimmed: list[tuple[str, str]] = []  # (shot id, the sentence cut)
     kept_protected: list[str] = []
     saved = 0.0
+    touched: set[int] = set()
     for index in range(start, len(w.shots)):
         shot = w.shots[index]
         if index > start and w.intensity(shot) >= 2.5:
@@ -439,8 +463,9 @@ def pacing(w: Writing, finding: Finding) -> BriefChangeProposal | None:
             continue
         spoken = sum(len(line.split(":", 1)[-1].split()) for line in new_lines)
         duration = min(
-            float(shot["duration_s"]), max(MIN_SHOT_S, round_half(spoken / WORDS_PER_S + 1.0))
+            float(shot["duration_s"]), max(MIN_SHOT_S, round_half(spoken / WORDS_PER_S + 0.5))
         )
+        touched.add(index)
         changes.append(
             FieldChange(
                 path=f"manifest.shots[{index}].dialogue", before=shot["dialogue"], after=dialogue
@@ -460,7 +485,7 @@ def pacing(w: Writing, finding: Finding) -> BriefChangeProposal | None:
     complaints = _complaints(w, finding)
     quote = _quote(complaints[0]) if complaints else ""
     cut_list = "; ".join(f"{sid}: '{shorten(text, 80)}'" for sid, text in trimmed)
-    story_kept = [s for f, _, _, s in w.story.protected if f == "twist"][-1:]
+    story_kept = [s for f, i, _, s in w.story.protected if f == "twist" and i in touched][-1:]
     summary = (
         f"Viewers leave at {cliff.second} s, in the exposition of {w.shots[start]['shot_id']}. "
         f"Cut the lines that ask them to hold numbers and names ({cut_list}) and tighten the "
@@ -486,7 +511,8 @@ def pacing(w: Writing, finding: Finding) -> BriefChangeProposal | None:
             f"{cliff.drop_pct:.0f} points of the audience leave around {cliff.second} s"
             + (f", and they say why: {quote}." if quote else "."),
             (
-                "A note asked to cut " + ", ".join(f"'{s}'" for s in kept_protected)
+                "A note asked to cut "
+                + ", ".join(f"'{s}'" for s in kept_protected)
                 + ", but it carries the twist, so it stays."
                 if kept_protected
                 else ""
@@ -637,4 +663,3 @@ class OfflineWriter:
             if proposal is not None:
                 proposals.append(proposal)
         return proposals
-

@@ -20,7 +20,7 @@ from writers_room.guardrails.directives import directives, resolve
 from writers_room.guardrails.fencing import looks_like_injection
 from writers_room.guardrails.text import shorten, term_pattern, words
 from writers_room.writer.context import CommentSnippet, IdeationContext, known_numbers
-from writers_room.writer.lines import Candidate, StoryMap, line_candidates, relations
+from writers_room.writer.lines import Candidate, StoryMap, line_candidates, prop_of, relations
 
 __all__ = [
     "CONDENSE",
@@ -180,6 +180,11 @@ class Writing:
             key=lambda c: (c.episode_id not in ("", ctx.episode_id), -c.likes, c.comment_id)
         )
         self.story = StoryMap(self.brief, ctx.manifest, self.bible)
+        self.name_words = {part.lower() for full in self.bible for part in full.split()} | {
+            w.lower()
+            for place in ctx.series.constraints.locations
+            for w in re.findall(r"[A-Za-z]+", place)
+        }
         # Viewers' words the writer has seen: never reused as copy.
         self.viewer_texts = [c.text for c in ctx.comments] + [
             text for theme in ctx.themes for text in theme.example_texts
@@ -371,7 +376,12 @@ class Writing:
         picked: list[str] = []
         premise = first_sentence(self.clean(str(self.brief.get("premise", ""))), 12)
         premise = re.split(r",\s+(?:where|when|while|as|and)\b", premise)[0].rstrip(".,;…")
-        texts = [c.text for c in line_candidates(self.shots, self.story, acceptable=self.acceptable)]
+        texts = [
+            c.text
+            for c in line_candidates(
+                self.shots, self.story, acceptable=self.acceptable, names=self.name_words
+            )
+        ]
         if premise and not self.story.spoils(premise) and self.acceptable(premise):
             texts.insert(1, premise + ".")
         for text in texts:
@@ -386,6 +396,14 @@ class Writing:
         """Two or three short titles from the episode's own lines (no recap words)."""
         out: list[str] = []
         current = (self.brief.get("title") or self.ctx.episode_title or "").lower()
+        for index, shot in enumerate(self.shots):
+            prop = prop_of(str(shot.get("action", "")))
+            if prop is None or index in self.story.secret_shots:
+                continue
+            title = _title_case(f"the {prop[0]}")
+            if not self.story.spoils(title) and title.lower() != current:
+                out.append(title)
+                break
         for candidate in candidates:
             words_ = candidate.text.rstrip(".!?…").split()
             if not 2 <= len(words_) <= 4 or candidate.text.lower() in exclude:
@@ -454,6 +472,7 @@ class Writing:
             ),
             None,
         )
+        family = thread is None
         if thread is None:
             bonds = relations(
                 {c.name.split()[0]: c.description for c in self.ctx.series.characters}
@@ -461,7 +480,7 @@ class Writing:
             thread = next(
                 (x for x, _, y in bonds if y in (a, b) and x not in (a, b)), None
             ) or next((y for x, _, y in bonds if x in (a, b) and y not in (a, b)), None)
-        if thread is not None:
+        if thread is not None and not family:
             because += f"; it reopens the {thread} thread the ending leaves hanging."
             lines = [
                 f"{format_line(a, f'There is something I have not told you about {thread}.')} / "
@@ -470,6 +489,15 @@ class Writing:
                 f"{format_line(a, 'Then we go together.')}",
                 f"{format_line(a, f'If {thread} comes near you again—')} / "
                 f"{format_line(b, 'Then what? Then what, ' + a + '?')}",
+            ]
+        elif thread is not None:
+            because += f"; it brings in {thread}, whom the bible ties to them."
+            lines = [
+                f"{format_line(a, f'There is something I have not told you about {thread}.')} / "
+                f"{format_line(b, 'Then tell me now.')}",
+                f"{format_line(b, f'Does {thread} know?')} / {format_line(a, 'Not yet.')}",
+                f"{format_line(a, f'{thread} is not telling us everything.')} / "
+                f"{format_line(b, 'Neither are you.')}",
             ]
         else:
             because += "."
@@ -485,7 +513,8 @@ class Writing:
             (
                 loc
                 for loc in self.ctx.series.constraints.locations
-                if content_words(loc) & content_words(" ".join(self.text_of(i) for i in range(len(self.shots))))
+                if content_words(loc)
+                & content_words(" ".join(self.text_of(i) for i in range(len(self.shots))))
             ),
             "",
         )
