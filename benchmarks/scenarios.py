@@ -8,7 +8,7 @@
 | demo | ``writers-room demo`` end to end in a fresh home (peak RSS: ≤ 2 GB) | — |
 | chroma_write | the index writes alone: the sample comments' vectors with the room's metadata | — |
 | comments_1m | 1M comments ingested into a fresh room, streamed | peak RSS ≤ 4 GB |
-| writing | the offline writer on every episode of two sample rooms (seeds 7, 23), guard-checked | see `bench_writing` |
+| writing | the offline writer on every episode of two sample rooms, guard-checked | see below |
 """
 
 from __future__ import annotations
