@@ -42,7 +42,7 @@ def sample(
 
 
 def _generate_sample(out_dir: Path, *, scale: float, seed: int, show: bool) -> Any:
-    from writers_room.sample.simulator import generate
+    from writers_room.sample import generate
 
     if scale <= 0:
         raise typer.BadParameter(f"--scale must be > 0, got {scale}")
