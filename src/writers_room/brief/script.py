@@ -29,13 +29,14 @@ __all__ = [
     "shot_text",
     "stem",
     "story_shots",
+    "word_runs",
 ]
 
 STORY_FIELDS = ("hook", "twist", "payoff")
 
 _LABEL = re.compile(r"^\s*([A-Z][A-Z'’. -]*[A-Z])\s*(\([^)]*\))?\s*:\s*")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+", re.UNICODE)
-_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[^a-z])")
 # Words that carry no story on their own (function words, stage directions, fillers).
 _STOP = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -47,6 +48,12 @@ _STOP = frozenset(
     what when where which while who whom why will with would you your yours yourself yourselves
     one two get got gets go goes going gone back still even ever every way like just across
     toward towards onto upon yet ago away""".split()
+) | frozenset(
+    # Contractions are function words too ("you'll", "that's"): they carry no story.
+    """i'm i'd i'll i've you're you'd you'll you've he's he'd he'll she's she'd she'll it's
+    it'd it'll we're we'd we'll we've they're they'd they'll they've that's there's here's
+    what's who's where's let's can't won't isn't aren't wasn't weren't didn't doesn't hasn't
+    haven't hadn't couldn't wouldn't shouldn't ain't""".split()
 )
 
 
@@ -156,6 +163,13 @@ def shot_text(shot: Mapping[str, Any]) -> str:
     )
 
 
+def _names_in(shot: Mapping[str, Any]) -> list[str]:
+    """Every word of the names in a shot's ``characters`` (a list, or "A,B" text)."""
+    value = shot.get("characters") or []
+    names = value.split(",") if isinstance(value, str) else [str(n) for n in value]
+    return [part for name in names for part in name.split() if part]
+
+
 def carriers(beat: str, shots: Sequence[Mapping[str, Any]], *, ending: bool = False) -> list[int]:
     """Indexes of the shots that carry ``beat`` (a hook, twist or payoff sentence).
 
@@ -166,27 +180,26 @@ def carriers(beat: str, shots: Sequence[Mapping[str, Any]], *, ending: bool = Fa
     words = content_words(beat)
     if not words or not shots:
         return []
-    names = {
-        stem(n)
-        for shot in shots
-        for n in re.split(r"[,\s]+", str(shot.get("characters", "") or ""))
-        if n
-    }
-    if isinstance(shots[0].get("characters"), list):
-        names = {stem(n) for shot in shots for n in shot.get("characters", []) if n}
+    names = {stem(part) for shot in shots for part in _names_in(shot)}
     scores, plain = [], []
     for shot in shots:
         shared = words & content_words(shot_text(shot))
         scores.append(sum(0.5 if w in names else 1.0 for w in shared))
-        plain.append(len(shared - names))
+        plain.append(shared - names)
     best = max(scores)
     if best < 1.5:
         return []
     top = scores.index(best)
 
     def joins(index: int) -> bool:
-        # A neighbour joins the run when it shares a word besides names, and enough of them.
-        return plain[index] >= 1 and scores[index] >= 0.4 * best
+        # A neighbour joins the run when it shares a word besides names, and enough of them;
+        # a shot right next to the best one also joins when it plays a part of the beat the
+        # best one does not ("Silas ... on the last card" then "he recognizes her").
+        if not plain[index]:
+            return False
+        if scores[index] >= 0.4 * best:
+            return True
+        return abs(index - top) == 1 and bool(plain[index] - plain[top])
 
     first = top
     while first > 0 and joins(first - 1):
@@ -203,8 +216,9 @@ def protected_sentences(
     brief: Mapping[str, Any], manifest: Mapping[str, Any]
 ) -> list[tuple[str, int, str, str]]:
     """``(field, shot_index, speaker, sentence)`` for each spoken sentence that carries the
-    hook, twist or payoff: in a carrying shot, the sentences sharing a content word with
-    the brief's words for it, or all its sentences when none does."""
+    hook, twist or payoff: in a carrying shot, the sentences sharing two content words with
+    the brief's words for it (or the one sharing the most), or all its sentences when none
+    shares any."""
     shots = list(manifest.get("shots", []) or [])
     out = []
     for field, indexes in story_shots(brief, manifest).items():
@@ -215,7 +229,12 @@ def protected_sentences(
                 for speaker, _, text in parse_dialogue(str(shots[index].get("dialogue", "")))
                 for sentence in sentences(text)
             ]
-            sharing = [(sp, se) for sp, se in spoken if words & content_words(se)]
+            shares = [len(words & content_words(se)) for _, se in spoken]
+            most = max(shares, default=0)
+            # A sentence carries the beat when it shares two of its words, or the most.
+            sharing = [
+                line for line, n in zip(spoken, shares, strict=True) if n >= 2 or (n and n == most)
+            ]
             # No sentence names the beat: the shot's lines play it, all of them.
             for speaker, sentence in sharing or spoken:
                 out.append((field, index, speaker, sentence))
@@ -240,12 +259,18 @@ def _tokens(text: str) -> list[str]:
     return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
 
 
+def word_runs(text: str, length: int = 5) -> set[tuple[str, ...]]:
+    """Every run of ``length`` words in ``text`` (lower-cased, punctuation dropped): the
+    shingles :func:`shared_run` compares, for callers that index many texts once."""
+    tokens = _tokens(text)
+    return {tuple(tokens[i : i + length]) for i in range(len(tokens) - length + 1)}
+
+
 def shared_run(text: str, others: Iterable[str], length: int = 5) -> str | None:
     """The first run of ``length`` words ``text`` shares with any of ``others``, or None."""
-    tokens = _tokens(text)
-    if len(tokens) < length:
+    mine = word_runs(text, length)
+    if not mine:
         return None
-    mine = {tuple(tokens[i : i + length]) for i in range(len(tokens) - length + 1)}
     for other in others:
         theirs = _tokens(other)
         for i in range(len(theirs) - length + 1):
