@@ -209,6 +209,40 @@ def test_choices_and_the_new_kinds_travel_in_the_schema_and_into_the_proposal() 
     assert "metrics" not in schema["$defs"]["DraftEvidence"]["properties"]
 
 
+def test_a_choice_may_name_a_line_inside_a_new_shot() -> None:
+    stinger = "BEA (V.O.): I saw the boat go down. I saw who was on it."
+    shot = {
+        "shot_id": "s09", "start_s": 50.0, "duration_s": 4.0, "framing": "wide",
+        "action": "The lighthouse lamp turns over the dark water", "caption": "",
+        "dialogue": stinger, "characters": [], "camera": "", "mood": "ominous",
+        "keyframe_prompt": "", "seed": 9,
+    }  # fmt: skip
+    answer = draft(
+        kind="sequel",
+        summary="End on Bea's voice from the lighthouse so ep04 opens on a witness.",
+        changes=[{"path": "manifest.shots[+]", "after": shot}],
+        choices=[
+            {
+                "slot": "stinger",
+                "path": "manifest.shots[8].dialogue",
+                "options": [stinger, "BEA (V.O.): Your father wasn't alone out there."],
+            }
+        ],
+    )
+    model = RecordingFakeChatModel(messages=iter([reply(answer)]))
+    (proposal,) = LLMIdeator(model).propose(context(["hook_failure"]))
+    assert proposal.choices[0].path == "manifest.shots[8].dialogue"
+    assert proposal.choices[0].options[0] == stinger
+
+    wrong = copy.deepcopy(answer)
+    wrong["proposals"][0]["choices"][0]["options"] = ["BEA (V.O.): Something else."]
+    model = RecordingFakeChatModel(messages=iter([reply(wrong), reply(answer)]))
+    LLMIdeator(model).propose(context(["hook_failure"]))
+    assert "its first option must be exactly what the change at manifest.shots[8]" in str(
+        model.calls[1][0][-1].content
+    )
+
+
 def test_a_choice_that_does_not_lead_with_its_change_is_re_asked() -> None:
     wrong = draft(
         choices=[{"slot": "hook", "path": "brief.hook", "options": HOOKS[1:]}],
