@@ -340,7 +340,7 @@ _WHOSE = re.compile(r"^(?P<who>[\w-]+)['’]s\s+(?P<rest>(?:line|lines|speech|wo
 
 
 def _by_whose_line(target: str, shots: Sequence[Mapping[str, Any]]) -> Found | None:
-    """"Lena's line about the palm print": that character's sentences about it; None when
+    """ "Lena's line about the palm print": that character's sentences about it; None when
     the target is not of that form or names no character."""
     match = _WHOSE.match(target.strip())
     if match is None:
