@@ -375,3 +375,21 @@ def test_a_name_from_a_writer_s_note_is_allowed() -> None:
     assert not check(proposal(changes=[hook(text)]), guard()).passed
     noted = context(notes=["Introduce Rick, Theo's cousin, in this episode."])
     assert check(proposal(changes=[change("brief.hook", text, noted)]), guard(noted)).passed
+
+
+def test_every_alternative_of_a_choice_is_checked_like_the_first() -> None:
+    from writers_room.brief.proposals import Choice
+
+    ctx = guard()
+    clean = proposal()
+    bad = clean.model_copy(
+        update={
+            "choices": [
+                Choice(slot="headline", options=["Mail came.", "What a hot mess of a morning."])
+            ]
+        }
+    )
+    assert check(clean, ctx).passed
+    verdict = check(bad, ctx)
+    assert not verdict.checks["brand_voice"]
+    assert any("choices[0].options[1]" in r for r in verdict.reasons)

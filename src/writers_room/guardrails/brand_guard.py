@@ -234,6 +234,11 @@ def _texts(proposal: BriefChangeProposal, base_strings: set[str]) -> list[tuple[
         for text in strings_in(change.after):
             if text.strip() and text not in base_strings:
                 out.append((change.path, text))
+    # Every alternative is text the approver may choose: checked like the first.
+    for i, choice in enumerate(proposal.choices):
+        for j, option in enumerate(choice.options):
+            if option.strip() and option not in base_strings:
+                out.append((f"choices[{i}].options[{j}]", option))
     return out
 
 
