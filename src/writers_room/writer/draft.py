@@ -45,7 +45,7 @@ from writers_room.brief.proposals import (
     FieldChange,
     apply_changes,
 )
-from writers_room.brief.script import script_lines
+from writers_room.brief.script import format_line, parse_dialogue, script_lines
 from writers_room.config import Settings
 from writers_room.errors import GuardrailRefusal, InputError
 from writers_room.guardrails import brand, continuity, slop
@@ -76,7 +76,9 @@ __all__ = [
     "CommentRuns",
     "draft_next_episode",
     "draft_texts",
+    "pending_drafts",
     "propose_next_episode",
+    "script_text",
 ]
 
 log = logging.getLogger(__name__)
@@ -155,6 +157,31 @@ def draft_texts(brief: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
     for shot in manifest.get("shots", []):
         texts += [str(shot.get(k, "")) for k in ("action", "caption", "dialogue")]
     return [t for t in texts if t.strip()]
+
+
+def script_text(episode_id: str, brief: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
+    """A drafted episode as a writer reads it: the brief, then shot by shot with lines."""
+    out = [f"{episode_id} · {brief.get('title') or episode_id}", ""]
+    for key in ("premise", "hook", "twist", "payoff"):
+        if brief.get(key):
+            out.append(f"{key.capitalize()}: {brief[key]}")
+    if brief.get("beats"):
+        out.append("Beats: " + " · ".join(str(b) for b in brief["beats"]))
+    shots = manifest.get("shots", [])
+    runtime = sum(float(s["duration_s"]) for s in shots)
+    out += ["", f"Script ({len(shots)} shots, {runtime:g} s)"]
+    for shot in shots:
+        who = ", ".join(shot.get("characters", [])) or "no one in frame"
+        out.append(
+            f"{shot['shot_id']}  {float(shot['start_s']):5.1f}s  {float(shot['duration_s']):g}s  "
+            f"{shot.get('framing', '')}  [{who}]"
+        )
+        out.append(f"      {shot.get('action', '')}")
+        if shot.get("caption"):
+            out.append(f"      CAPTION: {shot['caption']}")
+        for speaker, direction, text in parse_dialogue(str(shot.get("dialogue", ""))):
+            out.append(f"          {format_line(speaker, text, direction)}")
+    return out
 
 
 def _read_bible(session: Session, series_id: str) -> tuple[StoryBible, Series, list[str]]:

@@ -1169,6 +1169,11 @@ class _Writer:
             "danger": ["What did you do?"],
         }.get(situation, ["What did I miss?"])
         said = self.pick(*grudges, *fallback)
+        if said in grudges and situation == "return" and story.returned_first:
+            # The old grudge, turned on what just happened.
+            back = story.address or story.returned_first
+            tail = self.pick(f"And now {back} just walks back in?", "And now this?")
+            said = f"{said} {tail}".strip()
         remote = story.direction_of(ally)
         home = ally.home if ally.home and ally.home != story.place else ""
         if remote:
