@@ -21,6 +21,7 @@ from sqlmodel import select as sql_select
 from typer.testing import CliRunner
 
 import writers_room.cli as cli
+import writers_room.cli.approval as cli_approval
 from writers_room.brief.proposals import BriefChangeProposal, Evidence, FieldChange
 from writers_room.config import Settings
 from writers_room.guardrails.approval import store_pending
@@ -151,7 +152,7 @@ def test_a_hash_of_other_content_decides_nothing(home: Path, proposal: Proposal)
 def test_approve_on_a_terminal_shows_the_change_set_and_asks(
     home: Path, proposal: Proposal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(cli_approval, "_stdin_is_terminal", lambda: True)
     pid = proposal.proposal_id
     for answer in ("n\n", "\n", ""):  # no, the default, end of input
         code, output = invoke(home, "approve", pid, "--as", APPROVER, input=answer)

@@ -17,6 +17,7 @@ from writers_room.analyst.metrics import WindowRow, sort_rows
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.ingest.events import retention_curve
+from writers_room.ingest.events.schema import COUNTS
 from writers_room.store.events import connect, event_files, parquet_source, window_origin
 
 SEGMENT_KEYS = ("returning", "platform", "country")
@@ -93,15 +94,7 @@ def segment_windows(
             params,
         )
         counts = con.execute(
-            """
-            SELECT episode_id, variant_id, ws,
-                count(*) FILTER (type = 'impression'), count(*) FILTER (type = 'click'),
-                count(*) FILTER (type = 'share'), count(*) FILTER (type = 'save'),
-                count(*) FILTER (type = 'comment'), count(*) FILTER (type = 'follow'),
-                count(*) FILTER (type = 'purchase'),
-                coalesce(sum(value) FILTER (type = 'purchase'), 0)
-            FROM w GROUP BY ALL
-            """
+            f"SELECT episode_id, variant_id, ws, {COUNTS} FROM w GROUP BY ALL"
         ).fetchall()
         con.execute(
             """

@@ -121,6 +121,31 @@ def serve(
     if not socket_mode and not http:
         raise InputError("choose --http (with --port) or --socket-mode")
     app: RoomApp = build_app(settings, socket_mode=socket_mode)
+    sweeper, windows = _start_background(app, settings, scheduler=scheduler, renders=renders)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    # Signals can only be handled on the main thread (tests call serve() elsewhere).
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if on_main else None
+    try:
+        _listen(app, settings, socket_mode=socket_mode, host=host, port=port)
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        if on_main:
+            signal.signal(signal.SIGTERM, previous)
+        sweeper.stop(wait=False)
+        if windows is not None:
+            windows.shutdown(wait=False)
+        app.close()
+
+
+def _start_background(
+    app: RoomApp, settings: Settings, *, scheduler: bool, renders: bool
+) -> tuple[Sweeper, WindowScheduler | None]:
+    """Open the checkpointer, start the sweeper, the scheduler and the chat warm-up."""
     # Open the checkpointer before the scheduler's first review does: LangGraph's
     # PostgresSaver.setup() is not safe when two threads run it at once on a new database.
     app.chat.open()
@@ -139,35 +164,23 @@ def serve(
         windows.start()
     # Load the chat model before the first message asks for it.
     threading.Thread(target=_warm, args=(app,), name="chat-warm", daemon=True).start()
+    return sweeper, windows
 
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
 
-    # Signals can only be handled on the main thread (tests call serve() elsewhere).
-    on_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, stop) if on_main else None
-    try:
-        if socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+def _listen(app: RoomApp, settings: Settings, *, socket_mode: bool, host: str, port: int) -> None:
+    """Take Slack's requests until interrupted: over Socket Mode, or on an HTTP server."""
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            log.info("connecting to Slack over Socket Mode")
-            SocketModeHandler(app, settings.slack_app_token).start()
-        else:
-            server = make_server(app, host=host, port=port)
-            log.info("listening on http://%s:%d%s", host, server.server_port, EVENTS_PATH)
-            try:
-                server.serve_forever()
-            finally:
-                server.server_close()
-    except KeyboardInterrupt:
-        log.info("stopping")
-    finally:
-        if on_main:
-            signal.signal(signal.SIGTERM, previous)
-        sweeper.stop(wait=False)
-        if windows is not None:
-            windows.shutdown(wait=False)
-        app.close()
+        log.info("connecting to Slack over Socket Mode")
+        SocketModeHandler(app, settings.slack_app_token).start()
+    else:
+        server = make_server(app, host=host, port=port)
+        log.info("listening on http://%s:%d%s", host, server.server_port, EVENTS_PATH)
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
 
 
 def _warm(app: RoomApp) -> None:

@@ -26,7 +26,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
@@ -200,101 +200,138 @@ def decide(
             not apply.
     """
     verdict = "approved" if approve else "rejected"
+    edited = edited_changes is not None
     with session_scope(settings) as session:
         proposal = session.get(Proposal, proposal_id)
         if proposal is None:
             raise InputError(f"no proposal {proposal_id!r}; see `writers-room proposals`")
-        if not is_approver(settings, session, proposal.series_id, actor):
-            raise NotAnApprover(
-                f"{actor or 'an unknown user'} is not an approver for series "
-                f"{proposal.series_id!r}: ask a showrunner, or add them to "
-                "WRITERS_ROOM_APPROVERS or the series' approvers"
-            )
-        if proposal.status != "pending":
-            raise _already(proposal)
-        if not approve and not note.strip():
-            raise InputError(
-                f"rejecting {proposal_id} needs a reason (the ideator learns from it); "
-                "nothing was decided",
-                field="reason",
-            )
-        if shown_hash is not None and shown_hash != proposal.content_hash:
-            raise GuardrailRefusal(
-                f"proposal {proposal_id} changed after it was shown to {actor}; "
-                "nothing was decided — review the current version and decide again"
-            )
-        expected_hash = proposal.content_hash
-        changes = proposal.changes.get("items", [])
-        if edited_changes is not None:
-            changes = edited_changes
-            _check_edit(session, proposal, changes)
-            expected_hash = content_hash(
-                episode_id=proposal.episode_id,
-                kind=proposal.kind,
-                summary=proposal.summary,
-                changes=changes,
-                base_version=proposal.base_version,
-                choices=proposal.changes.get("choices"),
-            )
+        _check_decidable(
+            settings, session, proposal, actor=actor, approve=approve, note=note, shown=shown_hash
+        )
+        changes, expected_hash = _decided_content(session, proposal, edited_changes)
         now = datetime.now(UTC)
         values: dict[str, Any] = {"status": verdict, "decided_by": actor, "decided_at": now}
-        if edited_changes is not None:
+        if edited:
             values.update(
                 changes={**proposal.changes, "items": changes}, content_hash=expected_hash
             )
-        result = session.execute(
-            update(Proposal)
-            .where(
-                col(Proposal.proposal_id) == proposal_id,
-                col(Proposal.status) == "pending",
-                col(Proposal.content_hash) == proposal.content_hash,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            session.rollback()
-            with session_scope(settings) as fresh:
-                current = fresh.get(Proposal, proposal_id)
-                assert current is not None
-                raise _already(current)
+        _claim_pending(settings, session, proposal, values)
         decision = Decision(
             proposal_id=proposal_id,
             decision=verdict,
             decided_by=actor,
             content_hash=expected_hash,
             note=note,
-            edited=edited_changes is not None,
+            edited=edited,
             decided_at=now,
         )
         session.add(decision)
-        if edited_changes is not None:
-            record_human_input(
-                session,
-                series_id=proposal.series_id,
-                episode_id=proposal.episode_id,
-                author=actor,
-                text=note or f"edited proposal {proposal_id}",
-                kind="edit",
-            )
-        audit(
-            session,
-            actor=actor,
-            action=f"decision.{verdict}",
-            subject=proposal_id,
-            content_hash=expected_hash,
-            detail={"note": note, "edited": edited_changes is not None},
-        )
+        _record_decision(session, proposal, decision)
         try:
             session.flush()
         except IntegrityError:
             session.rollback()
-            with session_scope(settings) as fresh:
-                current = fresh.get(Proposal, proposal_id)
-                assert current is not None
-                raise _already(current) from None
+            _raise_already(settings, proposal_id)
         session.refresh(proposal)
         return DecisionOutcome(decision=decision, proposal=proposal)
+
+
+def _check_decidable(
+    settings: Settings,
+    session: Session,
+    proposal: Proposal,
+    *,
+    actor: str,
+    approve: bool,
+    note: str,
+    shown: str | None,
+) -> None:
+    """Refuse, before anything is written, a decision :func:`decide` must not record."""
+    if not is_approver(settings, session, proposal.series_id, actor):
+        raise NotAnApprover(
+            f"{actor or 'an unknown user'} is not an approver for series "
+            f"{proposal.series_id!r}: ask a showrunner, or add them to "
+            "WRITERS_ROOM_APPROVERS or the series' approvers"
+        )
+    if proposal.status != "pending":
+        raise _already(proposal)
+    if not approve and not note.strip():
+        raise InputError(
+            f"rejecting {proposal.proposal_id} needs a reason (the ideator learns from it); "
+            "nothing was decided",
+            field="reason",
+        )
+    if shown is not None and shown != proposal.content_hash:
+        raise GuardrailRefusal(
+            f"proposal {proposal.proposal_id} changed after it was shown to {actor}; "
+            "nothing was decided — review the current version and decide again"
+        )
+
+
+def _decided_content(
+    session: Session, proposal: Proposal, edited_changes: list[dict[str, Any]] | None
+) -> tuple[list[dict[str, Any]], str]:
+    """The changes decided on and their content hash: the proposal's, or the human's edit."""
+    if edited_changes is None:
+        return proposal.changes.get("items", []), proposal.content_hash
+    _check_edit(session, proposal, edited_changes)
+    return edited_changes, content_hash(
+        episode_id=proposal.episode_id,
+        kind=proposal.kind,
+        summary=proposal.summary,
+        changes=edited_changes,
+        base_version=proposal.base_version,
+        choices=proposal.changes.get("choices"),
+    )
+
+
+def _claim_pending(
+    settings: Settings, session: Session, proposal: Proposal, values: dict[str, Any]
+) -> None:
+    """The one conditional update: still pending, still the hash that was read."""
+    result = session.execute(
+        update(Proposal)
+        .where(
+            col(Proposal.proposal_id) == proposal.proposal_id,
+            col(Proposal.status) == "pending",
+            col(Proposal.content_hash) == proposal.content_hash,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        _raise_already(settings, proposal.proposal_id)
+
+
+def _record_decision(session: Session, proposal: Proposal, decision: Decision) -> None:
+    """The decision's side rows in the same transaction: fresh human input for an edit, audit."""
+    actor, note = decision.decided_by, decision.note
+    if decision.edited:
+        record_human_input(
+            session,
+            series_id=proposal.series_id,
+            episode_id=proposal.episode_id,
+            author=actor,
+            text=note or f"edited proposal {proposal.proposal_id}",
+            kind="edit",
+        )
+    audit(
+        session,
+        actor=actor,
+        action=f"decision.{decision.decision}",
+        subject=proposal.proposal_id,
+        content_hash=decision.content_hash,
+        detail={"note": note, "edited": decision.edited},
+    )
+
+
+def _raise_already(settings: Settings, proposal_id: str) -> NoReturn:
+    """Someone else decided first: say who and when, read in a fresh session."""
+    with session_scope(settings) as fresh:
+        current = fresh.get(Proposal, proposal_id)
+        assert current is not None
+        raise _already(current) from None
 
 
 def _already(proposal: Proposal) -> AlreadyDecided:

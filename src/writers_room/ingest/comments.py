@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import insert
+from sqlalchemy import Engine, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -150,6 +150,105 @@ def ingest_comments(
     with session_scope(settings) as session:
         known = {(e.series_id, e.episode_id) for e in session.exec(select(Episode))}
 
+    total = _count_valid(path, known, report)
+
+    key = settings.author_key
+    index = CommentIndex(settings)
+    embedder = get_embedder(settings)
+    writer = PipelinedWriter(
+        index,
+        embedder,
+        batch_size=settings.embed_batch_size,
+        cache=VectorCache(CACHED_TEXTS),
+    )
+    engine = get_engine(settings)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.NamedTemporaryFile("w+", suffix=".jsonl", dir=settings.home) as spool,
+        index.writing(),
+    ):
+        batches = _Batches(engine, key, writer, spool, report, total)
+        batch: list[CommentRow] = []
+        try:
+            for _line, row in _validated(path, known):
+                batch.append(row)
+                if len(batch) >= BATCH:
+                    batches.add(batch)
+            if batch:
+                batches.add(batch)
+            writer.finish()
+            index.flush()  # every vector is in before SQL commits
+            _store(
+                settings,
+                spool,
+                path,
+                report,
+                rows=total,
+                new=len(batches.new_ids),
+                redactions=batches.redactions,
+                started=started,
+            )
+        except BaseException as failure:
+            try:
+                index.delete(batches.new_ids)
+            except Exception as cleanup:  # noqa: BLE001 - the first failure is the one to report
+                failure.add_note(
+                    f"the comment index could not be cleaned up ({cleanup}); "
+                    "run `writers-room index rebuild`"
+                )
+            raise
+    return CommentsIngestResult(
+        rows=total,
+        inserted=len(batches.new_ids),
+        redactions=batches.redactions,
+        duration_s=time.perf_counter() - started,
+    )
+
+
+class _Batches:
+    """The second pass, one batch at a time: skip stored ids, redact, index, spool."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        key: bytes,
+        writer: PipelinedWriter,
+        spool: Any,
+        report: Progress,
+        total: int,
+    ) -> None:
+        self.engine = engine
+        self.key = key
+        self.writer = writer
+        self.spool = spool
+        self.report = report
+        self.total = total
+        self.new_ids: list[str] = []
+        self.seen: set[str] = set()
+        self.redactions = 0
+        self.done = 0
+
+    def add(self, batch: list[CommentRow]) -> None:
+        """Take one batch (and empty it, for the next)."""
+        ids = [r.comment_id for r in batch]
+        with Session(self.engine) as read:
+            stored = _existing_ids(read, ids)
+        fresh = _redacted(batch, stored, self.seen, self.key)
+        self.redactions += sum(c.redactions for c in fresh)
+        if fresh:
+            # Recorded before any write, so a failure deletes whatever was written.
+            self.new_ids.extend(c.comment_id for c in fresh)
+            # Written to the index while the next batch is embedded.
+            self.writer.add(fresh)
+            for c in fresh:
+                self.spool.write(json.dumps({**c._asdict(), "ts": c.ts.isoformat()}) + "\n")
+        self.done += len(batch)
+        self.report("embed", self.done, self.total)
+        batch.clear()
+
+
+def _count_valid(path: Path, known: set[tuple[str, str]], report: Progress) -> int:
+    """The first pass: every row valid and no comment id twice; the number of rows."""
     total = 0
     lines: dict[str, int] = {}
     for line, row in _validated(path, known):
@@ -161,104 +260,63 @@ def ingest_comments(
             report("validate", total, 0)
     del lines
     report("validate", total, total)
+    return total
 
-    key = settings.author_key
-    index = CommentIndex(settings)
-    embedder = get_embedder(settings)
-    writer = PipelinedWriter(
-        index,
-        embedder,
-        batch_size=settings.embed_batch_size,
-        cache=VectorCache(CACHED_TEXTS),
-    )
-    new_ids: list[str] = []
-    seen: set[str] = set()
-    redactions = 0
-    done = 0
-    engine = get_engine(settings)
-    settings.home.mkdir(parents=True, exist_ok=True)
-    with (
-        tempfile.NamedTemporaryFile("w+", suffix=".jsonl", dir=settings.home) as spool,
-        index.writing(),
-    ):
-        batch: list[CommentRow] = []
 
-        def flush() -> None:
-            nonlocal redactions, done
-            ids = [r.comment_id for r in batch]
-            with Session(engine) as read:
-                stored = _existing_ids(read, ids)
-            fresh: list[_Fresh] = []
-            for r in batch:
-                if r.comment_id in stored or r.comment_id in seen:
-                    continue
-                seen.add(r.comment_id)
-                clean = redact(r.text)
-                redactions += clean.count
-                fresh.append(
-                    _Fresh(
-                        comment_id=r.comment_id,
-                        series_id=r.series_id,
-                        episode_id=r.episode_id,
-                        author_hash=pseudonymise(r.author_id, key),
-                        text=clean.text,
-                        ts=r.ts,
-                        likes=r.likes,
-                        parent_id=r.parent_id,
-                        platform=r.platform,
-                        redactions=clean.count,
-                    )
-                )
-            if fresh:
-                # Recorded before any write, so a failure deletes whatever was written.
-                new_ids.extend(c.comment_id for c in fresh)
-                # Written to the index while the next batch is embedded.
-                writer.add(fresh)
-                for c in fresh:
-                    spool.write(json.dumps({**c._asdict(), "ts": c.ts.isoformat()}) + "\n")
-            done += len(batch)
-            report("embed", done, total)
-            batch.clear()
+def _redacted(
+    batch: list[CommentRow], stored: set[str], seen: set[str], key: bytes
+) -> list[_Fresh]:
+    """The batch's comments not stored or seen before, redacted and pseudonymised."""
+    fresh: list[_Fresh] = []
+    for r in batch:
+        if r.comment_id in stored or r.comment_id in seen:
+            continue
+        seen.add(r.comment_id)
+        clean = redact(r.text)
+        fresh.append(
+            _Fresh(
+                comment_id=r.comment_id,
+                series_id=r.series_id,
+                episode_id=r.episode_id,
+                author_hash=pseudonymise(r.author_id, key),
+                text=clean.text,
+                ts=r.ts,
+                likes=r.likes,
+                parent_id=r.parent_id,
+                platform=r.platform,
+                redactions=clean.count,
+            )
+        )
+    return fresh
 
-        try:
-            for _line, row in _validated(path, known):
-                batch.append(row)
-                if len(batch) >= BATCH:
-                    flush()
-            if batch:
-                flush()
-            writer.finish()
-            index.flush()  # every vector is in before SQL commits
-            spool.flush()
-            spool.seek(0)
-            report("store", 0, len(new_ids))
-            with session_scope(settings) as session:
-                stored_count = _insert_spooled(session, spool, report, len(new_ids))
-                record_ingest(
-                    session,
-                    kind="comments",
-                    path=path,
-                    sha256=file_sha256(path),
-                    rows=total,
-                    inserted=stored_count,
-                    duration_s=time.perf_counter() - started,
-                    detail={"redactions": redactions},
-                )
-        except BaseException as failure:
-            try:
-                index.delete(new_ids)
-            except Exception as cleanup:  # noqa: BLE001 - the first failure is the one to report
-                failure.add_note(
-                    f"the comment index could not be cleaned up ({cleanup}); "
-                    "run `writers-room index rebuild`"
-                )
-            raise
-    return CommentsIngestResult(
-        rows=total,
-        inserted=len(new_ids),
-        redactions=redactions,
-        duration_s=time.perf_counter() - started,
-    )
+
+def _store(
+    settings: Settings,
+    spool: Any,
+    path: Path,
+    report: Progress,
+    *,
+    rows: int,
+    new: int,
+    redactions: int,
+    started: float,
+) -> None:
+    """The third pass: the spooled rows into SQL, and the ingest recorded, in one transaction."""
+    spool.flush()
+    spool.seek(0)
+    report("store", 0, new)
+    with session_scope(settings) as session:
+        stored_count = _insert_spooled(session, spool, report, new)
+        record_ingest(
+            session,
+            kind="comments",
+            path=path,
+            sha256=file_sha256(path),
+            rows=rows,
+            inserted=stored_count,
+            duration_s=time.perf_counter() - started,
+            detail={"redactions": redactions},
+        )
 
 
 def _insert_spooled(session: Session, spool: Any, report: Progress, total: int) -> int:

@@ -585,9 +585,6 @@ class _Composer:
     def run_chunked(self) -> int:
         """Encode the timeline in time chunks, one encoder each, then package them."""
         errs = [tempfile.TemporaryFile() for _ in range(len(self.chunks) + 1)]
-        encoders: list[subprocess.Popen[bytes]] = []
-        feeders: list[threading.Thread] = []
-        relays: list[threading.Thread] = []
         audio: subprocess.Popen[bytes] | None = None
         try:
             if self.audio_args is not None:
@@ -597,20 +594,7 @@ class _Composer:
                     stdout=subprocess.DEVNULL,
                     stderr=errs[-1],
                 )
-            for number, chunk in enumerate(self.chunks):
-                encoder = self.start_encoder(chunk["encoder"], errs[number])
-                encoders.append(encoder)
-                assert encoder.stdout is not None
-                feeder = threading.Thread(
-                    target=self.feed_chunk, args=(number, encoder), daemon=True
-                )
-                relay = threading.Thread(
-                    target=self.relay_chunk, args=(number, encoder.stdout), daemon=True
-                )
-                feeder.start()
-                relay.start()
-                feeders.append(feeder)
-                relays.append(relay)
+            encoders, feeders, relays = self.start_chunks(errs)
             threading.Thread(target=self.read_control, daemon=True).start()
             threading.Thread(target=self.launch, daemon=True).start()
             try:
@@ -619,22 +603,7 @@ class _Composer:
                     raise _Failed(f"wrote {written} frames, the timeline has {self.total_frames}")
                 for target in self.chunk_queues:
                     self.put(target, None)
-                ends = []
-                for number, (feeder, encoder) in enumerate(zip(feeders, encoders, strict=True)):
-                    while feeder.is_alive():
-                        feeder.join(timeout=0.2)
-                        self.check()
-                    returncode = encoder.wait()
-                    ends.append(round(time.perf_counter() - self.started_at, 3))
-                    if returncode != 0:
-                        raise _Failed(
-                            f"encoder of chunk {number} exited with status {returncode}: "
-                            f"{_tail(errs[number])}"
-                        )
-                for relay in relays:
-                    relay.join()
-                self.stats["chunk_end_s"] = ends
-                self.stats["encoder_end_s"] = max(ends)
+                self.end_chunks(encoders, feeders, relays, errs)
                 if audio is not None and audio.wait() != 0:
                     raise _Failed(
                         f"audio encoder exited with status {audio.returncode}: {_tail(errs[-1])}"
@@ -661,6 +630,46 @@ class _Composer:
                 err.close()
         self.write_stats()
         return 0
+
+    def start_chunks(self, errs: Sequence[IO[bytes]]) -> tuple[list[Any], list[Any], list[Any]]:
+        """Each chunk's encoder, the thread feeding it frames and the one relaying progress."""
+        encoders: list[subprocess.Popen[bytes]] = []
+        feeders: list[threading.Thread] = []
+        relays: list[threading.Thread] = []
+        for number, chunk in enumerate(self.chunks):
+            encoder = self.start_encoder(chunk["encoder"], errs[number])
+            encoders.append(encoder)
+            assert encoder.stdout is not None
+            feeder = threading.Thread(target=self.feed_chunk, args=(number, encoder), daemon=True)
+            relay = threading.Thread(
+                target=self.relay_chunk, args=(number, encoder.stdout), daemon=True
+            )
+            feeder.start()
+            relay.start()
+            feeders.append(feeder)
+            relays.append(relay)
+        return encoders, feeders, relays
+
+    def end_chunks(
+        self, encoders: list[Any], feeders: list[Any], relays: list[Any], errs: Sequence[IO[bytes]]
+    ) -> None:
+        """Wait for every chunk's feeder, encoder and relay; when each encoder ended."""
+        ends = []
+        for number, (feeder, encoder) in enumerate(zip(feeders, encoders, strict=True)):
+            while feeder.is_alive():
+                feeder.join(timeout=0.2)
+                self.check()
+            returncode = encoder.wait()
+            ends.append(round(time.perf_counter() - self.started_at, 3))
+            if returncode != 0:
+                raise _Failed(
+                    f"encoder of chunk {number} exited with status {returncode}: "
+                    f"{_tail(errs[number])}"
+                )
+        for relay in relays:
+            relay.join()
+        self.stats["chunk_end_s"] = ends
+        self.stats["encoder_end_s"] = max(ends)
 
     def feed_chunk(self, number: int, encoder: subprocess.Popen[bytes]) -> None:
         """Write chunk ``number``'s frames to its encoder until the end marker."""

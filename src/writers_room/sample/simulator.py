@@ -343,36 +343,7 @@ def _plan_cells(rng: np.random.Generator, scale: float) -> _Cells:
     key = 0
     for series in SERIES:
         for index, episode in enumerate(series.episodes):
-            case = series.planted.get(episode.episode_id)
-            runtime = _runtime(episode)
-            # Later episodes reach fewer people (series funnel); a resonant episode gets an
-            # extra push from the platform's share-driven distribution.
-            weight = series.impression_weight / (1.0 + 0.12 * index)
-            if case == "resonance":
-                weight *= 1.3
-            base_ctr = rng.uniform(0.046, 0.054)
-            r10, completion = rng.uniform(0.52, 0.57), rng.uniform(0.34, 0.39)
-            anchor, tau, extra = (10, r10), 3.0, None
-            mult = (1.0, 1.0, 1.0, 1.0, 1.0)
-            if case == "hook_failure":
-                # A hook that doesn't land: few click, and those who do leave early.
-                base_ctr = rng.uniform(0.019, 0.021)
-                anchor, completion, tau = (8, rng.uniform(0.22, 0.25)), 0.13, 4.0
-            elif case == "hook_packaging":
-                # The episode is fine; its thumbnail/title are not: low CTR only.
-                base_ctr = rng.uniform(0.021, 0.023)
-            elif case == "resonance":
-                base_ctr = rng.uniform(0.055, 0.058)
-                anchor, completion = (10, rng.uniform(0.64, 0.66)), rng.uniform(0.49, 0.51)
-                mult = (2.8, 2.8, 1.8, 1.8, 1.5)
-            elif case == "pacing":
-                # Normal until the expository flashback starts (11 s), then ~20 points gone
-                # in two seconds and a slow bleed through the rest of the exposition.
-                cliff = _exposition_start(episode)
-                extra = {cliff: 0.30, cliff + 1: 0.22} | {
-                    s: 0.02 for s in range(cliff + 2, cliff + 13)
-                }
-            curve = _survival_curve(runtime, anchor, completion, tau, extra)
+            weight, runtime, base_ctr, curve, mult = _episode_plan(rng, series, index, episode)
             n_episode = int(rng.poisson(_BASE_IMPRESSIONS * scale * weight))
             shares = rng.dirichlet(np.full(len(episode.variants), 12.0))
             split = rng.multinomial(n_episode, shares)
@@ -405,6 +376,42 @@ def _plan_cells(rng: np.random.Generator, scale: float) -> _Cells:
         # a bit larger than the biggest episode audience, so episodes share most viewers.
         pool=int(per_episode.max() * 1.25) + 100,
     )
+
+
+def _episode_plan(
+    rng: np.random.Generator, series: Series, index: int, episode: Episode
+) -> tuple[float, int, float, Arr, tuple[float, ...]]:
+    """An episode's audience weight, runtime, base CTR, survival curve and engagement
+    multipliers (share, save, comment, follow, purchase), shaped by its planted case."""
+    case = series.planted.get(episode.episode_id)
+    runtime = _runtime(episode)
+    # Later episodes reach fewer people (series funnel); a resonant episode gets an
+    # extra push from the platform's share-driven distribution.
+    weight = series.impression_weight / (1.0 + 0.12 * index)
+    if case == "resonance":
+        weight *= 1.3
+    base_ctr = rng.uniform(0.046, 0.054)
+    r10, completion = rng.uniform(0.52, 0.57), rng.uniform(0.34, 0.39)
+    anchor, tau, extra = (10, r10), 3.0, None
+    mult = (1.0, 1.0, 1.0, 1.0, 1.0)
+    if case == "hook_failure":
+        # A hook that doesn't land: few click, and those who do leave early.
+        base_ctr = rng.uniform(0.019, 0.021)
+        anchor, completion, tau = (8, rng.uniform(0.22, 0.25)), 0.13, 4.0
+    elif case == "hook_packaging":
+        # The episode is fine; its thumbnail/title are not: low CTR only.
+        base_ctr = rng.uniform(0.021, 0.023)
+    elif case == "resonance":
+        base_ctr = rng.uniform(0.055, 0.058)
+        anchor, completion = (10, rng.uniform(0.64, 0.66)), rng.uniform(0.49, 0.51)
+        mult = (2.8, 2.8, 1.8, 1.8, 1.5)
+    elif case == "pacing":
+        # Normal until the expository flashback starts (11 s), then ~20 points gone
+        # in two seconds and a slow bleed through the rest of the exposition.
+        cliff = _exposition_start(episode)
+        extra = {cliff: 0.30, cliff + 1: 0.22} | {s: 0.02 for s in range(cliff + 2, cliff + 13)}
+    curve = _survival_curve(runtime, anchor, completion, tau, extra)
+    return weight, runtime, base_ctr, curve, mult
 
 
 @dataclass
@@ -441,89 +448,152 @@ def _episode_audience(rng: np.random.Generator, n: int, pool: int) -> Arr:
     return (start + np.arange(n, dtype=np.int64) * step) % pool
 
 
+# One stretch of events of a single type: (ts, session, kind, position, value).
+_Part = tuple[Arr, Arr, int, Arr | None, Arr | None]
+
+
 def _simulate(rng: np.random.Generator, cells: _Cells, report: Progress) -> _Simulation:
     n_cells = len(cells.variant_id)
-    n_episodes = int(cells.episode_key.max()) + 1
     pool = cells.pool
     viewer_platform = rng.choice(len(PLATFORMS), size=pool, p=PLATFORM_W).astype(np.int8)
     viewer_country = rng.choice(len(_COUNTRIES), size=pool, p=_COUNTRY_W).astype(np.int8)
-
-    imp_viewer = np.empty(int(cells.impressions.sum()), dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(cells.impressions)))
-    for key in range(n_episodes):
-        members = np.flatnonzero(cells.episode_key == key)
-        lo, hi = int(offsets[members[0]]), int(offsets[members[-1] + 1])
-        # Cells of one episode are contiguous: each viewer sees exactly one variant.
-        imp_viewer[lo:hi] = _episode_audience(rng, hi - lo, pool)
+    imp_viewer = _impression_viewers(rng, cells, offsets)
     imp_cell = np.repeat(np.arange(n_cells, dtype=np.int32), cells.impressions)
     imp_ts = sample_times(rng, len(imp_cell))
     p_returning = 0.08 + 0.09 * cells.episode_index[imp_cell]
     imp_returning = rng.random(len(imp_cell)) < p_returning
 
-    parts: list[tuple[Arr, Arr, int, Arr | None, Arr | None]] = []
+    parts: list[_Part] = []
     session_all = np.arange(len(imp_cell), dtype=np.int64)
     parts.append((imp_ts, session_all, _TYPE_CODE["impression"], None, None))
     play_sessions, play_times, play_positions = [], [], []
     for cell in range(n_cells):
         lo, hi = int(offsets[cell]), int(offsets[cell + 1])
-        clicked = lo + np.flatnonzero(rng.random(hi - lo) < cells.ctr[cell])
-        click_ts = imp_ts[clicked] + rng.integers(300, 4_000, size=len(clicked))
-        parts.append((click_ts, clicked, _TYPE_CODE["click"], None, None))
-        # A few clicks never start playing (slow load, accidental tap).
-        started = rng.random(len(clicked)) < 0.96
-        session = clicked[started]
-        play_ts = click_ts[started] + rng.integers(200, 1_500, size=len(session))
-        parts.append((play_ts, session, _TYPE_CODE["play"], None, None))
-
-        runtime = int(cells.runtime[cell])
-        survival = cells.survival[cell]
-        # Seconds fully watched: the largest k with u < S[k] (S decreasing, S[0] = 1).
-        u = rng.random(len(session))
-        watched = np.searchsorted(-survival, -u, side="left") - 1
-        completed = watched >= runtime
-        position = np.where(
-            completed, float(runtime), watched + rng.uniform(0.05, 0.99, size=len(session))
-        )
-        position = np.round(position, 2)
+        session, play_ts, position = _cell_events(rng, cells, cell, imp_ts, lo, hi, parts)
         play_sessions.append(session)
         play_times.append(play_ts)
         play_positions.append(position)
-
-        # Progress: every checkpoint strictly before the furthest point, then that point.
-        checkpoints = np.ceil(position / _CHECKPOINT_S).astype(np.int64) - 1
-        count = checkpoints + 1
-        owner = np.repeat(np.arange(len(session)), count)
-        rank = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-        prog_pos = np.where(
-            rank < checkpoints[owner], (rank + 1) * float(_CHECKPOINT_S), position[owner]
-        )
-        prog_ts = play_ts[owner] + np.round(prog_pos * 1000).astype(np.int64)
-        parts.append((prog_ts, session[owner], _TYPE_CODE["progress"], prog_pos, None))
-        parts.append(
-            (
-                play_ts[completed] + runtime * 1000 + 40,
-                session[completed],
-                _TYPE_CODE["complete"],
-                None,
-                None,
-            )
-        )
-
-        # Engagement: more likely from those who reached the end.
-        lift = 0.3 + 1.9 * completed
-        end_ts = play_ts + np.round(position * 1000).astype(np.int64)
-        mult = cells.engagement_mult[cell]
-        rates = [(_TYPE_CODE[name], rate * mult[i]) for i, (name, rate) in enumerate(_ENGAGEMENT)]
-        rates.append((_TYPE_CODE["purchase"], _PURCHASE_RATE * mult[4]))
-        for code, rate in rates:
-            hit = np.flatnonzero(rng.random(len(session)) < rate * lift)
-            ts = end_ts[hit] + rng.integers(500, 15_000, size=len(hit))
-            value = None
-            if code == _TYPE_CODE["purchase"]:
-                value = _PURCHASE_VALUES[rng.choice(3, size=len(hit), p=_PURCHASE_W)]
-            parts.append((ts, session[hit], code, None, value))
         report("simulate", cell + 1, n_cells)
 
+    ts_all, session_out, kind, position_out, value_out = _joined(parts)
+    return _Simulation(
+        ts=ts_all,
+        session=session_out,
+        kind=kind,
+        position=position_out,
+        value=value_out,
+        imp_cell=imp_cell,
+        imp_viewer=imp_viewer,
+        imp_returning=imp_returning,
+        viewer_platform=viewer_platform,
+        viewer_country=viewer_country,
+        play_session=np.concatenate(play_sessions),
+        play_ts=np.concatenate(play_times),
+        play_position=np.concatenate(play_positions),
+    )
+
+
+def _impression_viewers(rng: np.random.Generator, cells: _Cells, offsets: Arr) -> Arr:
+    """The viewer of every impression: each episode's audience drawn from the shared pool."""
+    n_episodes = int(cells.episode_key.max()) + 1
+    imp_viewer = np.empty(int(cells.impressions.sum()), dtype=np.int64)
+    for key in range(n_episodes):
+        members = np.flatnonzero(cells.episode_key == key)
+        lo, hi = int(offsets[members[0]]), int(offsets[members[-1] + 1])
+        # Cells of one episode are contiguous: each viewer sees exactly one variant.
+        imp_viewer[lo:hi] = _episode_audience(rng, hi - lo, cells.pool)
+    return imp_viewer
+
+
+def _cell_events(
+    rng: np.random.Generator,
+    cells: _Cells,
+    cell: int,
+    imp_ts: Arr,
+    lo: int,
+    hi: int,
+    parts: list[_Part],
+) -> tuple[Arr, Arr, Arr]:
+    """One cell's events after the impression (impressions ``lo:hi``), added to ``parts``;
+    its plays' sessions, times and furthest positions."""
+    clicked = lo + np.flatnonzero(rng.random(hi - lo) < cells.ctr[cell])
+    click_ts = imp_ts[clicked] + rng.integers(300, 4_000, size=len(clicked))
+    parts.append((click_ts, clicked, _TYPE_CODE["click"], None, None))
+    # A few clicks never start playing (slow load, accidental tap).
+    started = rng.random(len(clicked)) < 0.96
+    session = clicked[started]
+    play_ts = click_ts[started] + rng.integers(200, 1_500, size=len(session))
+    parts.append((play_ts, session, _TYPE_CODE["play"], None, None))
+
+    runtime = int(cells.runtime[cell])
+    survival = cells.survival[cell]
+    # Seconds fully watched: the largest k with u < S[k] (S decreasing, S[0] = 1).
+    u = rng.random(len(session))
+    watched = np.searchsorted(-survival, -u, side="left") - 1
+    completed = watched >= runtime
+    position = np.where(
+        completed, float(runtime), watched + rng.uniform(0.05, 0.99, size=len(session))
+    )
+    position = np.round(position, 2)
+    parts.extend(_watch_events(session, play_ts, position, completed, runtime))
+    parts.extend(
+        _engagement_events(rng, session, play_ts, position, completed, cells.engagement_mult[cell])
+    )
+    return session, play_ts, position
+
+
+def _watch_events(
+    session: Arr, play_ts: Arr, position: Arr, completed: Arr, runtime: int
+) -> list[_Part]:
+    """Progress: every checkpoint strictly before the furthest point, then that point;
+    then the completes."""
+    checkpoints = np.ceil(position / _CHECKPOINT_S).astype(np.int64) - 1
+    count = checkpoints + 1
+    owner = np.repeat(np.arange(len(session)), count)
+    rank = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    prog_pos = np.where(
+        rank < checkpoints[owner], (rank + 1) * float(_CHECKPOINT_S), position[owner]
+    )
+    prog_ts = play_ts[owner] + np.round(prog_pos * 1000).astype(np.int64)
+    return [
+        (prog_ts, session[owner], _TYPE_CODE["progress"], prog_pos, None),
+        (
+            play_ts[completed] + runtime * 1000 + 40,
+            session[completed],
+            _TYPE_CODE["complete"],
+            None,
+            None,
+        ),
+    ]
+
+
+def _engagement_events(
+    rng: np.random.Generator,
+    session: Arr,
+    play_ts: Arr,
+    position: Arr,
+    completed: Arr,
+    mult: Arr,
+) -> list[_Part]:
+    """Shares, saves, comments, follows and purchases: likelier from those who finished."""
+    lift = 0.3 + 1.9 * completed
+    end_ts = play_ts + np.round(position * 1000).astype(np.int64)
+    rates = [(_TYPE_CODE[name], rate * mult[i]) for i, (name, rate) in enumerate(_ENGAGEMENT)]
+    rates.append((_TYPE_CODE["purchase"], _PURCHASE_RATE * mult[4]))
+    parts: list[_Part] = []
+    for code, rate in rates:
+        hit = np.flatnonzero(rng.random(len(session)) < rate * lift)
+        ts = end_ts[hit] + rng.integers(500, 15_000, size=len(hit))
+        value = None
+        if code == _TYPE_CODE["purchase"]:
+            value = _PURCHASE_VALUES[rng.choice(3, size=len(hit), p=_PURCHASE_W)]
+        parts.append((ts, session[hit], code, None, value))
+    return parts
+
+
+def _joined(parts: list[_Part]) -> tuple[Arr, Arr, Arr, Arr, Arr]:
+    """The parts laid end to end: ts, session, kind, position and value of every event."""
     total = sum(len(p[0]) for p in parts)
     ts_all = np.empty(total, dtype=np.int64)
     session_out = np.empty(total, dtype=np.int64)
@@ -541,21 +611,7 @@ def _simulate(rng: np.random.Generator, cells: _Cells, report: Progress) -> _Sim
         if part_value is not None:
             value_out[at:end] = part_value
         at = end
-    return _Simulation(
-        ts=ts_all,
-        session=session_out,
-        kind=kind,
-        position=position_out,
-        value=value_out,
-        imp_cell=imp_cell,
-        imp_viewer=imp_viewer,
-        imp_returning=imp_returning,
-        viewer_platform=viewer_platform,
-        viewer_country=viewer_country,
-        play_session=np.concatenate(play_sessions),
-        play_ts=np.concatenate(play_times),
-        play_position=np.concatenate(play_positions),
-    )
+    return ts_all, session_out, kind, position_out, value_out
 
 
 # --------------------------------------------------------------------------------------

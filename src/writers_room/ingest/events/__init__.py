@@ -25,11 +25,13 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from writers_room.config import Settings
 from writers_room.ingest.events.partitions import (
@@ -53,8 +55,13 @@ from writers_room.ingest.events.schema import (
     sql_str,
     window_origin_us,
 )
-from writers_room.ingest.events.validation import known_episodes, validate
-from writers_room.ingest.events.windows import aggregate_windows, retention_curve, store_windows
+from writers_room.ingest.events.validation import Summary, known_episodes, validate
+from writers_room.ingest.events.windows import (
+    Window,
+    aggregate_windows,
+    retention_curve,
+    store_windows,
+)
 from writers_room.ingest.readers import detect_format, file_sha256, iter_rows
 from writers_room.store.db import record_ingest, session_scope
 from writers_room.store.events import connect
@@ -138,32 +145,16 @@ def ingest_events(
     watch = _Stages(progress)
     say = watch.start
     path = Path(path)
-    fmt, gzipped = detect_format(path)
-    if fmt == "csv":
-        # Header check (and a clean error for a missing column, an unreadable or a small
-        # cut-short file) from the streaming reader, before DuckDB is started.
-        next(iter_rows(path, required=REQUIRED), None)
-    with session_scope(settings) as session:
-        known_rows = known_episodes(session)
-    settings.events_path.mkdir(parents=True, exist_ok=True)
-    if not (settings.events_path / HASHED_MARKER).exists():
-        say("hashing stored viewer ids")
-        rehash_viewers(settings)  # a room from before viewer ids were hashed: once
+    fmt, gzipped, known_rows = _prepare(settings, path, say)
     work = Path(tempfile.mkdtemp(prefix=".ingest-", dir=settings.events_path))
     con = ingest_connection(settings, work, known_rows)
     background = ThreadPoolExecutor(max_workers=1)
     try:
         origin_us = window_origin_us(settings)
-        say("reading")
-        fresh, sha256 = read_file(con, path, fmt, gzipped, work)
-        # Viewer ids are stored only as keyed hashes (the raw ids never reach a file).
-        fresh = hash_viewers(con, fresh, settings.author_key)
-        say("validating")
-        repeated = background.submit(repeated_hashes, fresh)
-        summary = validate(con, path, fmt, fresh, known_rows, origin_us)
+        fresh, sha256, repeated, summary = _read_valid(
+            con, settings, path, fmt, gzipped, work, known_rows, origin_us, background, say
+        )
         total = fresh.num_rows
-        fresh = fresh.drop_columns(["_bad"])
-        con.unregister("fresh")
         with events_lock(settings):
             say("writing parquet")
             partitions = summary.partitions
@@ -177,18 +168,15 @@ def ingest_events(
             try:
                 say("aggregating windows")
                 windows = aggregate_windows(con, settings, stored, mixed, summary, origin_us)
-                with session_scope(settings) as session:
-                    store_windows(session, windows)
-                    record_ingest(
-                        session,
-                        kind="events",
-                        path=path,
-                        sha256=sha256 or file_sha256(path),
-                        rows=total,
-                        inserted=inserted,
-                        duration_s=time.perf_counter() - started,
-                        detail={"windows": len(windows)},
-                    )
+                _record_windows(
+                    settings,
+                    path,
+                    windows,
+                    sha256=sha256,
+                    rows=total,
+                    inserted=inserted,
+                    started=started,
+                )
             except BaseException:
                 restore_partitions(settings, [(s, d) for s, d, _ in partitions], backup)
                 raise
@@ -208,3 +196,71 @@ def ingest_events(
         duration_s=time.perf_counter() - started,
         stages_s=watch.seconds,
     )
+
+
+def _prepare(
+    settings: Settings, path: Path, say: Progress
+) -> tuple[str, bool, list[tuple[str, str, float]]]:
+    """Before DuckDB starts: the file's format, the registered episodes, hashed viewer ids."""
+    fmt, gzipped = detect_format(path)
+    if fmt == "csv":
+        # Header check (and a clean error for a missing column, an unreadable or a small
+        # cut-short file) from the streaming reader, before DuckDB is started.
+        next(iter_rows(path, required=REQUIRED), None)
+    with session_scope(settings) as session:
+        known_rows = known_episodes(session)
+    settings.events_path.mkdir(parents=True, exist_ok=True)
+    if not (settings.events_path / HASHED_MARKER).exists():
+        say("hashing stored viewer ids")
+        rehash_viewers(settings)  # a room from before viewer ids were hashed: once
+    return fmt, gzipped, known_rows
+
+
+def _read_valid(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    path: Path,
+    fmt: str,
+    gzipped: bool,
+    work: Path,
+    known_rows: list[tuple[str, str, float]],
+    origin_us: int,
+    background: ThreadPoolExecutor,
+    say: Progress,
+) -> tuple[pa.Table, str | None, Future[np.ndarray], Summary]:
+    """The file's rows, viewer ids hashed and validated; the hashes that repeat (a future)."""
+    say("reading")
+    fresh, sha256 = read_file(con, path, fmt, gzipped, work)
+    # Viewer ids are stored only as keyed hashes (the raw ids never reach a file).
+    fresh = hash_viewers(con, fresh, settings.author_key)
+    say("validating")
+    repeated = background.submit(repeated_hashes, fresh)
+    summary = validate(con, path, fmt, fresh, known_rows, origin_us)
+    fresh = fresh.drop_columns(["_bad"])
+    con.unregister("fresh")
+    return fresh, sha256, repeated, summary
+
+
+def _record_windows(
+    settings: Settings,
+    path: Path,
+    windows: list[Window],
+    *,
+    sha256: str | None,
+    rows: int,
+    inserted: int,
+    started: float,
+) -> None:
+    """Upsert the windows and record the ingest, in one transaction."""
+    with session_scope(settings) as session:
+        store_windows(session, windows)
+        record_ingest(
+            session,
+            kind="events",
+            path=path,
+            sha256=sha256 or file_sha256(path),
+            rows=rows,
+            inserted=inserted,
+            duration_s=time.perf_counter() - started,
+            detail={"windows": len(windows)},
+        )

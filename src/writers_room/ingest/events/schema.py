@@ -3,7 +3,8 @@
 An events file has the columns REQUIRED + OPTIONAL; the Parquet partitions hold
 PARQUET_COLUMNS (the hive path carries ``series_id`` and ``day``). Windows are 24 hours
 long, aligned to ``settings.window_hour``; COUNTS is the SQL that counts a window's
-events, both in validation's scan of the file and in the aggregation.
+events, in validation's scan of the file, in the aggregation and in the analyst's
+segments (``analyst.segments``).
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ COUNTS = """
     count(*) FILTER (type = 'purchase') AS conversions,
     coalesce(sum(value) FILTER (type = 'purchase'), 0) AS revenue
 """
+# The columns of COUNTS, in its order: the metric counters (store.models.METRIC_COUNTERS)
+# that count one event type each, then revenue. Views and completions are not among them:
+# they count starters, from each viewer's furthest point (windows.aggregate_windows).
 COUNT_NAMES = (
     "impressions",
     "clicks",
