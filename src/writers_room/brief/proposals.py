@@ -76,9 +76,10 @@ ChoiceSlot = Literal["hook", "headline", "title", "stinger", "caption", "thumbna
 class Choice(BaseModel):
     """A creative choice the approver makes: two or three written alternatives.
 
-    The first option is the one the proposal's ``changes`` already write (at ``path``);
-    choosing another replaces that value. A choice without a path is copy to publish
-    with the episode (a headline, thumbnail text).
+    The first option is the one the proposal's ``changes`` already write (at ``path``, or
+    inside a larger value they write, such as a new shot); choosing another sets ``path``
+    to it after the changes are applied. A choice without a path is copy to publish with
+    the episode (a headline, thumbnail text).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -122,16 +123,23 @@ class BriefChangeProposal(BaseModel):
         for choice in self.choices:
             if choice.path is None:
                 continue
-            if choice.path not in written:
+            if choice.path in written:
+                if written[choice.path] != choice.options[0]:
+                    raise ValueError(
+                        f"choice {choice.slot!r}: its first option must be what the change at "
+                        f"{choice.path} writes"
+                    )
+            elif not any(_field_of(choice.path) == _field_of(path) for path in written):
                 raise ValueError(
                     f"choice {choice.slot!r} writes {choice.path}, which no change sets"
                 )
-            if written[choice.path] != choice.options[0]:
-                raise ValueError(
-                    f"choice {choice.slot!r}: its first option must be what the change at "
-                    f"{choice.path} writes"
-                )
         return self
+
+
+def _field_of(path: str) -> str:
+    """``manifest.shots[3].caption`` → ``manifest.shots``: the top field a path lives in."""
+    match = re.match(r"^(brief|manifest)\.[A-Za-z_][A-Za-z0-9_]*", path)
+    return match.group(0) if match else path
 
 
 def content_hash(

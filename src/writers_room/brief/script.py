@@ -35,7 +35,7 @@ STORY_FIELDS = ("hook", "twist", "payoff")
 
 _LABEL = re.compile(r"^\s*([A-Z][A-Z'’. -]*[A-Z])\s*(\([^)]*\))?\s*:\s*")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+", re.UNICODE)
-_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[^a-z])")
 # Words that carry no story on their own (function words, stage directions, fillers).
 _STOP = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -156,6 +156,13 @@ def shot_text(shot: Mapping[str, Any]) -> str:
     )
 
 
+def _names_in(shot: Mapping[str, Any]) -> list[str]:
+    """Every word of the names in a shot's ``characters`` (a list, or "A,B" text)."""
+    value = shot.get("characters") or []
+    names = value.split(",") if isinstance(value, str) else [str(n) for n in value]
+    return [part for name in names for part in name.split() if part]
+
+
 def carriers(beat: str, shots: Sequence[Mapping[str, Any]], *, ending: bool = False) -> list[int]:
     """Indexes of the shots that carry ``beat`` (a hook, twist or payoff sentence).
 
@@ -166,14 +173,7 @@ def carriers(beat: str, shots: Sequence[Mapping[str, Any]], *, ending: bool = Fa
     words = content_words(beat)
     if not words or not shots:
         return []
-    names = {
-        stem(n)
-        for shot in shots
-        for n in re.split(r"[,\s]+", str(shot.get("characters", "") or ""))
-        if n
-    }
-    if isinstance(shots[0].get("characters"), list):
-        names = {stem(n) for shot in shots for n in shot.get("characters", []) if n}
+    names = {stem(part) for shot in shots for part in _names_in(shot)}
     scores, plain = [], []
     for shot in shots:
         shared = words & content_words(shot_text(shot))
@@ -203,8 +203,9 @@ def protected_sentences(
     brief: Mapping[str, Any], manifest: Mapping[str, Any]
 ) -> list[tuple[str, int, str, str]]:
     """``(field, shot_index, speaker, sentence)`` for each spoken sentence that carries the
-    hook, twist or payoff: in a carrying shot, the sentences sharing a content word with
-    the brief's words for it, or all its sentences when none does."""
+    hook, twist or payoff: in a carrying shot, the sentences sharing two content words with
+    the brief's words for it (or the one sharing the most), or all its sentences when none
+    shares any."""
     shots = list(manifest.get("shots", []) or [])
     out = []
     for field, indexes in story_shots(brief, manifest).items():
@@ -215,7 +216,12 @@ def protected_sentences(
                 for speaker, _, text in parse_dialogue(str(shots[index].get("dialogue", "")))
                 for sentence in sentences(text)
             ]
-            sharing = [(sp, se) for sp, se in spoken if words & content_words(se)]
+            shares = [len(words & content_words(se)) for _, se in spoken]
+            most = max(shares, default=0)
+            # A sentence carries the beat when it shares two of its words, or the most.
+            sharing = [
+                line for line, n in zip(spoken, shares, strict=True) if n >= 2 or (n and n == most)
+            ]
             # No sentence names the beat: the shot's lines play it, all of them.
             for speaker, sentence in sharing or spoken:
                 out.append((field, index, speaker, sentence))
