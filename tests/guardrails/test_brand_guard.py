@@ -312,7 +312,8 @@ def test_copying_an_instruction_like_comment_fails_even_without_trigger_words() 
     assert looks_like_injection(comment)
     assert not looks_like_injection(copied.changes[0].after)
     verdict = check(copied, guard(untrusted=[comment]))
-    assert failed(verdict) == {"injection"}
+    # Copying any viewer comment is refused too (copied_comment); injection says why it's worse.
+    assert failed(verdict) == {"injection", "copied_comment"}
     assert "copies instruction-like viewer text" in verdict.reasons[0]
     assert check(copied, guard()).passed  # the same words, not from a flagged comment
 
