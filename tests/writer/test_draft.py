@@ -55,6 +55,9 @@ def assert_a_sound_draft(settings: Settings, draft: Draft) -> None:
     # The guard, run again from the outside.
     verdict = brand_guard.check(draft.proposal, draft.guard)
     assert verdict.passed, verdict.reasons
+    # ... with every stored comment in its copy check, and the story checks run.
+    assert len(draft.guard.comment_texts) == len(comments(settings))
+    assert verdict.checks["copied_comment"] and verdict.checks["spoiler"]
     manifest = ShotManifest.model_validate(draft.manifest)
     shots = draft.manifest["shots"]
     # Runtime and shape.

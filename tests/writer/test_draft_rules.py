@@ -10,7 +10,7 @@ from writers_room.brief.manifest import ShotManifest
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.ingest.series import add_series_file
-from writers_room.writer.draft import CommentRuns, draft_next_episode
+from writers_room.writer.draft import draft_next_episode
 from writers_room.writer.draft_story import next_episode_id, person_from, spoken
 
 CAST = ["Mara Quinn", "Theo Vance", "June Quinn", "Callum Reyes", "Bea Hollis"]
@@ -73,13 +73,6 @@ def test_the_next_id_follows_the_series_pattern() -> None:
     assert next_episode_id(["ep1", "ep2"]) == "ep3"
     assert next_episode_id(["e9", "e10"]) == "e11"
     assert next_episode_id(["pilot"]) == "ep02"
-
-
-def test_comment_runs_find_five_words_in_common() -> None:
-    runs = CommentRuns(["Who sent the letter?? I need to know who", "short one"])
-    assert runs.shared("I need to know who did it") == "i need to know who"
-    assert runs.shared("I need to find out who did it") is None
-    assert len(CommentRuns([])) == 0
 
 
 def test_a_bare_series_gets_a_valid_draft(sqlite_settings: Settings, tiny_series: Path) -> None:

@@ -17,8 +17,10 @@ pending (``guardrails.approval.store_pending``, base version 0), ``approve`` app
 (the episode is registered at the next position with version 1), and the producer queues
 its render like any applied proposal.
 
-Comments are read, never copied: every text of the draft is checked against every stored
-comment of the series, and a line that shares a run of five words with one is not used.
+Comments are read, never copied: the guard's context carries every stored comment of the
+series (its ``copied_comment`` index), each candidate line is checked against it before it is
+used, and the guard checks the whole draft again. The title is also kept from giving the
+draft's own twist or payoff away (the guard's ``spoiler`` rule, read against the draft).
 
 The drafter is offline-only for now: with ``WRITERS_ROOM_LLM=openai`` the window review's
 ideator uses the model, but drafting still runs these rules.
@@ -33,7 +35,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from sqlmodel import Session, col, select
 
 from writers_room.brief import new_episode
@@ -48,7 +49,7 @@ from writers_room.brief.proposals import (
 from writers_room.brief.script import format_line, parse_dialogue, script_lines
 from writers_room.config import Settings
 from writers_room.errors import GuardrailRefusal, InputError
-from writers_room.guardrails import brand, continuity, slop
+from writers_room.guardrails import brand, continuity, slop, story
 from writers_room.guardrails.approval import store_pending
 from writers_room.guardrails.brand_guard import GuardContext, GuardVerdict, check
 from writers_room.guardrails.fencing import injection_markers
@@ -71,9 +72,7 @@ from writers_room.writer.draft_story import (
 )
 
 __all__ = [
-    "COPY_WORDS",
     "Draft",
-    "CommentRuns",
     "draft_next_episode",
     "draft_texts",
     "pending_drafts",
@@ -82,53 +81,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-COPY_WORDS = 5
-"""A run of this many words in common with a comment counts as copying it."""
-_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+", re.UNICODE)
-
-
-def _tokens(text: str) -> list[str]:
-    # The same words as brief.script.shared_run reads.
-    return [w.lower().replace("’", "'") for w in _TOKEN.findall(text)]
-
-
-class CommentRuns:
-    """Every run of :data:`COPY_WORDS` words in the series' comments, as sorted hashes.
-
-    Built once per draft by streaming the comments (64-bit hashes in a NumPy array, ~8
-    bytes a run), so checking a candidate line is a few binary searches.
-    """
-
-    def __init__(self, texts: Iterable[str]) -> None:
-        chunks: list[np.ndarray] = []
-        batch: list[int] = []
-        for text in texts:
-            tokens = _tokens(text)
-            batch.extend(
-                hash(" ".join(tokens[i : i + COPY_WORDS]))
-                for i in range(len(tokens) - COPY_WORDS + 1)
-            )
-            if len(batch) >= 1_000_000:
-                chunks.append(np.unique(np.array(batch, dtype=np.int64)))
-                batch = []
-        if batch:
-            chunks.append(np.array(batch, dtype=np.int64))
-        self._runs = np.unique(np.concatenate(chunks)) if chunks else np.array([], np.int64)
-
-    def __len__(self) -> int:
-        return int(self._runs.size)
-
-    def shared(self, text: str) -> str | None:
-        """The first run of ``text`` some comment has too, or None."""
-        tokens = _tokens(text)
-        for i in range(len(tokens) - COPY_WORDS + 1):
-            run = " ".join(tokens[i : i + COPY_WORDS])
-            key = hash(run)
-            at = int(np.searchsorted(self._runs, key))
-            if at < self._runs.size and int(self._runs[at]) == key:
-                return run
-        return None
 
 
 @dataclass
@@ -277,6 +229,7 @@ def _guard_context(
     episode_id: str,
     audience: AudienceRead,
     metrics: dict[str, float],
+    comments: list[str],
 ) -> GuardContext:
     base_brief, base_manifest = new_episode.blank_episode(bible.series_id, episode_id)
     # The episodes so far are the bible too: their names (a parent, a boat) may recur.
@@ -299,11 +252,14 @@ def _guard_context(
         known_metrics=metrics,
         untrusted_texts=untrusted,
         reference_texts=reference,
+        comment_texts=comments,
     )
 
 
-def _vetter(ctx: GuardContext, runs: CommentRuns, reference: str) -> Vetter:
+def _vetter(ctx: GuardContext, reference: str) -> Vetter:
+    """The guard's rules for one candidate text: brand, names, slop, injection, copying."""
     vocabulary = ctx.vocabulary()
+    comments = ctx.comment_index()
 
     def vet(text: str) -> bool:
         if not text.strip():
@@ -320,7 +276,7 @@ def _vetter(ctx: GuardContext, runs: CommentRuns, reference: str) -> Vetter:
             return False
         if injection_markers(text):
             return False
-        return runs.shared(text) is None
+        return comments.lifted(text) is None
 
     return vet
 
@@ -347,16 +303,17 @@ def draft_next_episode(settings: Settings, series_id: str) -> Draft:
         cast = [p.name for p in bible.people]
         anchors = story_anchors(bible.episodes, [bible.premise])
         audience = read_audience(settings, session, series_id, cast, anchors)
-        runs = CommentRuns(_comment_texts(session, series_id))
+        comments = list(_comment_texts(session, series_id))
     episode_id = next_episode_id(existing)
     metrics: dict[str, float] = {}
-    ctx = _guard_context(bible, series, episode_id, audience, metrics)
+    ctx = _guard_context(bible, series, episode_id, audience, metrics, comments)
     base_brief, base_manifest = new_episode.blank_episode(series_id, episode_id)
     reference = " \n".join(
         [ctx.series_premise, *sorted(set(strings_in(base_brief)) | set(strings_in(base_manifest)))]
     )
-    vet = _vetter(ctx, runs, reference)
+    vet = _vetter(ctx, reference)
     episode = compose(bible, audience, episode_id=episode_id, vet=vet)
+    _unspoiled_title(episode, ctx)
     last = bible.episodes[-1]
     if episode.question is not None:
         metrics["question_viewers"] = float(episode.question.authors)
@@ -369,15 +326,6 @@ def draft_next_episode(settings: Settings, series_id: str) -> Draft:
     brief, manifest = apply_changes(
         base_brief, base_manifest, [c.model_dump() for c in proposal.changes]
     )
-    copied = [(t, runs.shared(t)) for t in draft_texts(brief, manifest)]
-    copied = [(t, run) for t, run in copied if run]
-    if copied:
-        text, run = copied[0]
-        verdict = GuardVerdict(
-            passed=False,
-            reasons=[*verdict.reasons, f"copy: {text!r} shares {run!r} with a viewer comment"],
-            checks={**verdict.checks, "copy": False},
-        )
     if not verdict.passed:
         raise GuardrailRefusal(
             f"the draft of {series_id}/{episode_id} did not pass the brand guard, so nothing "
@@ -396,6 +344,20 @@ def draft_next_episode(settings: Settings, series_id: str) -> Draft:
         manifest=manifest,
         guard=ctx,
     )
+
+
+def _unspoiled_title(episode: DraftEpisode, ctx: GuardContext) -> None:
+    """Drop title options that give the draft's own twist or payoff away."""
+    manifest = {"shots": episode.shots}
+    names = ctx.names()
+    keep = [
+        t
+        for t in episode.title_options
+        if not story.spoilers([("brief.title", t)], episode.brief, manifest, names=names)
+    ]
+    if keep and keep != episode.title_options:
+        episode.title_options = keep
+        episode.title = episode.brief["title"] = keep[0]
 
 
 def _proposal(

@@ -659,6 +659,14 @@ class _Story:
         self.fact = self._payoff_fact()
         self.returned = self._returned()
         self.returned_first = self.returned.split()[0] if self.returned else ""
+        # Every line the episodes have spoken: a draft does not say them again.
+        self.said = {
+            _said_key(sentence)
+            for episode in self.bible.episodes
+            for line in script_lines(episode.manifest)
+            for sentence in sentences(line.text)
+        }
+        self.loose = False
         self.the_place = _the_place(self.place)
         # How the last line addresses the person the payoff brought back ("Dad?").
         self.address = ""
@@ -773,7 +781,14 @@ class _Story:
 
     def cast(self) -> dict[str, Person | None]:
         people = list(self.bible.people)
-        lead = self.final_people[0] if self.final_people else people[0]
+        # The lead: the series' first character when the last frame is about them (even
+        # if someone else is on screen, watching them), else who the last frame is on.
+        protagonist = people[0]
+        about = " ".join([self.payoff, str(self.final.get("action", ""))])
+        if protagonist in self.final_people or re.search(rf"\b{protagonist.first}\b", about):
+            lead = protagonist
+        else:
+            lead = self.final_people[0] if self.final_people else protagonist
         partner = None
         ship = self.audience.ship
         if ship is not None and lead.name in ship.characters:
@@ -840,6 +855,7 @@ class _Story:
         ]
         if loose:
             loose.sort(key=lambda n: departed[n], reverse=True)
+            self.loose = True
             return self.bible.person(loose[0])
         rivals = [
             p
@@ -910,6 +926,14 @@ class _Story:
                     found = re.search(rf"\b{re.escape(name)}\s+(?:\w+\s+)?{_ANSWERING}", text)
                     if found and wanted <= content_words(text[found.start() :]):
                         return _strip_end(re.split(r"[:;]", text)[0])
+        # A twist that turned on the very thing asked about, and showed it ('The first
+        # letter was Walt's' with 'the same handwriting' among its beats).
+        asked = wanted - set(_KIN)
+        for episode in self.bible.episodes:
+            twist = str(episode.brief.get("twist", ""))
+            shown = content_words(" ".join([twist, *map(str, episode.brief.get("beats", []))]))
+            if q.prop and q.prop in content_words(twist) and asked <= shown:
+                return _strip_end(re.split(r"[:;]", twist)[0])
         return ""
 
     def _read_question(self, thread: Thread) -> _Question | None:
@@ -1064,10 +1088,14 @@ class _Writer:
         self.story.notes.append(text)
 
     def pick(self, *options: str) -> str:
-        return _pick([o for o in options if o], self.vet)
+        """The first option the guard's rules accept that no episode has said already."""
+        said = self.story.said
+        fresh = [o for o in options if o and not any(_said_key(x) in said for x in sentences(o))]
+        return _pick(fresh, self.vet)
 
     def add(self, shot: _Shot) -> None:
         shot.lines = [(p, t) for p, t in shot.lines if t]
+        self.story.said.update(_said_key(x) for _, t in shot.lines for x in sentences(t))
         self.shots.append(shot)
 
     # -- beats -----------------------------------------------------------------------
@@ -1135,8 +1163,16 @@ class _Writer:
             action = f"{lead.first} moves first, pulling {partner.first} clear"
             reply = ["Move. Now.", "Don't look back. Move."]
             mood = "urgent"
+        elif responder is not None and responder == self.roles["antagonist"]:
+            action = f"{lead.first} sees {responder.first} and goes very still"
+            reply = [f"Hello, {lead.first}.", "Miss me?"]
+            mood = "menacing"
         else:
-            action = f"{lead.first} turns to face what the last frame showed"
+            action = (
+                f"{lead.first} turns to {responder.first}, still reeling"
+                if responder is not None
+                else f"{lead.first} turns to face what the last frame showed"
+            )
             reply = ["Say that again.", "Tell me I heard that wrong."]
             mood = "stunned"
         self.add(
@@ -1537,6 +1573,9 @@ class _Writer:
             )
         )
 
+    def _rival_moves(self, antagonist: Person, said: str) -> None:
+        _rival_payoff(self, antagonist, said)
+
     def pad(self, wanted: int) -> None:
         """Breathing room when the story beats came out short (the payoff still to come)."""
         lead, partner, story = self.lead, self.partner, self.story
@@ -1609,6 +1648,9 @@ class _Writer:
         options += threats + [f"I'm {t}." for t in _trait_phrases(antagonist)]
         said = self.pick(*options, "You thought I was gone.", "This isn't over.")
         thing = self.story.signature_thing(antagonist)
+        if not self.story.loose:
+            self._rival_moves(antagonist, said)
+            return
         if thing:
             action = (
                 f"{_cap(thing)} waits out past the last light, {antagonist.first} at the rail, "
@@ -1642,6 +1684,35 @@ class _Writer:
             f"payoff: {antagonist.first} walked out of the story and has not been seen since; "
             f"{antagonist.pronoun} comes back at the end"
         )
+
+
+def _rival_payoff(writer: _Writer, antagonist: Person, said: str) -> None:
+    """The rival is in play already: the cliffhanger is their move, not their return."""
+    lead, story = writer.lead, writer.story
+    where = f" onto {_the_place(story.place)}" if story.place else ""
+    action = f"{antagonist.first} walks out of the dark{where}, straight toward {lead.first}"
+    writer.add(
+        _Shot(
+            beat=f"{antagonist.first} makes {antagonist.possessive} move",
+            framing="low angle",
+            camera="slow push-in",
+            people=[antagonist],
+            action=action,
+            mood="cliffhanger",
+            lines=[(antagonist, said)],
+            weight=1.2,
+        )
+    )
+    writer.brief["payoff"] = (
+        f"{antagonist.first} stops watching and makes {antagonist.possessive} move: "
+        f"{antagonist.pronoun} comes for {lead.first} in the open."
+    )
+    writer.titles.append(f"{antagonist.first}'s Move")
+    writer.note(f"payoff: {antagonist.first}, the rival already in play, makes the next move")
+
+
+def _said_key(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower().replace("’", "'")))
 
 
 def _shot_count(constraints: Constraints) -> int:
@@ -1705,7 +1776,9 @@ def compose(
     if story.returned_first:
         writer.titles.append(f"{story.returned_first} Comes Home")
     writer.titles.append(f"After {story.last.title}")
-    titles = [t for t in dict.fromkeys(writer.titles) if vet(t)][:3] or [f"Episode {episode_id}"]
+    used = {e.title.lower() for e in bible.episodes}
+    titles = [t for t in dict.fromkeys(writer.titles) if vet(t) and t.lower() not in used][:3]
+    titles = titles or [f"Episode {episode_id}"]
     brief = {
         "title": titles[0],
         "premise": _premise(story, lead, writer.partner, q, antagonist),
