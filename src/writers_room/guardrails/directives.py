@@ -301,6 +301,7 @@ def resolve(directive: Directive, manifest: Mapping[str, Any]) -> list[tuple[int
     * a character's name ("more June") → their spoken sentences, and the shots they appear
       in without a line;
     * "the line(s) about/with/where X" → the sentences (and captions) that mention X;
+      "Lena's line about X" → Lena's sentences that do;
     * "the parcel numbers" → sentences (and captions) that mention parcels and carry a
       number (a digit or a number word);
     * "the fog shot", "the shot of the fog" → shots whose action, caption or mood mention fog;
@@ -329,8 +330,26 @@ def resolve(directive: Directive, manifest: Mapping[str, Any]) -> list[tuple[int
     else:
         found = _by_character(target, shots)
         if found is None:
+            found = _by_whose_line(target, shots)
+        if found is None:
             found = _by_topic(target, shots)
     return sorted(dict.fromkeys(found), key=lambda item: item[0])
+
+
+_WHOSE = re.compile(r"^(?P<who>[\w-]+)['’]s\s+(?P<rest>(?:line|lines|speech|words)\b.*)$", re.I)
+
+
+def _by_whose_line(target: str, shots: Sequence[Mapping[str, Any]]) -> Found | None:
+    """ "Lena's line about the palm print": that character's sentences about it; None when
+    the target is not of that form or names no character."""
+    match = _WHOSE.match(target.strip())
+    if match is None:
+        return None
+    theirs = _by_character(match.group("who"), shots)
+    if not theirs:
+        return None
+    about = set(_by_topic("the " + match.group("rest"), shots))
+    return [item for item in theirs if item[1] is not None and item in about]
 
 
 def _quoted(needle: str, shots: Sequence[Mapping[str, Any]]) -> Found:

@@ -158,19 +158,15 @@ def promote_variant(w: Writing) -> BriefChangeProposal | None:
 # --- hook failure: a cold open on the episode's own best line --------------------------
 
 
-def _opening_shot(w: Writing, dropped: dict[int, str], avoid: set[int]) -> int | None:
-    """The shot to open cold on: a note's, else the leading hook variant's, else the
-    most intense shot that gives nothing of the twist or payoff away."""
+def _opening_shots(w: Writing, dropped: dict[int, str], avoid: set[int]) -> list[int]:
+    """Shots to open cold on, best first: a note's, the leading hook variant's, then the
+    most intense shots that give nothing of the twist or payoff away."""
     allowed = [
         i
         for i in range(1, len(w.shots))
         if i not in w.story.secret_shots and i not in dropped and i not in avoid
     ]
-    if not allowed:
-        return None
-    for index in w.note_targets("open_on"):
-        if index in allowed:
-            return index
+    ranked = [i for i in w.note_targets("open_on") if i in allowed]
     hooks = [v for v in w.report.variants if "hook" in v.variant_id.lower() and v.starts]
     if hooks:
         leader = max(hooks, key=lambda v: (v.retention_10s, v.variant_id))
@@ -184,8 +180,18 @@ def _opening_shot(w: Writing, dropped: dict[int, str], avoid: set[int]) -> int |
             scored = [(len(slug & content_words(w.text_of(i))), -i) for i in allowed]
             best = max(scored)
             if best[0] > 0:
-                return -best[1]
-    return max(allowed, key=lambda i: (w.intensity(w.shots[i]), -i))
+                ranked.append(-best[1])
+    ranked += sorted(allowed, key=lambda i: (-w.intensity(w.shots[i]), i))
+    return list(dict.fromkeys(ranked))
+
+
+def _rotate(options: list[str], by: int) -> list[str]:
+    """The options with the ``by``-th first: a revision after a near-duplicate refusal
+    leads with another one."""
+    if not options:
+        return options
+    k = by % len(options)
+    return options[k:] + options[:k]
 
 
 def hook_failure(w: Writing, finding: Finding) -> BriefChangeProposal | None:
@@ -202,9 +208,11 @@ def hook_failure(w: Writing, finding: Finding) -> BriefChangeProposal | None:
     shortened = {i for i in named if w.shots[i].get("characters")}
     named = {i: word for i, word in named.items() if i not in shortened}
     avoid = set(w.note_targets("avoid"))
-    opening = _opening_shot(w, named, avoid)
-    if opening is None:
+    openings = _opening_shots(w, named, avoid)
+    if not openings:
         return None
+    # A near-duplicate of a rejected idea: open on the next shot instead.
+    opening = openings[min(w.variant, len(openings) - 1)]
     shortened.discard(opening)
     source = w.shots[opening]
     present = {n.upper() for n in w.first_names(source)}
@@ -224,6 +232,7 @@ def hook_failure(w: Writing, finding: Finding) -> BriefChangeProposal | None:
             options = [question, *options][:3]
     if not options:
         return None
+    options = _rotate(options, w.variant)
     cold = copy.deepcopy(source)
     cold_id = f"{source['shot_id']}-cold-open"
     cold.update(
@@ -358,7 +367,7 @@ def hook_packaging(w: Writing, finding: Finding) -> BriefChangeProposal | None:
         c.text for c in w.comments if _PACKAGING_COMPLAINT.search(c.text)
     ]
     complaints = list(dict.fromkeys(complaints))
-    titles = w.titles(candidates, exclude={caption.lower()})
+    titles = _rotate(w.titles(candidates, exclude={caption.lower()}), w.variant)
     title_before = w.brief.get("title") or w.ctx.episode_title
     if titles and (complaints or not changes):
         changes.append(
@@ -588,6 +597,8 @@ def resonance(w: Writing, finding: Finding) -> BriefChangeProposal | None:
     if stinger is None:
         return None
     shot, options, because = stinger
+    options = _rotate(options, w.variant)
+    shot = dict(shot, dialogue=options[0])
     n = len(w.shots)
     runtime = w.runtime + float(shot["duration_s"])
     if runtime > w.high:
