@@ -238,7 +238,10 @@ def _texts(proposal: BriefChangeProposal, base_strings: set[str]) -> list[tuple[
     for i, choice in enumerate(proposal.choices):
         for j, option in enumerate(choice.options):
             if option.strip() and option not in base_strings:
-                out.append((f"choices[{i}].options[{j}]", option))
+                # A title capitalises every word: read it in sentence case, or each word
+                # would look like a name the bible does not know.
+                text = option[:1] + option[1:].lower() if choice.slot == "title" else option
+                out.append((f"choices[{i}].options[{j}]", text))
     return out
 
 

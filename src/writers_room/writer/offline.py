@@ -349,7 +349,7 @@ def hook_failure(w: Writing, finding: Finding) -> BriefChangeProposal | None:
         ),
         changes=changes,
         evidence=w.evidence(finding, ("retention_10s", "retention_8s", "ctr"), []),
-        assets=w.thumbnails([opening], options[0]),
+        assets=w.thumbnails([opening], options[0], spare=False),
         rationale=_rationale(
             f"Only {pct(m.retention_10s)} are still watching at 10 seconds against a "
             f"{pct(target)} target" + (f", and viewers say why: {quote}." if quote else "."),

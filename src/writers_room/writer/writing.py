@@ -415,16 +415,16 @@ class Writing:
                 break
         return out
 
-    def thumbnails(self, indexes: list[int], text: str) -> list[str]:
+    def thumbnails(self, indexes: list[int], text: str, *, spare: bool = True) -> list[str]:
         """Thumbnail briefs: a frame that gives nothing away, with the text to set on it."""
         out = []
         avoid = set(self.note_targets("avoid"))
         # The frames asked for, then any frame with a face that gives nothing away.
-        spare = sorted(
+        faces = sorted(
             (i for i, shot in enumerate(self.shots) if shot.get("characters")),
             key=lambda i: (-self.intensity(self.shots[i]), i),
         )
-        for index in dict.fromkeys([*indexes, *spare]):
+        for index in dict.fromkeys([*indexes, *(faces if spare or not indexes else [])]):
             if index in self.story.secret_shots or index in avoid:
                 continue
             if not 0 <= index < len(self.shots):
