@@ -11,7 +11,7 @@ from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.ingest.series import add_series_file
 from writers_room.writer.draft import draft_next_episode
-from writers_room.writer.draft_story import next_episode_id, person_from, spoken
+from writers_room.writer.drafting import next_episode_id, person_from, spoken
 
 CAST = ["Mara Quinn", "Theo Vance", "June Quinn", "Callum Reyes", "Bea Hollis"]
 

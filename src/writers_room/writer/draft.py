@@ -5,7 +5,7 @@ chat all come here. :func:`draft_next_episode` reads the series from SQL — the
 episode's brief and shot manifest in force, and what the audience responded to (the
 newest analyst report's comment themes, else the comments themselves; see
 :mod:`writers_room.writer.audience`) — and the offline drafter
-(:mod:`writers_room.writer.draft_story`) writes episode N+1: a brief (title, premise,
+(:mod:`writers_room.writer.drafting`) writes episode N+1: a brief (title, premise,
 hook, twist, payoff, beats) and a shot manifest with dialogue.
 
 The draft is a :class:`~writers_room.brief.proposals.BriefChangeProposal` of kind
@@ -58,7 +58,7 @@ from writers_room.ingest.series import current_brief
 from writers_room.store.db import session_scope
 from writers_room.store.models import Comment, Episode, Proposal, Series
 from writers_room.writer.audience import AudienceRead, read_audience
-from writers_room.writer.draft_story import (
+from writers_room.writer.drafting import (
     DraftEpisode,
     PriorEpisode,
     StoryBible,

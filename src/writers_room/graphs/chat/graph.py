@@ -41,7 +41,7 @@ from writers_room.store.proposals import get_proposal, list_proposals
 from writers_room.store.runs import get_run, last_closed_window_end, thread_id_for
 from writers_room.store.status import room_status
 from writers_room.writer.draft import propose_next_episode, script_text
-from writers_room.writer.draft_story import next_episode_id
+from writers_room.writer.drafting import next_episode_id
 
 __all__ = ["HELP", "builder", "graph"]
 
