@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
@@ -46,9 +47,13 @@ def public_view(row: Proposal) -> dict[str, Any]:
 
 
 def list_proposals(
-    settings: Settings, *, status: str | None = None, series_id: str | None = None
+    settings: Settings,
+    *,
+    status: str | None = None,
+    series_id: str | None = None,
+    window_end: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Proposals, newest first, optionally filtered by status and series."""
+    """Proposals, newest first, optionally filtered by status, series and review window."""
     if status is not None and status not in STATUSES:
         raise InputError(f"--status must be one of {', '.join(STATUSES)}, got {status!r}")
     with session_scope(settings) as session:
@@ -59,6 +64,8 @@ def list_proposals(
             query = query.where(Proposal.status == status)
         if series_id:
             query = query.where(Proposal.series_id == series_id)
+        if window_end is not None:
+            query = query.where(Proposal.window_end == window_end)
         return [public_view(row) for row in session.exec(query)]
 
 
