@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from writers_room.cli._common import app
 from writers_room.cli.approval import approve, note, reject
+from writers_room.cli.links import link_app
 from writers_room.cli.rendering import render
 from writers_room.cli.reviewing import proposals_app, review
 from writers_room.cli.sample_demo import demo, sample
@@ -30,6 +31,7 @@ for _name, _group in (
     ("ingest", ingest_app),
     ("index", index_app),
     ("proposals", proposals_app),
+    ("link", link_app),
 ):
     app.add_typer(_group, name=_name)
 
