@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
-from web_helpers import HOSTILE, WINDOW, local, write_render
+from web_helpers import WINDOW, local, write_render
 
 from writers_room.config import Settings
 from writers_room.errors import InputError
@@ -93,13 +93,15 @@ def test_a_folder_without_its_slash_is_redirected(client: TestClient, room: Sett
 
 
 def _changes(html: str) -> list[tuple[str, str, str]]:
-    rows = re.findall(
-        r'<tr class="change"><td class="path">(.*?)</td><td class="before">(.*?)</td>'
-        r'<td class="arrow"[^>]*>→</td><td class="after">(.*?)</td></tr>',
-        html,
-        flags=re.S,
-    )
-    return [(unescape(p), b, a) for p, b, a in rows]
+    """(field, before cell, after cell) of each change, from its table body."""
+    bodies = re.findall(r'<tbody class="change" data-path="([^"]*)">(.*?)</tbody>', html, re.S)
+    out = []
+    for path, body in bodies:
+        before = re.search(r'<td class="before">(.*?)</td>', body, re.S)
+        after = re.search(r'<td class="after">(.*?)</td>', body, re.S)
+        assert before and after, body
+        out.append((unescape(path), before.group(1), after.group(1)))
+    return out
 
 
 def test_the_proposals_page_shows_every_change_of_the_review(
@@ -119,10 +121,11 @@ def test_the_proposals_page_shows_every_change_of_the_review(
         "manifest.shots[1].duration_s",
     ]
     hook = changes[0]
-    assert "A wave smashes the lighthouse door open." in hook[1]
-    assert "Mara is already underwater when the episode starts." in hook[2]
+    assert unescape(re.sub("<[^>]+>", "", hook[1])) == "A wave smashes the lighthouse door open."
+    after = unescape(re.sub("<[^>]+>", "", hook[2]))
+    assert after == "Mara is already underwater when the episode starts."
     assert ">10<" in changes[1][1] and ">6<" in changes[1][2]
-    assert "none" in changes[3][1] and "&quot;caption&quot;: &quot;Who wrote it?&quot;" in changes[3][2]
+    assert "none" in changes[3][1] and "<dt>caption</dt><dd>Who wrote it?</dd>" in changes[3][2]
     # Hostile text is shown as text, never as markup.
     assert "<script>" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html

@@ -312,6 +312,7 @@ class _Pages:
                 width=int(attrs.get("RESOLUTION", "0x0").split("x")[0]),
                 height=int(attrs.get("RESOLUTION", "0x0").split("x")[-1]),
                 bandwidth=int(attrs.get("BANDWIDTH", "0") or 0),
+                path=uri,
                 href=_with_query(f"hls/{uri}", query),
             )
             for attrs, uri in _parse_master(master.read_text(encoding="utf-8"))
@@ -373,24 +374,38 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _render_facts(provenance: dict[str, Any]) -> list[tuple[str, str]]:
     """What the preview page says about a render, from its ``provenance.json``."""
-    credentials = provenance.get("content_credentials")
-    signed = ""
-    if isinstance(credentials, dict):
-        signed = "signed" if credentials.get("signed") else "not signed"
-    shots = provenance.get("shots")
-    return [
-        (k, str(v))
-        for k, v in (
-            ("brief version", provenance.get("brief_version", "")),
-            ("proposal", provenance.get("proposal_id", "")),
-            ("rendered", str(provenance.get("created_at", ""))[:19].replace("T", " ")),
-            ("renderer", provenance.get("renderer", "")),
-            ("shots", len(shots) if isinstance(shots, list) else ""),
-            ("label", provenance.get("synthetic_label", "")),
-            ("C2PA", signed),
+    facts: list[tuple[str, str]] = []
+
+    def add(label: str, value: Any) -> None:
+        if value not in ("", None):
+            facts.append((label, str(value)))
+
+    add("brief version", provenance.get("brief_version"))
+    add("proposal", provenance.get("proposal_id"))
+    approval = provenance.get("approval")
+    if isinstance(approval, dict) and approval.get("decided_by"):
+        add(
+            "decision",
+            f"{approval.get('decision', 'approved')} by {approval['decided_by']}, "
+            f"{str(approval.get('decided_at', ''))[:16].replace('T', ' ')} UTC, "
+            f"hash {str(approval.get('content_hash', ''))[:12]}",
         )
-        if v not in ("", None)
-    ]
+    add("rendered", str(provenance.get("created_at", ""))[:19].replace("T", " "))
+    encode = provenance.get("encode")
+    if isinstance(encode, dict) and encode.get("fps") and encode.get("total_frames"):
+        add("length", f"{encode['total_frames'] / encode['fps']:.1f} s at {encode['fps']} fps")
+    renderer = provenance.get("renderer")
+    if isinstance(renderer, dict):
+        renderer = " ".join(str(renderer[k]) for k in ("name", "model_id") if renderer.get(k))
+    add("keyframes", renderer)
+    shots = provenance.get("shots")
+    add("shots", len(shots) if isinstance(shots, list) else None)
+    add("label", provenance.get("synthetic_label"))
+    credentials = provenance.get("content_credentials")
+    if isinstance(credentials, dict):
+        signed = credentials.get("signed")
+        add("C2PA", f"signed by {credentials.get('signer', '?')}" if signed else "not signed")
+    return facts
 
 
 def _static(request: Request) -> Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
@@ -22,7 +23,7 @@ def _head(title: str, root: str, *, body_class: str = "") -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
+        '<meta name="referrer" content="no-referrer"><link rel="icon" href="data:,">'
         f"<title>{escape(title)}</title>"
         f'<link rel="stylesheet" href="{escape(root)}static/room.css"></head><body{cls}><main>'
     )
@@ -37,6 +38,19 @@ def error_page(title: str, message: str, root: str = "/") -> str:
         f"{_head(title, root)}<header class='top'><h1>{escape(title)}</h1></header>"
         f"<p>{escape(message)}</p>{_FOOT}"
     )
+
+
+def _when(iso: str | None) -> str:
+    """``2026-12-06T21:10:02.46+00:00`` → ``2026-12-06 21:10 UTC``."""
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _facts(pairs: Sequence[tuple[str, str]]) -> str:
@@ -78,7 +92,7 @@ def _proposal(view: dict[str, Any], render_href: str | None) -> str:
     status = str(view.get("status", ""))
     decided = ""
     if view.get("decided_by"):
-        decided = f"{escape(str(view['decided_by']))}, {escape(str(view.get('decided_at') or ''))}"
+        decided = f"{escape(str(view['decided_by']))}, {escape(_when(view.get('decided_at')))}"
     render = f'<a href="{escape(render_href)}">preview the render</a>' if render_href else ""
     facts = _facts(
         [
@@ -147,7 +161,8 @@ class Rendition:
     width: int
     height: int
     bandwidth: int
-    href: str  # the rung's media playlist, with the token
+    path: str  # the rung's media playlist in the master playlist, e.g. 720p/index.m3u8
+    href: str  # that playlist's link from the page, with the token
 
 
 def preview_page(
@@ -173,7 +188,8 @@ def preview_page(
         rate = f"{rung.bandwidth / 1e6:.1f} Mb/s" if rung.bandwidth else ""
         buttons.append(
             f'<button type="button" data-level="{index}" data-name="{escape(rung.name)}" '
-            f'data-height="{rung.height}" data-uri="{escape(rung.href)}">{escape(rung.name)}'
+            f'data-height="{rung.height}" data-path="{escape(rung.path)}" '
+            f'data-uri="{escape(rung.href)}">{escape(rung.name)}'
             f"<small>{rung.width}×{rung.height} {rate}</small></button>"
         )
     poster = f' poster="{escape(poster_href)}"' if poster_href else ""
