@@ -183,9 +183,7 @@ def test_double_click_makes_one_decision_and_says_who_decided(
         else:
             statuses.append(click(app, posted, APPROVER, a))
 
-    threads = [
-        threading.Thread(target=lambda a=a, n=n: act(a, n)) for n, a in enumerate(actions)
-    ]
+    threads = [threading.Thread(target=lambda a=a, n=n: act(a, n)) for n, a in enumerate(actions)]
     for t in threads:
         t.start()
     for t in threads:

@@ -38,7 +38,7 @@ def test_ep03_hook_rewrite_reads_as_a_cut_a_cold_open_and_a_trim() -> None:
     assert "*2. Shot s01* — cut (6 s)" in text
     assert "> Action: ~Dawn fog rolls over the empty harbor; gulls circle the moorings~" in text
     assert "> Caption: *What is in the rusted lockbox?*" in text
-    assert "> Duration: ~5~ *2.5* s" in text
+    assert "> Duration: ~5 s~ *2.5 s*" in text
     # The alternatives, numbered, the proposed one first.
     assert "*Hook — choose one:*\n(1) What is in the rusted lockbox? _(proposed)_\n" in text
     assert "(2) Low tide. The third rock.\n(3) One... two... three." in text
@@ -62,7 +62,7 @@ def test_ep05_pacing_strikes_the_cut_sentences_and_keeps_the_twist_line() -> Non
         "> THEO (V.O.): ~Parcel fourteen-B, the slip rights, the fuel dock easement.~ "
         "He signed it all over to me so Callum couldn't force a sale." in text
     )
-    assert "> Duration: ~7~ *5.5* s" in text
+    assert "> Duration: ~7 s~ *5.5 s*" in text
     rich = render_rich(diff)
     assert (
         "[strike red]Parcel fourteen-B, the slip rights, the fuel dock easement.[/strike red]"

@@ -243,8 +243,10 @@ def word_spans(before: str, after: str) -> tuple[Span, ...]:
         return _merge([Span("same", after)])
     a, b = _TOKEN.findall(before), _TOKEN.findall(after)
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    # Similarity of the words alone: shared spaces make any two texts look alike.
+    words = difflib.SequenceMatcher(None, before.split(), after.split(), autojunk=False)
     spans: list[Span] = []
-    if not before.strip() or not after.strip() or matcher.ratio() < WORD_DIFF_MIN_RATIO:
+    if not before.strip() or not after.strip() or words.ratio() < WORD_DIFF_MIN_RATIO:
         spans = [*_trimmed("del", before), *_trimmed("ins", after)]
         return _merge(spans)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -461,9 +463,11 @@ def _shot_lines(
             DiffLine(
                 "field",
                 "Duration",
-                word_spans(
-                    f"{_secs(old_t)} s" if old_t is not None else "",
-                    f"{_secs(new_t)} s" if new_t is not None else "",
+                _merge(
+                    [
+                        *_trimmed("del", f"{_secs(old_t)} s" if old_t is not None else ""),
+                        *_trimmed("ins", f"{_secs(new_t)} s" if new_t is not None else ""),
+                    ]
                 ),
                 _status(_text(old_t), _text(new_t)),
                 edit=Editable(f"{where}.duration_s", _secs(new_t), number=True)

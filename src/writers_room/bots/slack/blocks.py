@@ -591,7 +591,7 @@ def edit_fields(diff: ProposalDiff, picks: list[int | None] | None = None) -> li
                 seen.add(edit.path)
                 pick = (picks[choice.index] if picks else 0) or 0
                 value = choice.options[pick]
-                label = f"{_field_label(item, '', edit)} · {choice.label} (a choice)"
+                label = f"{_field_label(item, line.label, edit)} · {choice.label} (a choice)"
                 edit = Editable(edit.path, value)
             elif line.status == "same" and line.kind == "dialogue":
                 continue  # kept lines stay as they are
