@@ -23,11 +23,14 @@ from slack_payloads import (
 from slack_room import APPROVER, STRANGER, store_hook_proposal
 from sqlmodel import func, select
 
+from writers_room.bots.slack import blocks as bk
 from writers_room.bots.slack.actions import (
     APPROVE_PROPOSAL,
     EDIT_MODAL_CALLBACK,
     EDIT_PROPOSAL,
+    REJECT_MODAL_CALLBACK,
     REJECT_PROPOSAL,
+    REJECT_REASON_BLOCK,
     change_block_id,
     decide_block_id,
 )
@@ -172,12 +175,15 @@ def test_double_click_makes_one_decision_and_says_who_decided(
     app: RoomApp, room: Settings, slack: MockSlack, posted: dict[str, Any], mixed: bool
 ) -> None:
     statuses: list[int] = []
-    second = REJECT_PROPOSAL if mixed else APPROVE_PROPOSAL
-    actions = [APPROVE_PROPOSAL, second, APPROVE_PROPOSAL, APPROVE_PROPOSAL]
-    threads = [
-        threading.Thread(target=lambda a=a: statuses.append(click(app, posted, APPROVER, a)))
-        for a in actions
-    ]
+    actions = [APPROVE_PROPOSAL, APPROVE_PROPOSAL, APPROVE_PROPOSAL, APPROVE_PROPOSAL]
+
+    def act(a: str, n: int) -> None:
+        if mixed and n == 1:  # a rejection with its reason, submitted at the same moment
+            statuses.append(submit_reject(app, posted, APPROVER, "not this week"))
+        else:
+            statuses.append(click(app, posted, APPROVER, a))
+
+    threads = [threading.Thread(target=lambda a=a, n=n: act(a, n)) for n, a in enumerate(actions)]
     for t in threads:
         t.start()
     for t in threads:
@@ -231,14 +237,62 @@ def test_button_without_a_bound_hash_is_refused(
     assert decisions(room) == []
 
 
-def test_reject_click_records_the_rejection(
+def submit_reject(app: RoomApp, p: dict[str, Any], user: str, reason: str) -> int:
+    """Submit the reject form of ``p`` (as Reject… opens it) with ``reason``."""
+    view = bk.reject_modal(
+        p,
+        private_metadata=json.dumps(
+            {"proposal_id": p["proposal_id"], "content_hash": p["content_hash"], "channel": CHANNEL}
+        ),
+    )
+    values = modal_values(view, **{REJECT_REASON_BLOCK: reason})
+    body = view_submission_body(user=user, view=view, values=values)
+    response = app.dispatch(bolt_request(body, form=True))
+    assert response.status == 200
+    return 400 if response.body else 200
+
+
+def test_reject_asks_why_and_records_the_reason(
     app: RoomApp, room: Settings, slack: MockSlack, posted: dict[str, Any]
 ) -> None:
     assert click(app, posted, APPROVER, REJECT_PROPOSAL) == 200
+    (opened,) = slack.wait_for("views.open")
+    view = opened.params["view"]
+    assert view["callback_id"] == REJECT_MODAL_CALLBACK
+    (reason_block,) = [b for b in view["blocks"] if b["type"] == "input"]
+    assert reason_block["block_id"] == REJECT_REASON_BLOCK and not reason_block.get("optional")
+    assert slack.calls_to("chat.update") == [] and decisions(room) == []  # nothing yet
+
+    # A blank reason is refused in the form; nothing is decided.
+    blank = modal_values(view, **{REJECT_REASON_BLOCK: "   "})
+    response = app.dispatch(
+        bolt_request(view_submission_body(user=APPROVER, view=view, values=blank), form=True)
+    )
+    answer = json.loads(response.body)
+    assert answer["response_action"] == "errors" and REJECT_REASON_BLOCK in answer["errors"]
+    app.workers.drain()
+    assert decisions(room) == []
+
+    values = modal_values(view, **{REJECT_REASON_BLOCK: "Keep the fog; it is the show's look."})
+    response = app.dispatch(
+        bolt_request(view_submission_body(user=APPROVER, view=view, values=values), form=True)
+    )
+    assert response.status == 200 and not response.body
     (update,) = slack.wait_for("chat.update")
-    assert f"Rejected* by <@{APPROVER}>" in json.dumps(update.params["blocks"])
+    text = json.dumps(update.params["blocks"])
+    assert f"Rejected* by <@{APPROVER}>" in text and "Keep the fog" in text
     (decision,) = decisions(room)
     assert decision.decision == "rejected"
+    assert decision.note == "Keep the fog; it is the show's look."
+
+
+def test_reject_click_by_a_non_approver_opens_nothing(
+    app: RoomApp, room: Settings, slack: MockSlack, posted: dict[str, Any]
+) -> None:
+    assert click(app, posted, STRANGER, REJECT_PROPOSAL) == 200
+    (denial,) = slack.wait_for("chat.postEphemeral")
+    assert "Only approvers can reject" in denial.params["text"]
+    assert slack.calls_to("views.open") == [] and decisions(room) == []
 
 
 def open_modal(app: RoomApp, slack: MockSlack, p: dict[str, Any], user: str) -> None:
@@ -262,13 +316,18 @@ def test_edit_modal_records_a_human_edit_and_resets_the_blind_count(
     view = opened.params["view"]
     assert opened.params["trigger_id"] == "1337.42.edit"
     assert view["callback_id"] == EDIT_MODAL_CALLBACK
-    first = view["blocks"][1]
-    assert first["label"]["text"] == "brief.hook"
-    assert first["element"]["initial_value"] == posted["changes"][0]["after"]
+    # One plain-text input per changed field, in words; no JSON.
+    hook, duration, note = [b for b in view["blocks"] if b["type"] == "input"]
+    assert hook["label"]["text"] == "Hook"
+    assert hook["element"]["initial_value"] == posted["changes"][0]["after"]
+    assert hook["hint"]["text"] == "was: A wave smashes the lighthouse door open."
+    assert duration["label"]["text"].endswith("· Duration")
+    assert duration["element"]["initial_value"] == "6"
+    assert note["block_id"] == "edit_note"
 
     new_hook = "Mara wakes on the rocks, the letter already soaked through."
     values = modal_values(
-        view, **{change_block_id(0): new_hook, change_block_id(1): "7", "edit_note": "warmer"}
+        view, **{change_block_id(0): new_hook, change_block_id(1): "7 s", "edit_note": "warmer"}
     )
     body = view_submission_body(user=APPROVER, view=view, values=values)
     response = app.dispatch(bolt_request(body, form=True))
@@ -305,7 +364,7 @@ def test_edit_modal_rejects_a_bad_value_without_deciding(
     assert response.status == 200
     answer = json.loads(response.body)
     assert answer["response_action"] == "errors"
-    assert "JSON value" in answer["errors"][change_block_id(1)]
+    assert "a duration in seconds" in answer["errors"][change_block_id(1)]
     app.workers.drain()
     assert decisions(room) == []
 

@@ -7,12 +7,21 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from writers_room.brief.diff import ProposalDiff, diff_proposal
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.store.db import session_scope
-from writers_room.store.models import Proposal
+from writers_room.store.models import BriefVersion, Decision, Proposal
 
-__all__ = ["STATUSES", "get_proposal", "list_proposals", "public_view"]
+__all__ = [
+    "STATUSES",
+    "base_documents",
+    "chosen_options",
+    "get_proposal",
+    "list_proposals",
+    "proposal_diff",
+    "public_view",
+]
 
 STATUSES = ("pending", "approved", "rejected", "applied", "dropped")
 
@@ -75,3 +84,36 @@ def get_proposal(settings: Settings, proposal_id: str) -> dict[str, Any]:
         if row is None:
             raise InputError(f"no proposal {proposal_id!r}; see `writers-room proposals`")
         return public_view(row)
+
+
+def proposal_diff(
+    settings: Settings, proposal: dict[str, Any], *, show_noise: bool = False
+) -> ProposalDiff:
+    """The readable diff of a proposal (its :func:`public_view`) against the brief version
+    it was written on."""
+    brief, manifest = base_documents(settings, proposal)
+    return diff_proposal(proposal, brief, manifest, show_noise=show_noise)
+
+
+def base_documents(
+    settings: Settings, proposal: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(brief, manifest)`` of the brief version a proposal was written on."""
+    with session_scope(settings) as session:
+        base = session.exec(
+            select(BriefVersion).where(
+                BriefVersion.series_id == proposal["series_id"],
+                BriefVersion.episode_id == proposal["episode_id"],
+                BriefVersion.version == proposal["base_version"],
+            )
+        ).first()
+        if base is None:
+            return {}, {"shots": []}
+        return dict(base.brief), dict(base.manifest)
+
+
+def chosen_options(settings: Settings, proposal_id: str) -> list[int | None] | None:
+    """The alternatives an approval chose (one per choice), or ``None``."""
+    with session_scope(settings) as session:
+        decision = session.exec(select(Decision).where(Decision.proposal_id == proposal_id)).first()
+        return list(decision.choices) if decision and decision.choices is not None else None
