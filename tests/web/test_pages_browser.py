@@ -118,8 +118,22 @@ def test_the_proposals_page_loads_and_shows_every_change(
     assert response.status == 200
     sections = page.locator("section.proposal")
     assert sections.count() == 3
+    # Each proposal reads like a script diff: fields and shots, words cut and added.
+    assert page.locator("section.proposal section.wr-diff").count() == 3
+    items = page.locator("li.wr-item")
+    assert items.count() >= 3
+    for index in range(items.count()):
+        assert items.nth(index).is_visible()
+    hook = page.locator('li.wr-item[data-key="brief.hook"]').first
+    assert "underwater" in hook.locator("ins").inner_text()
+    assert "smashes" in hook.locator("del").inner_text()
+    # Every stored field change (what the hash covers), once its fold is opened.
     rows = page.locator("tbody.change")
     assert rows.count() == 6
+    summaries = page.locator("details.exact > summary")
+    assert summaries.count() == 3
+    for index in range(3):
+        summaries.nth(index).click()
     for index in range(6):
         assert rows.nth(index).is_visible()
     paths = [rows.nth(i).locator("td.path").first.inner_text() for i in range(6)]

@@ -256,3 +256,31 @@ def test_a_taken_port_stops_the_pages_with_a_clear_error(
 ) -> None:
     with pytest.raises(InputError, match="WRITERS_ROOM_PAGES_PORT"):
         PagesServer(room, host="127.0.0.1", port=server.port)
+
+
+def test_each_proposal_reads_like_a_script_diff_above_its_stored_changes(
+    client: TestClient, room: Settings
+) -> None:
+    html = client.get(local(proposals_url(room, "tiny", WINDOW), room)).text
+    assert html.count('<section class="wr-diff"') == 3
+    assert html.count('<details class="exact">') == 3
+    assert "Every field change as stored (2) — what the hash covers" in html
+    assert '<ins class="wr-ins">' in html and '<del class="wr-del">' in html
+    # The alternatives come with the readable diff, not twice.
+    assert "Hook — choose one:" in html and "<h3>Choices</h3>" not in html
+
+
+def test_without_a_readable_diff_the_stored_changes_are_the_changes(
+    client: TestClient, room: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import writers_room.store.proposals as proposals
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("no diff today")
+
+    monkeypatch.setattr(proposals, "proposal_diff", broken)
+    response = client.get(local(proposals_url(room, "tiny", WINDOW), room))
+    assert response.status_code == 200
+    html = response.text
+    assert "wr-diff" not in html and "<details" not in html
+    assert len(_changes(html)) == 6 and "<h3>Choices</h3>" in html

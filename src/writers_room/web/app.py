@@ -274,8 +274,20 @@ class _Pages:
             root=root,
             report_href=report_href,
             render_hrefs=renders,
+            diffs={v["proposal_id"]: d for v in views if (d := self._diff_html(v)) is not None},
         )
         return HTMLResponse(html, headers=_headers(_PAGE_CSP))
+
+    def _diff_html(self, view: dict[str, Any]) -> str | None:
+        """The proposal read like a script diff (``brief.diff``), or None if it cannot be."""
+        from writers_room.brief.diff import render_html
+        from writers_room.store.proposals import proposal_diff
+
+        try:
+            return render_html(proposal_diff(self.settings, view))
+        except Exception:  # noqa: BLE001 - the page still shows every field change
+            log.warning("no readable diff for %s", view["proposal_id"], exc_info=True)
+            return None
 
     def _renders_of(self, series_id: str, proposal_ids: list[str]) -> dict[str, tuple[str, str]]:
         """The newest finished render of each proposal that has one: (episode, render id)."""

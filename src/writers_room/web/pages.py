@@ -87,7 +87,14 @@ def _evidence(evidence: dict[str, Any]) -> str:
     return f"<div class='evidence'><h3>Evidence</h3>{body}</div>" if body else ""
 
 
-def _proposal(view: dict[str, Any], render_href: str | None) -> str:
+def _proposal(view: dict[str, Any], render_href: str | None, diff_html: str | None) -> str:
+    """One proposal: what it says, its changes, the evidence.
+
+    ``diff_html`` is the readable script diff (``brief.diff.render_html``: shots and brief
+    fields, cut and new words, the alternatives); every stored field change — what the
+    content hash covers — follows it, folded. Without a readable diff the field changes
+    are the changes, shown open, with the alternatives after them.
+    """
     evidence = view.get("evidence", {})
     status = str(view.get("status", ""))
     decided = ""
@@ -105,6 +112,16 @@ def _proposal(view: dict[str, Any], render_href: str | None) -> str:
         ]
     )
     changes = view.get("changes", [])
+    table = changes_html(changes)
+    if diff_html is not None:
+        body = (
+            f"<h3>Changes</h3>{diff_html}"
+            f'<details class="exact"><summary>Every field change as stored ({len(changes)}) '
+            "— what the hash covers</summary>"
+            f"{table}</details>"
+        )
+    else:
+        body = f"<h3>Changes ({len(changes)})</h3>{table}{_choices(view.get('choices', []))}"
     pid = escape(str(view["proposal_id"]))
     return (
         f'<section class="proposal" id="{pid}" data-changes="{len(changes)}">'
@@ -116,8 +133,7 @@ def _proposal(view: dict[str, Any], render_href: str | None) -> str:
         f"<span class='hash'>{escape(str(view.get('content_hash', ''))[:12])}</span></span>"
         "</header>"
         f"<p class='summary'>{escape(str(view.get('summary', '')))}</p>{facts}"
-        f"<h3>Changes ({len(changes)})</h3>{changes_html(changes)}"
-        f"{_choices(view.get('choices', []))}{_evidence(evidence)}</section>"
+        f"{body}{_evidence(evidence)}</section>"
     )
 
 
@@ -129,8 +145,13 @@ def proposals_page(
     root: str,
     report_href: str | None,
     render_hrefs: dict[str, str],
+    diffs: dict[str, str] | None = None,
 ) -> str:
-    """Every proposal of one review (series and window), each change before and after."""
+    """Every proposal of one review (series and window), each change before and after.
+
+    ``diffs`` holds each proposal's readable diff (HTML) by id, where there is one.
+    """
+    diffs = diffs or {}
     title = f"Proposals · {series_id} · window ending {window_end}"
     crumbs = f'<a href="{escape(report_href)}">the window report</a>' if report_href else ""
     counts: dict[str, int] = {}
@@ -138,7 +159,10 @@ def proposals_page(
         counts[view["status"]] = counts.get(view["status"], 0) + 1
     tally = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     if proposals:
-        body = "".join(_proposal(v, render_hrefs.get(v["proposal_id"])) for v in proposals)
+        body = "".join(
+            _proposal(v, render_hrefs.get(v["proposal_id"]), diffs.get(v["proposal_id"]))
+            for v in proposals
+        )
     else:
         body = '<p class="empty">This review has no proposals.</p>'
     return (
