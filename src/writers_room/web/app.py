@@ -1,14 +1,14 @@
 """The review pages as a Starlette application (read-only: GET and HEAD).
 
-=============================  ==========================================================
-``/reports/<series>/<window>/``  the analyst's ``report.html`` of that window
-``/proposals/<series>/<window>/``  the review's proposals, each change before and after
-``/renders/<series>/<ep>/<id>/``  the render's preview: its HLS ladder, one button a rung
-``/reports/…/<file>``, ``/renders/…/<file>``  the files under those folders (playlists,
-                                  segments, ``episode.mp4``, thumbnails, JSON)
-``/static/<name>``               hls.js, the player script, the style sheet (no token)
-``/healthz``                     ``{"ok": true}`` (no token)
-=============================  ==========================================================
+- ``/reports/<series>/<window>/``: the analyst's ``report.html`` of that window;
+- ``/proposals/<series>/<window>/``: the review's proposals, read like a script diff,
+  with every stored field change;
+- ``/renders/<series>/<episode>/<render_id>/``: the render's preview, its HLS ladder
+  with one button a rung;
+- ``/reports/…/<file>``, ``/renders/…/<file>``: the files under those folders
+  (playlists, segments, ``episode.mp4``, thumbnails, JSON);
+- ``/static/<name>``: hls.js, the player script, the style sheet (no token);
+- ``/healthz``: ``{"ok": true}`` (no token).
 
 Every other request needs the link's ``?exp=…&sig=…`` (see :mod:`writers_room.web.links`):
 without a valid one it gets 403, and 403 with "expired" once the link's time is up. A path
