@@ -480,3 +480,36 @@ def test_a_review_is_one_thread_and_a_long_card_continues_in_it(
     updated = [u.params["ts"] for u in slack.calls_to("chat.update")]
     assert len(updated) == len(set(updated)) == 1 + len(parts)
     assert "Approved* by" in json.dumps(slack.calls_to("chat.update")[0].params["blocks"])
+def test_edit_modal_of_a_drafted_episode_edits_lines_and_keeps_the_shot_list() -> None:
+    """A new episode's shot list is longer than a Slack text input: it is edited line by
+    line, never as one clipped value, and what is not edited stays as proposed."""
+    from writers_room.bots.slack.blocks import edit_fields, edit_modal, parse_edit_submission
+    from writers_room.brief.diff import diff_proposal, edited_changes
+    from writers_room.brief.new_episode import blank_episode
+
+    shots = [
+        {"shot_id": f"sh{i:02d}", "start_s": 5.0 * i, "action": "x" * 400, "duration_s": 5}
+        for i in range(10)
+    ]
+    p = {
+        "episode_id": "ep3",
+        "proposal_id": "p-0123456789ab",
+        "summary": "Draft of ep3.",
+        "changes": [
+            {"path": "brief.title", "before": None, "after": "The Door"},
+            {"path": "manifest.shots", "before": None, "after": shots},
+        ],
+        "choices": [],
+    }
+    brief, manifest = blank_episode("tiny", "ep3")
+    diff = diff_proposal(p, brief, manifest)
+    view = edit_modal(p, diff, private_metadata="{}")
+    inputs = [b for b in view["blocks"] if b["type"] == "input"]
+    assert len(view["blocks"]) <= 100
+    assert all(len(b["element"].get("initial_value", "")) <= 3000 for b in inputs)
+    title = next(f for f in edit_fields(diff) if f.label == "Title")
+    values = modal_values(view, **{title.block_id: "The Open Door"})
+    edits, _, _, errors = parse_edit_submission(p, diff, values)
+    assert errors == {} and edits == {"brief.title": "The Open Door"}
+    changes = edited_changes(brief, manifest, p["changes"], edits)
+    assert [c["after"] for c in changes] == ["The Open Door", shots]
