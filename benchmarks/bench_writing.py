@@ -117,36 +117,39 @@ def _winner(report: Any) -> bool:
 
 
 def _note_done(directive: Any, ctx: Any, proposals: list[Any]) -> bool:
-    """Whether some proposal carries the directive out (its result does what it says)."""
+    """Whether the proposals carry the directive out: some proposal does what a keep, cut
+    or open-on says; for an avoid, none opens on what it names or shows it on a thumbnail."""
     from writers_room.brief.proposals import apply_changes
     from writers_room.brief.script import script_lines
     from writers_room.guardrails.directives import resolve
 
     targets = resolve(directive, ctx.manifest)
-    if not targets:
+    if not targets or not proposals:
         return False
     shot_ids = {ctx.manifest["shots"][i]["shot_id"] for i, _ in targets}
     said = {s for _, s in targets if s}
+    opening = ctx.manifest["shots"][0]["shot_id"]
+    done = []
     for proposal in proposals:
         _, after = apply_changes(
             ctx.brief, ctx.manifest, [c.model_dump() for c in proposal.changes]
         )
         spoken = " ".join(line.text for line in script_lines(after))
-        first = str(after["shots"][0]["shot_id"]) if after.get("shots") else ""
-        verb = directive.verb
-        if verb == "keep" and all(s in spoken for s in said):
-            return True
-        if verb == "cut" and said and not any(s in spoken for s in said):
-            return True
-        if verb == "open_on" and any(first.startswith(sid) for sid in shot_ids):
-            return True
-        if (
-            verb == "avoid"
-            and proposal.kind == "hook_rewrite"
-            and not any(first.startswith(sid) for sid in shot_ids)
-        ):
-            return True
-    return False
+        first = str(after["shots"][0]["shot_id"])
+        opens_on = first != opening and any(first.startswith(sid) for sid in shot_ids)
+        if directive.verb == "keep":
+            done.append(all(s in spoken for s in said))
+        elif directive.verb == "cut":
+            done.append(bool(said) and not any(s in spoken for s in said))
+        elif directive.verb == "open_on":
+            done.append(opens_on)
+        elif directive.verb == "avoid":
+            thumbs = [a for a in proposal.assets if a.startswith("thumbnail:")]
+            shown = any(f"thumbnail: {sid}," in t for t in thumbs for sid in shot_ids)
+            if opens_on or shown:
+                return False
+            done.append(True)
+    return all(done) if directive.verb in ("avoid", "keep") else any(done)
 
 
 def run(rooms: list[_Room], _work: Path | None = None) -> dict[str, Any]:

@@ -377,3 +377,139 @@ def test_edit_click_by_a_non_approver_opens_nothing(
     assert "Only approvers" in denial.params["text"]
     assert slack.calls_to("views.open") == []
     assert decisions(room) == []
+
+
+def choice_proposal(room: Settings) -> dict[str, Any]:
+    """A pending proposal for ep1 whose hook is one of three written alternatives."""
+    from slack_room import hook_proposal
+
+    from writers_room.brief.proposals import Choice
+    from writers_room.guardrails.approval import store_pending
+
+    hooks = ["Mara is underwater.", "The letter sinks.", "A hand in the dark water."]
+    proposal = hook_proposal(hooks[0]).model_copy(
+        update={"choices": [Choice(slot="hook", path="brief.hook", options=hooks)]}
+    )
+    with session_scope(room) as session:
+        (row,) = store_pending(session, series_id="tiny", window_end=None, proposals=[proposal])
+        proposal_id = row.proposal_id
+    return get_proposal(room, proposal_id)
+
+
+def test_approve_binds_the_alternative_selected_on_the_card(
+    app: RoomApp, room: Settings, slack: MockSlack
+) -> None:
+    from writers_room.bots.slack.actions import CHOOSE_OPTION, choice_block_id
+
+    p = choice_proposal(room)
+    app.poster.post_proposal(p["proposal_id"], channel=CHANNEL)
+    (post,) = slack.wait_for("chat.postMessage")
+    radio = next(b for b in post.params["blocks"] if b.get("block_id") == choice_block_id(0))
+    assert radio["accessory"]["type"] == "radio_buttons"
+    second = radio["accessory"]["options"][1]
+    state = {"values": {choice_block_id(0): {CHOOSE_OPTION: {"selected_option": second}}}}
+    body = block_actions_body(
+        action_id=APPROVE_PROPOSAL,
+        proposal_id=p["proposal_id"],
+        block_id=decide_block_id(p["proposal_id"], p["content_hash"]),
+        user=APPROVER,
+        state=state,
+    )
+    assert app.dispatch(bolt_request(body, form=True)).status == 200
+    (update,) = slack.wait_for("chat.update")
+    assert "*Chosen:* (2)" in json.dumps(update.params["blocks"], ensure_ascii=False)
+    (decision,) = decisions(room)
+    assert decision.choices == [1] and decision.content_hash == p["content_hash"]
+    with session_scope(room) as session:
+        brief = session.exec(
+            select(BriefVersion).where(BriefVersion.episode_id == "ep1", BriefVersion.version == 2)
+        ).one()
+    assert brief.brief["hook"] == "The letter sinks."
+
+
+def test_a_review_is_one_thread_and_a_long_card_continues_in_it(
+    app: RoomApp, room: Settings, slack: MockSlack
+) -> None:
+    from types import SimpleNamespace
+
+    from slack_room import hook_proposal
+
+    from writers_room.bots.slack.blocks import MAX_BLOCKS
+    from writers_room.brief.proposals import FieldChange
+    from writers_room.guardrails.approval import store_pending
+
+    # A proposal whose diff needs more than one message: sixty long brief notes.
+    notes = [
+        FieldChange(path=f"brief.note_{n:02d}", after=f"Note {n}: " + "and then " * 180)
+        for n in range(60)
+    ]
+    big = hook_proposal().model_copy(update={"changes": [*hook_proposal().changes, *notes]})
+    with session_scope(room) as session:
+        (row,) = store_pending(session, series_id="tiny", window_end=None, proposals=[big])
+        proposal_id = row.proposal_id
+    p = get_proposal(room, proposal_id)
+    outcome = SimpleNamespace(
+        thread_id="review-tiny-1",
+        series_id="tiny",
+        report={"series_id": "tiny", "episodes": []},
+        pending=[p["proposal_id"]],
+        blocked={"ep2": "three blind iterations"},
+        dropped=[],
+    )
+    assert app.poster.post_review(outcome, channel=CHANNEL)
+    posts = slack.wait_for("chat.postMessage", count=4)
+    summary, card, *rest = posts
+    assert "thread_ts" not in summary.params or not summary.params["thread_ts"]
+    top = summary.params["blocks"]
+    assert top[0]["type"] == "header" and top[-1]["block_id"] == "report_link"
+    ts = "1700000000.000001"
+    assert card.params["thread_ts"] == ts
+    assert all(c.params.get("thread_ts") == ts for c in rest)
+    assert any(b["type"] == "actions" for b in card.params["blocks"])
+    parts = [c for c in rest if "continued" in c.params.get("text", "")]
+    assert parts and all(len(c.params["blocks"]) <= MAX_BLOCKS for c in [card, *parts])
+    card_text = json.dumps(card.params["blocks"])
+    assert "here," in card_text and "below* in this thread" in card_text
+    escalation = next(c for c in rest if "needs a human" in c.params.get("text", ""))
+    assert escalation.params["reply_broadcast"] in (True, "true", "True", "1")
+    # A decision redraws the card and every continuation.
+    slack.reset()
+    assert click(app, p, APPROVER) == 200
+    slack.wait_for("chat.update", count=1 + len(parts))
+    app.workers.drain()
+    updated = [u.params["ts"] for u in slack.calls_to("chat.update")]
+    assert len(updated) == len(set(updated)) == 1 + len(parts)
+    assert "Approved* by" in json.dumps(slack.calls_to("chat.update")[0].params["blocks"])
+def test_edit_modal_of_a_drafted_episode_edits_lines_and_keeps_the_shot_list() -> None:
+    """A new episode's shot list is longer than a Slack text input: it is edited line by
+    line, never as one clipped value, and what is not edited stays as proposed."""
+    from writers_room.bots.slack.blocks import edit_fields, edit_modal, parse_edit_submission
+    from writers_room.brief.diff import diff_proposal, edited_changes
+    from writers_room.brief.new_episode import blank_episode
+
+    shots = [
+        {"shot_id": f"sh{i:02d}", "start_s": 5.0 * i, "action": "x" * 400, "duration_s": 5}
+        for i in range(10)
+    ]
+    p = {
+        "episode_id": "ep3",
+        "proposal_id": "p-0123456789ab",
+        "summary": "Draft of ep3.",
+        "changes": [
+            {"path": "brief.title", "before": None, "after": "The Door"},
+            {"path": "manifest.shots", "before": None, "after": shots},
+        ],
+        "choices": [],
+    }
+    brief, manifest = blank_episode("tiny", "ep3")
+    diff = diff_proposal(p, brief, manifest)
+    view = edit_modal(p, diff, private_metadata="{}")
+    inputs = [b for b in view["blocks"] if b["type"] == "input"]
+    assert len(view["blocks"]) <= 100
+    assert all(len(b["element"].get("initial_value", "")) <= 3000 for b in inputs)
+    title = next(f for f in edit_fields(diff) if f.label == "Title")
+    values = modal_values(view, **{title.block_id: "The Open Door"})
+    edits, _, _, errors = parse_edit_submission(p, diff, values)
+    assert errors == {} and edits == {"brief.title": "The Open Door"}
+    changes = edited_changes(brief, manifest, p["changes"], edits)
+    assert [c["after"] for c in changes] == ["The Open Door", shots]

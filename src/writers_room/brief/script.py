@@ -29,6 +29,7 @@ __all__ = [
     "shot_text",
     "stem",
     "story_shots",
+    "word_runs",
 ]
 
 STORY_FIELDS = ("hook", "twist", "payoff")
@@ -47,6 +48,12 @@ _STOP = frozenset(
     what when where which while who whom why will with would you your yours yourself yourselves
     one two get got gets go goes going gone back still even ever every way like just across
     toward towards onto upon yet ago away""".split()
+) | frozenset(
+    # Contractions are function words too ("you'll", "that's"): they carry no story.
+    """i'm i'd i'll i've you're you'd you'll you've he's he'd he'll she's she'd she'll it's
+    it'd it'll we're we'd we'll we've they're they'd they'll they've that's there's here's
+    what's who's where's let's can't won't isn't aren't wasn't weren't didn't doesn't hasn't
+    haven't hadn't couldn't wouldn't shouldn't ain't""".split()
 )
 
 
@@ -178,15 +185,21 @@ def carriers(beat: str, shots: Sequence[Mapping[str, Any]], *, ending: bool = Fa
     for shot in shots:
         shared = words & content_words(shot_text(shot))
         scores.append(sum(0.5 if w in names else 1.0 for w in shared))
-        plain.append(len(shared - names))
+        plain.append(shared - names)
     best = max(scores)
     if best < 1.5:
         return []
     top = scores.index(best)
 
     def joins(index: int) -> bool:
-        # A neighbour joins the run when it shares a word besides names, and enough of them.
-        return plain[index] >= 1 and scores[index] >= 0.4 * best
+        # A neighbour joins the run when it shares a word besides names, and enough of them;
+        # a shot right next to the best one also joins when it plays a part of the beat the
+        # best one does not ("Silas ... on the last card" then "he recognizes her").
+        if not plain[index]:
+            return False
+        if scores[index] >= 0.4 * best:
+            return True
+        return abs(index - top) == 1 and bool(plain[index] - plain[top])
 
     first = top
     while first > 0 and joins(first - 1):
@@ -246,12 +259,18 @@ def _tokens(text: str) -> list[str]:
     return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
 
 
+def word_runs(text: str, length: int = 5) -> set[tuple[str, ...]]:
+    """Every run of ``length`` words in ``text`` (lower-cased, punctuation dropped): the
+    shingles :func:`shared_run` compares, for callers that index many texts once."""
+    tokens = _tokens(text)
+    return {tuple(tokens[i : i + length]) for i in range(len(tokens) - length + 1)}
+
+
 def shared_run(text: str, others: Iterable[str], length: int = 5) -> str | None:
     """The first run of ``length`` words ``text`` shares with any of ``others``, or None."""
-    tokens = _tokens(text)
-    if len(tokens) < length:
+    mine = word_runs(text, length)
+    if not mine:
         return None
-    mine = {tuple(tokens[i : i + length]) for i in range(len(tokens) - length + 1)}
     for other in others:
         theirs = _tokens(other)
         for i in range(len(theirs) - length + 1):

@@ -19,8 +19,8 @@ SAMPLE_AUTHOR = "U0SHOWRUN1"
 SAMPLE_NOTES: tuple[tuple[str, str, str], ...] = (
     ("harbor-hearts", "ep03", "Don't open on the fog; open on the lockbox."),
     ("harbor-hearts", "ep05", "Keep the line about Callum, cut the parcel numbers."),
-    ("harbor-hearts", "ep07", "Keep Walt's tape as it is, don't cut his voice."),
-    ("neon-heist", "ep04", "Keep the JONAH chip for the last shot, never in the packaging."),
+    ("harbor-hearts", "ep07", "Keep June's line about the two winters."),
+    ("neon-heist", "ep04", "Don't open on the chip; keep Lena's line about the palm print."),
 )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from writers_room.brief import new_episode
 from writers_room.brief.diff import ProposalDiff, diff_proposal
 from writers_room.config import Settings
 from writers_room.errors import InputError
@@ -98,7 +99,10 @@ def proposal_diff(
 def base_documents(
     settings: Settings, proposal: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(brief, manifest)`` of the brief version a proposal was written on."""
+    """``(brief, manifest)`` of the brief version a proposal was written on (for a drafted
+    episode, the blank episode)."""
+    if proposal.get("kind") == new_episode.KIND:
+        return new_episode.blank_episode(proposal["series_id"], proposal["episode_id"])
     with session_scope(settings) as session:
         base = session.exec(
             select(BriefVersion).where(

@@ -21,6 +21,8 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from writers_room.brief.proposals import BriefChangeProposal, Choice, FieldChange
 from writers_room.brief.report import Finding, VariantResult
@@ -158,19 +160,15 @@ def promote_variant(w: Writing) -> BriefChangeProposal | None:
 # --- hook failure: a cold open on the episode's own best line --------------------------
 
 
-def _opening_shot(w: Writing, dropped: dict[int, str], avoid: set[int]) -> int | None:
-    """The shot to open cold on: a note's, else the leading hook variant's, else the
-    most intense shot that gives nothing of the twist or payoff away."""
+def _opening_shots(w: Writing, dropped: dict[int, str], avoid: set[int]) -> list[int]:
+    """Shots to open cold on, best first: a note's, the leading hook variant's, then the
+    most intense shots that give nothing of the twist or payoff away."""
     allowed = [
         i
         for i in range(1, len(w.shots))
         if i not in w.story.secret_shots and i not in dropped and i not in avoid
     ]
-    if not allowed:
-        return None
-    for index in w.note_targets("open_on"):
-        if index in allowed:
-            return index
+    ranked = [i for i in w.note_targets("open_on") if i in allowed]
     hooks = [v for v in w.report.variants if "hook" in v.variant_id.lower() and v.starts]
     if hooks:
         leader = max(hooks, key=lambda v: (v.retention_10s, v.variant_id))
@@ -184,54 +182,61 @@ def _opening_shot(w: Writing, dropped: dict[int, str], avoid: set[int]) -> int |
             scored = [(len(slug & content_words(w.text_of(i))), -i) for i in allowed]
             best = max(scored)
             if best[0] > 0:
-                return -best[1]
-    return max(allowed, key=lambda i: (w.intensity(w.shots[i]), -i))
+                ranked.append(-best[1])
+    ranked += sorted(allowed, key=lambda i: (-w.intensity(w.shots[i]), i))
+    return list(dict.fromkeys(ranked))
 
 
-def hook_failure(w: Writing, finding: Finding) -> BriefChangeProposal | None:
-    m = w.report.metrics
-    target = w.report.targets.get("retention_10s", 0.5)
-    complaints = _complaints(w, finding)
+def _rotate(options: list[str], by: int) -> list[str]:
+    """The options with the ``by``-th first: a revision after a near-duplicate refusal
+    leads with another one."""
+    if not options:
+        return options
+    k = by % len(options)
+    return options[k:] + options[:k]
+
+
+def _complained_shots(w: Writing, complaints: list[str]) -> tuple[dict[int, str], set[int]]:
+    """Opening shots viewers' complaints name: ``(to cut → the word, to shorten)``.
+
+    A shot with a character in it sets someone up: shortened, not cut. Shots that carry
+    the twist or payoff, locked beats and what a note keeps are left alone.
+    """
     kept = set(w.note_targets("keep"))
     named = {
         i: word
         for i, word in complaint_shots(w.shots, complaints, before_s=15.0).items()
         if i not in w.story.secret_shots and not w.is_locked(w.shots[i]) and i not in kept
     }
-    # A shot with a character in it sets someone up: shortened, not cut.
     shortened = {i for i in named if w.shots[i].get("characters")}
-    named = {i: word for i, word in named.items() if i not in shortened}
-    avoid = set(w.note_targets("avoid"))
-    opening = _opening_shot(w, named, avoid)
-    if opening is None:
-        return None
-    shortened.discard(opening)
-    source = w.shots[opening]
+    return {i: word for i, word in named.items() if i not in shortened}, shortened
+
+
+def _hook_options(w: Writing, source: dict[str, Any], skip: set[int]) -> list[str]:
+    """Two or three captions for a cold open on ``source``: the question its prop raises,
+    then the episode's own strongest lines (a line only when its speaker is in the shot)."""
     present = {n.upper() for n in w.first_names(source)}
     candidates = [
         c
         for c in line_candidates(
-            w.shots, w.story, skip_shots=set(named), acceptable=w.acceptable, names=w.name_words
+            w.shots, w.story, skip_shots=skip, acceptable=w.acceptable, names=w.name_words
         )
         if not c.speaker or c.speaker.split()[0] in present
     ]
     options = [c.text for c in candidates[:3]]
     prop = prop_of(str(source.get("action", "")))
     if prop is not None and prop[1]:
-        # The question the prop raises, as a caption: "What is in the rusted lockbox?"
         question = f"What is in the {prop[0]}?"
         if not w.story.spoils(question) and w.acceptable(question):
             options = [question, *options][:3]
-    if not options:
-        return None
-    cold = copy.deepcopy(source)
-    cold_id = f"{source['shot_id']}-cold-open"
-    cold.update(
-        shot_id=cold_id,
-        duration_s=2.0 if w.tight_runtime else min(COLD_OPEN_S, float(source["duration_s"])),
-        caption=options[0],
-        dialogue="",
-    )
+    return _rotate(options, w.variant)
+
+
+def _cold_open_cut(
+    w: Writing, cold: dict[str, Any], named: dict[int, str], shortened: set[int]
+) -> tuple[list[dict[str, Any]], dict[int, str]] | None:
+    """The new shot list (cold open first) and the shots it cuts; None when no cut of
+    this opening fits the series' runtime window."""
     body = []
     for i, shot in enumerate(w.shots):
         if i in named:
@@ -241,50 +246,79 @@ def hook_failure(w: Writing, finding: Finding) -> BriefChangeProposal | None:
             shot["duration_s"] = min(float(shot["duration_s"]), 2.5)
         body.append(shot)
     new_shots = w.retime([cold, *body])
-    runtime = sum(float(s["duration_s"]) for s in new_shots)
     cut = dict(named)
-    if runtime < w.low:
+    if _runtime(new_shots) < w.low:
         # Too short without them: keep the named shots as a second and a half each.
-        body = []
-        for i, shot in enumerate(w.shots):
-            shot = copy.deepcopy(shot)
-            if i in named:
-                shot["duration_s"] = MIN_SHOT_S
-            body.append(shot)
-        new_shots = w.retime([cold, *body])
-        runtime = sum(float(s["duration_s"]) for s in new_shots)
-        cut = {}
-    if runtime > (w.high - 1.0 if w.tight_runtime else w.high):
+        body = [
+            dict(copy.deepcopy(shot), **({"duration_s": MIN_SHOT_S} if i in named else {}))
+            for i, shot in enumerate(w.shots)
+        ]
+        new_shots, cut = w.retime([cold, *body]), {}
+    ceiling = w.high - (1.0 if w.tight_runtime else 0.0)
+    runtime = _runtime(new_shots)
+    for shot in new_shots[1:]:
         # Too long with the cold open: condense the slow shots of the first 15 s.
-        for shot in new_shots[1:]:
-            if runtime <= w.high - (1.0 if w.tight_runtime else 0.0):
-                break
-            if float(shot["start_s"]) >= 15 or w.intensity(shot) > 1.5 or w.is_locked(shot):
-                continue
-            shorter = round_half(float(shot["duration_s"]) * CONDENSE)
-            runtime -= float(shot["duration_s"]) - shorter
-            shot["duration_s"] = shorter
-        new_shots = w.retime(new_shots)
-        runtime = sum(float(s["duration_s"]) for s in new_shots)
-    if not w.within_runtime(runtime):
-        return None
-    first_kept = next(s for s in new_shots[1:])
-    cut_text = (
-        "Cut "
-        + " and ".join(
-            f"{w.shots[i]['shot_id']} ({float(w.shots[i]['duration_s']):g} s of {word})"
-            for i, word in sorted(cut.items())
+        if runtime <= ceiling:
+            break
+        if float(shot["start_s"]) >= 15 or w.intensity(shot) > 1.5 or w.is_locked(shot):
+            continue
+        shorter = round_half(float(shot["duration_s"]) * CONDENSE)
+        runtime -= float(shot["duration_s"]) - shorter
+        shot["duration_s"] = shorter
+    new_shots = w.retime(new_shots)
+    return (new_shots, cut) if w.within_runtime(_runtime(new_shots)) else None
+
+
+def _runtime(shots: list[dict[str, Any]]) -> float:
+    return sum(float(s["duration_s"]) for s in shots)
+
+
+def _cut_text(w: Writing, cut: dict[int, str], shortened: set[int]) -> str:
+    text = ""
+    if cut:
+        text += (
+            "Cut "
+            + " and ".join(
+                f"{w.shots[i]['shot_id']} ({float(w.shots[i]['duration_s']):g} s of {word})"
+                for i, word in sorted(cut.items())
+            )
+            + ", the opening viewers complain about. "
         )
-        + ", the opening viewers complain about. "
-        if cut
-        else ""
-    ) + (
-        "Shorten "
-        + ", ".join(str(w.shots[i]["shot_id"]) for i in sorted(shortened))
-        + " to 2.5 s. "
-        if shortened
-        else ""
+    if shortened:
+        text += f"Shorten {', '.join(str(w.shots[i]['shot_id']) for i in sorted(shortened))}"
+        text += " to 2.5 s. "
+    return text
+
+
+def hook_failure(w: Writing, finding: Finding) -> BriefChangeProposal | None:
+    m = w.report.metrics
+    target = w.report.targets.get("retention_10s", 0.5)
+    complaints = _complaints(w, finding)
+    named, shortened = _complained_shots(w, complaints)
+    openings = _opening_shots(w, named, set(w.note_targets("avoid")))
+    if not openings:
+        return None
+    # A near-duplicate of a rejected idea: open on the next shot instead.
+    opening = openings[min(w.variant, len(openings) - 1)]
+    shortened.discard(opening)
+    source = w.shots[opening]
+    options = _hook_options(w, source, set(named))
+    if not options:
+        return None
+    cold = dict(
+        copy.deepcopy(source),
+        shot_id=f"{source['shot_id']}-cold-open",
+        duration_s=2.0 if w.tight_runtime else min(COLD_OPEN_S, float(source["duration_s"])),
+        caption=options[0],
+        dialogue="",
     )
+    fitted = _cold_open_cut(w, cold, named, shortened)
+    if fitted is None:
+        return None
+    new_shots, cut = fitted
+    runtime = _runtime(new_shots)
+    first_kept = new_shots[1]
+    cut_text = _cut_text(w, cut, shortened)
     action = w.describe(source)
     new_hook = w.clean(
         f"Cold open, 0-{cold['duration_s']:g} s: {action}, captioned '{options[0]}'; "
@@ -358,7 +392,7 @@ def hook_packaging(w: Writing, finding: Finding) -> BriefChangeProposal | None:
         c.text for c in w.comments if _PACKAGING_COMPLAINT.search(c.text)
     ]
     complaints = list(dict.fromkeys(complaints))
-    titles = w.titles(candidates, exclude={caption.lower()})
+    titles = _rotate(w.titles(candidates, exclude={caption.lower()}), w.variant)
     title_before = w.brief.get("title") or w.ctx.episode_title
     if titles and (complaints or not changes):
         changes.append(
@@ -413,73 +447,90 @@ def hook_packaging(w: Writing, finding: Finding) -> BriefChangeProposal | None:
 # --- pacing: trim the exposition, sentence by sentence -------------------------------------
 
 
+@dataclass
+class _Trim:
+    """What trimming the exposition did: the changes, the sentences cut, what stayed."""
+
+    changes: list[FieldChange] = field(default_factory=list)
+    cut: list[tuple[str, str]] = field(default_factory=list)  # (shot id, sentence)
+    kept_protected: list[str] = field(default_factory=list)  # a note's cut the story needs
+    touched: set[int] = field(default_factory=set)
+    saved: float = 0.0
+
+
+def _cliff_shot(w: Writing, finding: Finding) -> int:
+    cliff = w.report.cliff
+    assert cliff is not None
+    start = w.index_of(finding.shot_id or cliff.shot_id)
+    if start is not None:
+        return start
+    return next(
+        (
+            i
+            for i, s in enumerate(w.shots)
+            if float(s["start_s"]) <= cliff.second < float(s["start_s"]) + float(s["duration_s"])
+        ),
+        len(w.shots) - 1,
+    )
+
+
+def _trim_shot(w: Writing, index: int, trim: _Trim, notes: tuple[set[Any], set[Any]]) -> None:
+    """Cut the dense (or noted) sentences of one shot, keep the protected ones, and tighten
+    the shot to what is still said."""
+    cut_by_note, keep_by_note = notes
+    shot = w.shots[index]
+    new_lines = []
+    for speaker, direction, text in parse_dialogue(str(shot.get("dialogue", ""))):
+        keep = []
+        for sentence in sentences(text):
+            guarded = w.story.is_protected(index, sentence, fields=("twist", "payoff", "hook"))
+            noted_cut = (index, sentence) in cut_by_note
+            dense = density(sentence, w.name_words) >= DENSE
+            if (noted_cut or dense) and not (guarded or (index, sentence) in keep_by_note):
+                trim.cut.append((str(shot["shot_id"]), sentence))
+                continue
+            if noted_cut and guarded:
+                trim.kept_protected.append(sentence)
+            keep.append(sentence)
+        if keep:
+            new_lines.append(format_line(speaker, " ".join(keep), direction))
+    dialogue = " / ".join(new_lines)
+    if dialogue == shot.get("dialogue", ""):
+        return
+    spoken = sum(len(line.split(":", 1)[-1].split()) for line in new_lines)
+    before = float(shot["duration_s"])
+    duration = min(before, max(MIN_SHOT_S, round_half(spoken / WORDS_PER_S + 0.5)))
+    trim.touched.add(index)
+    trim.changes.append(
+        FieldChange(
+            path=f"manifest.shots[{index}].dialogue", before=shot["dialogue"], after=dialogue
+        )
+    )
+    if duration < before:
+        trim.changes.append(
+            FieldChange(
+                path=f"manifest.shots[{index}].duration_s",
+                before=shot["duration_s"],
+                after=duration,
+            )
+        )
+        trim.saved += before - duration
+
+
 def pacing(w: Writing, finding: Finding) -> BriefChangeProposal | None:
     cliff = w.report.cliff
     if cliff is None or not w.shots:
         return None
-    start = w.index_of(finding.shot_id or cliff.shot_id)
-    if start is None:
-        start = next(
-            (
-                i
-                for i, s in enumerate(w.shots)
-                if float(s["start_s"])
-                <= cliff.second
-                < float(s["start_s"]) + float(s["duration_s"])
-            ),
-            len(w.shots) - 1,
-        )
-    names = w.name_words
-    cut_by_note = set(w.note_sentences("cut"))
-    keep_by_note = set(w.note_sentences("keep"))
-    changes: list[FieldChange] = []
-    trimmed: list[tuple[str, str]] = []  # (shot id, the sentence cut)
-    kept_protected: list[str] = []
-    saved = 0.0
-    touched: set[int] = set()
+    start = _cliff_shot(w, finding)
+    notes = (set(w.note_sentences("cut")), set(w.note_sentences("keep")))
+    trim = _Trim()
     for index in range(start, len(w.shots)):
-        shot = w.shots[index]
-        if index > start and w.intensity(shot) >= 2.5:
+        if index > start and w.intensity(w.shots[index]) >= 2.5:
             break  # the key action: everything after it plays as written
-        if w.is_locked(shot):
-            continue
-        new_lines = []
-        for speaker, direction, text in parse_dialogue(str(shot.get("dialogue", ""))):
-            keep = []
-            for sentence in sentences(text):
-                guarded = w.story.is_protected(index, sentence, fields=("twist", "payoff", "hook"))
-                noted_keep = (index, sentence) in keep_by_note
-                noted_cut = (index, sentence) in cut_by_note
-                if (noted_cut or density(sentence, names) >= DENSE) and not (guarded or noted_keep):
-                    trimmed.append((str(shot["shot_id"]), sentence))
-                    continue
-                if noted_cut and guarded:
-                    kept_protected.append(sentence)
-                keep.append(sentence)
-            if keep:
-                new_lines.append(format_line(speaker, " ".join(keep), direction))
-        dialogue = " / ".join(new_lines)
-        if dialogue == shot.get("dialogue", ""):
-            continue
-        spoken = sum(len(line.split(":", 1)[-1].split()) for line in new_lines)
-        duration = min(
-            float(shot["duration_s"]), max(MIN_SHOT_S, round_half(spoken / WORDS_PER_S + 0.5))
-        )
-        touched.add(index)
-        changes.append(
-            FieldChange(
-                path=f"manifest.shots[{index}].dialogue", before=shot["dialogue"], after=dialogue
-            )
-        )
-        if duration < float(shot["duration_s"]):
-            changes.append(
-                FieldChange(
-                    path=f"manifest.shots[{index}].duration_s",
-                    before=shot["duration_s"],
-                    after=duration,
-                )
-            )
-            saved += float(shot["duration_s"]) - duration
+        if not w.is_locked(w.shots[index]):
+            _trim_shot(w, index, trim, notes)
+    changes, trimmed, saved = trim.changes, trim.cut, trim.saved
+    kept_protected, touched = trim.kept_protected, trim.touched
     if not changes or w.runtime - saved < w.low:
         return None
     complaints = _complaints(w, finding)
@@ -588,6 +639,8 @@ def resonance(w: Writing, finding: Finding) -> BriefChangeProposal | None:
     if stinger is None:
         return None
     shot, options, because = stinger
+    options = _rotate(options, w.variant)
+    shot = dict(shot, dialogue=options[0])
     n = len(w.shots)
     runtime = w.runtime + float(shot["duration_s"])
     if runtime > w.high:

@@ -418,8 +418,16 @@ class Writing:
     def thumbnails(self, indexes: list[int], text: str) -> list[str]:
         """Thumbnail briefs: a frame that gives nothing away, with the text to set on it."""
         out = []
-        for index in dict.fromkeys(indexes):
-            if index in self.story.secret_shots or not 0 <= index < len(self.shots):
+        avoid = set(self.note_targets("avoid"))
+        # The frames asked for, then any frame with a face that gives nothing away.
+        spare = sorted(
+            (i for i, shot in enumerate(self.shots) if shot.get("characters")),
+            key=lambda i: (-self.intensity(self.shots[i]), i),
+        )
+        for index in dict.fromkeys([*indexes, *spare]):
+            if index in self.story.secret_shots or index in avoid:
+                continue
+            if not 0 <= index < len(self.shots):
                 continue
             shot = self.shots[index]
             out.append(
