@@ -278,9 +278,19 @@ def test_without_a_readable_diff_the_stored_changes_are_the_changes(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("no diff today")
 
-    monkeypatch.setattr(proposals, "proposal_diff", broken)
+    monkeypatch.setattr(proposals, "proposal_diffs", broken)
     response = client.get(local(proposals_url(room, "tiny", WINDOW), room))
     assert response.status_code == 200
     html = response.text
     assert "wr-diff" not in html and "<details" not in html
     assert len(_changes(html)) == 6 and "<h3>Choices</h3>" in html
+
+
+def test_a_reviews_diffs_read_at_once_are_each_proposals_own(room: Settings) -> None:
+    from writers_room.store.proposals import list_proposals, proposal_diff, proposal_diffs
+
+    views = list_proposals(room, series_id="tiny")
+    together = proposal_diffs(room, views)
+    assert set(together) == {v["proposal_id"] for v in views}
+    for view in views:
+        assert together[view["proposal_id"]] == proposal_diff(room, view)

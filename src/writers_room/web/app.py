@@ -274,20 +274,27 @@ class _Pages:
             root=root,
             report_href=report_href,
             render_hrefs=renders,
-            diffs={v["proposal_id"]: d for v in views if (d := self._diff_html(v)) is not None},
+            diffs=self._diffs_html(views),
         )
         return HTMLResponse(html, headers=_headers(_PAGE_CSP))
 
-    def _diff_html(self, view: dict[str, Any]) -> str | None:
-        """The proposal read like a script diff (``brief.diff``), or None if it cannot be."""
+    def _diffs_html(self, views: list[dict[str, Any]]) -> dict[str, str]:
+        """Each proposal read like a script diff (``brief.diff``), where it can be."""
         from writers_room.brief.diff import render_html
-        from writers_room.store.proposals import proposal_diff
+        from writers_room.store.proposals import proposal_diffs
 
         try:
-            return render_html(proposal_diff(self.settings, view))
+            diffs = proposal_diffs(self.settings, views)
         except Exception:  # noqa: BLE001 - the page still shows every field change
-            log.warning("no readable diff for %s", view["proposal_id"], exc_info=True)
-            return None
+            log.warning("no readable diffs for this review", exc_info=True)
+            return {}
+        out: dict[str, str] = {}
+        for pid, diff in diffs.items():
+            try:
+                out[pid] = render_html(diff)
+            except Exception:  # noqa: BLE001 - this one shows its field changes only
+                log.warning("no readable diff for %s", pid, exc_info=True)
+        return out
 
     def _renders_of(self, series_id: str, proposal_ids: list[str]) -> dict[str, tuple[str, str]]:
         """The newest finished render of each proposal that has one: (episode, render id)."""
