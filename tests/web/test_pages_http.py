@@ -146,8 +146,9 @@ def test_the_proposals_page_shows_every_change_of_the_review(
 def test_a_review_without_proposals_says_so(client: TestClient, room: Settings) -> None:
     response = client.get(local(proposals_url(room, "tiny", "2026-10-01T00:00:00Z"), room))
     assert response.status_code == 200 and "This review has no proposals." in response.text
-    bad = local(signed_url(room, "proposals/tiny/not-a-window/"), room)
-    assert client.get(bad).status_code == 404
+    for window in ("not-a-window", "2026-13-45T00-00-00Z"):
+        bad = local(signed_url(room, f"proposals/tiny/{window}/"), room)
+        assert client.get(bad).status_code == 404
 
 
 def test_the_preview_page_lists_every_rung_and_signs_the_playlists(

@@ -253,7 +253,10 @@ class _Pages:
         if len(parts) != 3 or not path.endswith("/") or not _WINDOW.match(parts[2]):
             raise _Refused(404, "Not found", "There is no such review.")
         series_id, slug = parts[1], parts[2]
-        window_end = datetime.strptime(slug, "%Y-%m-%dT%H-%M-%SZ").replace(tzinfo=UTC)
+        try:
+            window_end = datetime.strptime(slug, "%Y-%m-%dT%H-%M-%SZ").replace(tzinfo=UTC)
+        except ValueError:  # the shape of a time, not a time (month 13)
+            raise _Refused(404, "Not found", "There is no such review.") from None
         views = list_proposals(self.settings, series_id=series_id, window_end=window_end)
         views.sort(key=lambda v: (v["episode_id"], v["created_at"], v["proposal_id"]))
         root = _root(path)
