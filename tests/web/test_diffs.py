@@ -78,3 +78,16 @@ def test_unrelated_texts_are_shown_whole_and_everything_is_escaped() -> None:
     assert "<b>" not in html and "<i>" not in html
     assert "&lt;b&gt;Who&lt;/b&gt; &amp; why" in html
     assert "<del>wave</del>" in html and "<ins>storm</ins>" in html
+
+
+def test_a_rewritten_sentence_is_shown_whole_not_word_by_word() -> None:
+    html = changes_html(
+        [
+            {
+                "path": "brief.hook",
+                "before": "A wave smashes the lighthouse door open.",
+                "after": "Mara is already underwater when the episode starts.",
+            }
+        ]
+    )
+    assert "<del>" not in html and "<ins>" not in html

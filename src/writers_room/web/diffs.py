@@ -61,9 +61,12 @@ def _text_diff_html(before: str, after: str) -> tuple[str, str] | None:
     """Both texts with the words cut (``<del>``) and added (``<ins>``) marked, or None
     when they share too little for marks to help."""
     old, new = _WORDS.findall(before), _WORDS.findall(after)
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-    if matcher.ratio() < 0.3:
+    words = difflib.SequenceMatcher(
+        a=[t for t in old if not t.isspace()], b=[t for t in new if not t.isspace()]
+    )
+    if words.ratio() < 0.5:  # mostly rewritten: marks on a stray "the" would only distract
         return None
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     left, right = [], []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         cut, added = escape("".join(old[i1:i2])), escape("".join(new[j1:j2]))
