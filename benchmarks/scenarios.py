@@ -9,6 +9,7 @@
 | chroma_write | the index writes alone: the sample comments' vectors with the room's metadata | — |
 | comments_1m | 1M comments ingested into a fresh room, streamed | peak RSS ≤ 4 GB |
 | writing | the offline writer on every episode of two sample rooms, guard-checked | see below |
+| pages | a 20-episode window's report page over a signed link (bench_pages) | p95 ≤ 200 ms |
 """
 
 from __future__ import annotations
@@ -591,5 +592,33 @@ scenario(
         setup=_writing_setup,
         run=_writing_run,
         repeats=3,
+    )
+)
+
+
+# -- the review pages: the report of a 20-episode window over a signed link (bench_pages) --
+
+
+def _pages_setup(work: Path) -> Any:
+    from benchmarks import bench_pages
+
+    bench_pages.build(work)
+    return work
+
+
+def _pages_run(work: Path, _work: Path) -> dict[str, Any]:
+    from benchmarks import bench_pages
+
+    return bench_pages.run(work)
+
+
+scenario(
+    Scenario(
+        name="pages",
+        target="report page of a 20-episode window p95 ≤ 200 ms (1 and 4 clients)",
+        setup=_pages_setup,
+        run=_pages_run,
+        repeats=1,
+        warmup=False,
     )
 )

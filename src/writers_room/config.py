@@ -170,6 +170,28 @@ class Settings(BaseSettings):
         ),
     )
 
+    public_url: str | None = Field(
+        default=None,
+        validation_alias="WRITERS_ROOM_PUBLIC_URL",
+        description=(
+            "Base URL at which people reach the review pages (a TLS proxy in front of "
+            "`serve`), e.g. https://room.example.com; unset = http://127.0.0.1:<pages_port>."
+        ),
+    )
+    pages_port: int = Field(
+        default=3001,
+        ge=0,
+        le=65535,
+        validation_alias="WRITERS_ROOM_PAGES_PORT",
+        description="Port of the read-only review pages `serve` runs; 0 = no pages.",
+    )
+    link_ttl_s: int = Field(
+        default=7 * 24 * 3600,
+        ge=60,
+        validation_alias="WRITERS_ROOM_LINK_TTL",
+        description="Seconds a signed page link stays valid.",
+    )
+
     @field_validator("approvers", "showrunners", "writers", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -221,6 +243,13 @@ class Settings(BaseSettings):
     @property
     def renders_path(self) -> Path:
         return self.home / "renders"
+
+    @property
+    def pages_url(self) -> str:
+        """Base URL of the review pages, without a trailing slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://127.0.0.1:{self.pages_port or 3001}"
 
     @cached_property
     def author_key(self) -> bytes:

@@ -109,8 +109,10 @@ def block_actions_body(
     user: str,
     message_ts: str = "1700000000.000001",
     trigger_id: str = "1337.42.trigger",
+    state: dict[str, Any] | None = None,
 ) -> str:
-    """A click on a proposal message's button (interactivity, form ``payload=``)."""
+    """A click on a proposal message's button (interactivity, form ``payload=``); ``state``
+    is the message's inputs as the user left them (``{"values": …}``)."""
     payload = {
         "type": "block_actions",
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
@@ -127,6 +129,7 @@ def block_actions_body(
         "channel": {"id": CHANNEL, "name": "writers-room"},
         "message": {"type": "message", "user": "UBOT", "ts": message_ts, "text": "Proposal"},
         "response_url": "https://hooks.slack.com/actions/T0ROOM/1/abc",
+        **({"state": state} if state is not None else {}),
         "actions": [
             {
                 "action_id": action_id,
@@ -172,6 +175,13 @@ def modal_values(view: dict[str, Any], **overrides: str) -> dict[str, Any]:
         if block.get("type") != "input":
             continue
         element = block["element"]
+        if element["type"] == "radio_buttons":  # overridden by the option's value ("1")
+            picked = overrides.get(block["block_id"], element["initial_option"]["value"])
+            option = next(o for o in element["options"] if o["value"] == picked)
+            values[block["block_id"]] = {
+                element["action_id"]: {"type": "radio_buttons", "selected_option": option}
+            }
+            continue
         value = overrides.get(block["block_id"], element.get("initial_value"))
         values[block["block_id"]] = {
             element["action_id"]: {"type": "plain_text_input", "value": value}

@@ -13,4 +13,4 @@ from writers_room.config import Settings
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
-    serve(Settings(), http=True, port=0, host="127.0.0.1")
+    serve(Settings(), http=True, port=0, host="127.0.0.1", pages_port=0)

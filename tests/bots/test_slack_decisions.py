@@ -23,11 +23,14 @@ from slack_payloads import (
 from slack_room import APPROVER, STRANGER, store_hook_proposal
 from sqlmodel import func, select
 
+from writers_room.bots.slack import blocks as bk
 from writers_room.bots.slack.actions import (
     APPROVE_PROPOSAL,
     EDIT_MODAL_CALLBACK,
     EDIT_PROPOSAL,
+    REJECT_MODAL_CALLBACK,
     REJECT_PROPOSAL,
+    REJECT_REASON_BLOCK,
     change_block_id,
     decide_block_id,
 )
@@ -172,12 +175,15 @@ def test_double_click_makes_one_decision_and_says_who_decided(
     app: RoomApp, room: Settings, slack: MockSlack, posted: dict[str, Any], mixed: bool
 ) -> None:
     statuses: list[int] = []
-    second = REJECT_PROPOSAL if mixed else APPROVE_PROPOSAL
-    actions = [APPROVE_PROPOSAL, second, APPROVE_PROPOSAL, APPROVE_PROPOSAL]
-    threads = [
-        threading.Thread(target=lambda a=a: statuses.append(click(app, posted, APPROVER, a)))
-        for a in actions
-    ]
+    actions = [APPROVE_PROPOSAL, APPROVE_PROPOSAL, APPROVE_PROPOSAL, APPROVE_PROPOSAL]
+
+    def act(a: str, n: int) -> None:
+        if mixed and n == 1:  # a rejection with its reason, submitted at the same moment
+            statuses.append(submit_reject(app, posted, APPROVER, "not this week"))
+        else:
+            statuses.append(click(app, posted, APPROVER, a))
+
+    threads = [threading.Thread(target=lambda a=a, n=n: act(a, n)) for n, a in enumerate(actions)]
     for t in threads:
         t.start()
     for t in threads:
@@ -231,14 +237,62 @@ def test_button_without_a_bound_hash_is_refused(
     assert decisions(room) == []
 
 
-def test_reject_click_records_the_rejection(
+def submit_reject(app: RoomApp, p: dict[str, Any], user: str, reason: str) -> int:
+    """Submit the reject form of ``p`` (as Reject… opens it) with ``reason``."""
+    view = bk.reject_modal(
+        p,
+        private_metadata=json.dumps(
+            {"proposal_id": p["proposal_id"], "content_hash": p["content_hash"], "channel": CHANNEL}
+        ),
+    )
+    values = modal_values(view, **{REJECT_REASON_BLOCK: reason})
+    body = view_submission_body(user=user, view=view, values=values)
+    response = app.dispatch(bolt_request(body, form=True))
+    assert response.status == 200
+    return 400 if response.body else 200
+
+
+def test_reject_asks_why_and_records_the_reason(
     app: RoomApp, room: Settings, slack: MockSlack, posted: dict[str, Any]
 ) -> None:
     assert click(app, posted, APPROVER, REJECT_PROPOSAL) == 200
+    (opened,) = slack.wait_for("views.open")
+    view = opened.params["view"]
+    assert view["callback_id"] == REJECT_MODAL_CALLBACK
+    (reason_block,) = [b for b in view["blocks"] if b["type"] == "input"]
+    assert reason_block["block_id"] == REJECT_REASON_BLOCK and not reason_block.get("optional")
+    assert slack.calls_to("chat.update") == [] and decisions(room) == []  # nothing yet
+
+    # A blank reason is refused in the form; nothing is decided.
+    blank = modal_values(view, **{REJECT_REASON_BLOCK: "   "})
+    response = app.dispatch(
+        bolt_request(view_submission_body(user=APPROVER, view=view, values=blank), form=True)
+    )
+    answer = json.loads(response.body)
+    assert answer["response_action"] == "errors" and REJECT_REASON_BLOCK in answer["errors"]
+    app.workers.drain()
+    assert decisions(room) == []
+
+    values = modal_values(view, **{REJECT_REASON_BLOCK: "Keep the fog; it is the show's look."})
+    response = app.dispatch(
+        bolt_request(view_submission_body(user=APPROVER, view=view, values=values), form=True)
+    )
+    assert response.status == 200 and not response.body
     (update,) = slack.wait_for("chat.update")
-    assert f"Rejected* by <@{APPROVER}>" in json.dumps(update.params["blocks"])
+    text = json.dumps(update.params["blocks"])
+    assert f"Rejected* by <@{APPROVER}>" in text and "Keep the fog" in text
     (decision,) = decisions(room)
     assert decision.decision == "rejected"
+    assert decision.note == "Keep the fog; it is the show's look."
+
+
+def test_reject_click_by_a_non_approver_opens_nothing(
+    app: RoomApp, room: Settings, slack: MockSlack, posted: dict[str, Any]
+) -> None:
+    assert click(app, posted, STRANGER, REJECT_PROPOSAL) == 200
+    (denial,) = slack.wait_for("chat.postEphemeral")
+    assert "Only approvers can reject" in denial.params["text"]
+    assert slack.calls_to("views.open") == [] and decisions(room) == []
 
 
 def open_modal(app: RoomApp, slack: MockSlack, p: dict[str, Any], user: str) -> None:
@@ -262,13 +316,18 @@ def test_edit_modal_records_a_human_edit_and_resets_the_blind_count(
     view = opened.params["view"]
     assert opened.params["trigger_id"] == "1337.42.edit"
     assert view["callback_id"] == EDIT_MODAL_CALLBACK
-    first = view["blocks"][1]
-    assert first["label"]["text"] == "brief.hook"
-    assert first["element"]["initial_value"] == posted["changes"][0]["after"]
+    # One plain-text input per changed field, in words; no JSON.
+    hook, duration, note = [b for b in view["blocks"] if b["type"] == "input"]
+    assert hook["label"]["text"] == "Hook"
+    assert hook["element"]["initial_value"] == posted["changes"][0]["after"]
+    assert hook["hint"]["text"] == "was: A wave smashes the lighthouse door open."
+    assert duration["label"]["text"].endswith("· Duration")
+    assert duration["element"]["initial_value"] == "6"
+    assert note["block_id"] == "edit_note"
 
     new_hook = "Mara wakes on the rocks, the letter already soaked through."
     values = modal_values(
-        view, **{change_block_id(0): new_hook, change_block_id(1): "7", "edit_note": "warmer"}
+        view, **{change_block_id(0): new_hook, change_block_id(1): "7 s", "edit_note": "warmer"}
     )
     body = view_submission_body(user=APPROVER, view=view, values=values)
     response = app.dispatch(bolt_request(body, form=True))
@@ -305,7 +364,7 @@ def test_edit_modal_rejects_a_bad_value_without_deciding(
     assert response.status == 200
     answer = json.loads(response.body)
     assert answer["response_action"] == "errors"
-    assert "JSON value" in answer["errors"][change_block_id(1)]
+    assert "a duration in seconds" in answer["errors"][change_block_id(1)]
     app.workers.drain()
     assert decisions(room) == []
 
@@ -320,11 +379,120 @@ def test_edit_click_by_a_non_approver_opens_nothing(
     assert decisions(room) == []
 
 
-def test_edit_modal_keeps_a_drafted_shot_list_it_cannot_hold() -> None:
-    """A new episode's shot list is longer than a Slack text input: shown, kept, not clipped."""
-    from writers_room.bots.slack.blocks import edit_modal, parse_edit_submission
+def choice_proposal(room: Settings) -> dict[str, Any]:
+    """A pending proposal for ep1 whose hook is one of three written alternatives."""
+    from slack_room import hook_proposal
 
-    shots = [{"shot_id": f"sh{i:02d}", "action": "x" * 400, "duration_s": 5} for i in range(10)]
+    from writers_room.brief.proposals import Choice
+    from writers_room.guardrails.approval import store_pending
+
+    hooks = ["Mara is underwater.", "The letter sinks.", "A hand in the dark water."]
+    proposal = hook_proposal(hooks[0]).model_copy(
+        update={"choices": [Choice(slot="hook", path="brief.hook", options=hooks)]}
+    )
+    with session_scope(room) as session:
+        (row,) = store_pending(session, series_id="tiny", window_end=None, proposals=[proposal])
+        proposal_id = row.proposal_id
+    return get_proposal(room, proposal_id)
+
+
+def test_approve_binds_the_alternative_selected_on_the_card(
+    app: RoomApp, room: Settings, slack: MockSlack
+) -> None:
+    from writers_room.bots.slack.actions import CHOOSE_OPTION, choice_block_id
+
+    p = choice_proposal(room)
+    app.poster.post_proposal(p["proposal_id"], channel=CHANNEL)
+    (post,) = slack.wait_for("chat.postMessage")
+    radio = next(b for b in post.params["blocks"] if b.get("block_id") == choice_block_id(0))
+    assert radio["accessory"]["type"] == "radio_buttons"
+    second = radio["accessory"]["options"][1]
+    state = {"values": {choice_block_id(0): {CHOOSE_OPTION: {"selected_option": second}}}}
+    body = block_actions_body(
+        action_id=APPROVE_PROPOSAL,
+        proposal_id=p["proposal_id"],
+        block_id=decide_block_id(p["proposal_id"], p["content_hash"]),
+        user=APPROVER,
+        state=state,
+    )
+    assert app.dispatch(bolt_request(body, form=True)).status == 200
+    (update,) = slack.wait_for("chat.update")
+    assert "*Chosen:* (2)" in json.dumps(update.params["blocks"], ensure_ascii=False)
+    (decision,) = decisions(room)
+    assert decision.choices == [1] and decision.content_hash == p["content_hash"]
+    with session_scope(room) as session:
+        brief = session.exec(
+            select(BriefVersion).where(BriefVersion.episode_id == "ep1", BriefVersion.version == 2)
+        ).one()
+    assert brief.brief["hook"] == "The letter sinks."
+
+
+def test_a_review_is_one_thread_and_a_long_card_continues_in_it(
+    app: RoomApp, room: Settings, slack: MockSlack
+) -> None:
+    from types import SimpleNamespace
+
+    from slack_room import hook_proposal
+
+    from writers_room.bots.slack.blocks import MAX_BLOCKS
+    from writers_room.brief.proposals import FieldChange
+    from writers_room.guardrails.approval import store_pending
+
+    # A proposal whose diff needs more than one message: sixty long brief notes.
+    notes = [
+        FieldChange(path=f"brief.note_{n:02d}", after=f"Note {n}: " + "and then " * 180)
+        for n in range(60)
+    ]
+    big = hook_proposal().model_copy(update={"changes": [*hook_proposal().changes, *notes]})
+    with session_scope(room) as session:
+        (row,) = store_pending(session, series_id="tiny", window_end=None, proposals=[big])
+        proposal_id = row.proposal_id
+    p = get_proposal(room, proposal_id)
+    outcome = SimpleNamespace(
+        thread_id="review-tiny-1",
+        series_id="tiny",
+        report={"series_id": "tiny", "episodes": []},
+        pending=[p["proposal_id"]],
+        blocked={"ep2": "three blind iterations"},
+        dropped=[],
+    )
+    assert app.poster.post_review(outcome, channel=CHANNEL)
+    posts = slack.wait_for("chat.postMessage", count=4)
+    summary, card, *rest = posts
+    assert "thread_ts" not in summary.params or not summary.params["thread_ts"]
+    top = summary.params["blocks"]
+    assert top[0]["type"] == "header" and top[-1]["block_id"] == "report_link"
+    ts = "1700000000.000001"
+    assert card.params["thread_ts"] == ts
+    assert all(c.params.get("thread_ts") == ts for c in rest)
+    assert any(b["type"] == "actions" for b in card.params["blocks"])
+    parts = [c for c in rest if "continued" in c.params.get("text", "")]
+    assert parts and all(len(c.params["blocks"]) <= MAX_BLOCKS for c in [card, *parts])
+    card_text = json.dumps(card.params["blocks"])
+    assert "here," in card_text and "below* in this thread" in card_text
+    escalation = next(c for c in rest if "needs a human" in c.params.get("text", ""))
+    assert escalation.params["reply_broadcast"] in (True, "true", "True", "1")
+    # A decision redraws the card and every continuation.
+    slack.reset()
+    assert click(app, p, APPROVER) == 200
+    slack.wait_for("chat.update", count=1 + len(parts))
+    app.workers.drain()
+    updated = [u.params["ts"] for u in slack.calls_to("chat.update")]
+    assert len(updated) == len(set(updated)) == 1 + len(parts)
+    assert "Approved* by" in json.dumps(slack.calls_to("chat.update")[0].params["blocks"])
+
+
+def test_edit_modal_of_a_drafted_episode_edits_lines_and_keeps_the_shot_list() -> None:
+    """A new episode's shot list is longer than a Slack text input: it is edited line by
+    line, never as one clipped value, and what is not edited stays as proposed."""
+    from writers_room.bots.slack.blocks import edit_fields, edit_modal, parse_edit_submission
+    from writers_room.brief.diff import diff_proposal, edited_changes
+    from writers_room.brief.new_episode import blank_episode
+
+    shots = [
+        {"shot_id": f"sh{i:02d}", "start_s": 5.0 * i, "action": "x" * 400, "duration_s": 5}
+        for i in range(10)
+    ]
     p = {
         "episode_id": "ep3",
         "proposal_id": "p-0123456789ab",
@@ -333,12 +501,17 @@ def test_edit_modal_keeps_a_drafted_shot_list_it_cannot_hold() -> None:
             {"path": "brief.title", "before": None, "after": "The Door"},
             {"path": "manifest.shots", "before": None, "after": shots},
         ],
+        "choices": [],
     }
-    view = edit_modal(p, private_metadata="{}")
+    brief, manifest = blank_episode("tiny", "ep3")
+    diff = diff_proposal(p, brief, manifest)
+    view = edit_modal(p, diff, private_metadata="{}")
     inputs = [b for b in view["blocks"] if b["type"] == "input"]
-    assert [b["block_id"] for b in inputs] == [change_block_id(0), "edit_note"]
-    assert any("too long to edit here" in json.dumps(b) for b in view["blocks"])
-    values = {change_block_id(0): {"after": {"value": "The Open Door"}}}
-    changes, _, errors = parse_edit_submission(p, values)
-    assert errors == {}
+    assert len(view["blocks"]) <= 100
+    assert all(len(b["element"].get("initial_value", "")) <= 3000 for b in inputs)
+    title = next(f for f in edit_fields(diff) if f.label == "Title")
+    values = modal_values(view, **{title.block_id: "The Open Door"})
+    edits, _, _, errors = parse_edit_submission(p, diff, values)
+    assert errors == {} and edits == {"brief.title": "The Open Door"}
+    changes = edited_changes(brief, manifest, p["changes"], edits)
     assert [c["after"] for c in changes] == ["The Open Door", shots]

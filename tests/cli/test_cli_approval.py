@@ -26,7 +26,7 @@ from writers_room.brief.proposals import BriefChangeProposal, Evidence, FieldCha
 from writers_room.config import Settings
 from writers_room.guardrails.approval import store_pending
 from writers_room.store.db import dispose_engines, session_scope
-from writers_room.store.models import AuditLog, Decision, Episode, Proposal
+from writers_room.store.models import AuditLog, BriefVersion, Decision, Episode, Proposal
 
 runner = CliRunner()
 APPROVER = "U0SHOW"  # the tiny series' own approver
@@ -91,7 +91,13 @@ def test_proposals_show_prints_the_change_set_and_a_short_hash(
     code, output = invoke(home, "proposals", "show", proposal.proposal_id)
     assert code == 0, output
     assert "Open on Mara underwater." in output
-    assert "brief.hook: None → 'Mara is underwater.'" in output
+    assert "Targets: retention_10s 19% vs cohort 53%" in output
+    # The change reads as a diff against the brief in force (no styles off a terminal:
+    # cut words in [-…-], new words in {+…+}).
+    assert (
+        "1. Hook (brief)\n    [-A wave smashes the lighthouse door open.-] "
+        "{+Mara is underwater.+}" in output
+    )
     assert f"hash {short}" in output
     assert f"approve {proposal.proposal_id} --as NAME --hash {short}" in output
     code, output = invoke(home, "proposals", "show", proposal.proposal_id, "--json")
@@ -100,6 +106,9 @@ def test_proposals_show_prints_the_change_set_and_a_short_hash(
     assert shown["changes"] == [
         {"path": "brief.hook", "before": None, "after": "Mara is underwater."}
     ]
+    (item,) = shown["diff"]["items"]
+    assert (item["key"], item["status"]) == ("brief.hook", "changed")
+    assert item["lines"][0]["after"] == "Mara is underwater."
     code, output = invoke(home, "proposals", "show", "p-nope")
     assert code == 2 and "no proposal 'p-nope'" in output
     # Listing is unchanged.
@@ -157,7 +166,7 @@ def test_approve_on_a_terminal_shows_the_change_set_and_asks(
     for answer in ("n\n", "\n", ""):  # no, the default, end of input
         code, output = invoke(home, "approve", pid, "--as", APPROVER, input=answer)
         assert code == 1, (answer, output)
-        assert "brief.hook: None → 'Mara is underwater.'" in output
+        assert "{+Mara is underwater.+}" in output
         assert "[y/N]" in output and "nothing was recorded" in output
     assert decisions(home) == [] and brief_version(home) == 1
     code, output = invoke(home, "approve", pid, "--as", APPROVER, "--no-render", input="y\n")
@@ -223,3 +232,66 @@ def test_approve_in_a_real_terminal(home: Path, proposal: Proposal) -> None:
                 proc.kill()
         assert len(decisions(home)) == (1 if status == 0 else 0)
     assert brief_version(home) == 2
+
+
+def test_proposals_lists_one_line_each_with_the_number_it_targets(
+    home: Path, proposal: Proposal
+) -> None:
+    code, output = invoke(home, "proposals")
+    assert code == 0, output
+    (row,) = [line for line in output.splitlines() if proposal.proposal_id in line]
+    assert "tiny/ep1" in row and "hook_rewrite" in row and "pending" in row
+    assert row.rstrip().endswith("retention_10s 19% vs cohort 53%")
+
+
+@pytest.fixture
+def with_choices(home: Path) -> Proposal:
+    from writers_room.brief.proposals import Choice
+
+    hooks = ["Mara is underwater.", "The letter sinks.", "A hand in the dark water."]
+    with session_scope(Settings(home=home)) as session:
+        (row,) = store_pending(
+            session,
+            series_id="tiny",
+            window_end=None,
+            proposals=[
+                BriefChangeProposal(
+                    episode_id="ep1",
+                    kind="hook_rewrite",
+                    summary="Open on Mara underwater.",
+                    target="retention_10s 19% vs cohort 53%",
+                    expected_effect="10-s retention back to the cohort band",
+                    changes=[FieldChange(path="brief.hook", before=None, after=hooks[0])],
+                    choices=[Choice(slot="hook", path="brief.hook", options=hooks)],
+                )
+            ],
+        )
+    dispose_engines()
+    return row
+
+
+def test_approve_can_choose_another_alternative(home: Path, with_choices: Proposal) -> None:
+    pid, short = with_choices.proposal_id, with_choices.content_hash[:12]
+    code, output = invoke(home, "proposals", "show", pid)
+    assert (
+        "Hook — choose one:\n    (1) Mara is underwater. (proposed)\n    (2) The letter sinks."
+        in output
+    )
+    for bad in ("hook=4", "title=1", "hook"):
+        code, output = invoke(
+            home, "approve", pid, "--as", APPROVER, "--hash", short, "--choose", bad, "--no-render"
+        )
+        assert code == 2 and "--choose" in output, (bad, output)
+    assert decisions(home) == []
+    code, output = invoke(
+        home, "approve", pid, "--as", APPROVER, "--hash", short, "--choose", "hook=2", "--no-render"
+    )
+    assert code == 0, output
+    (decision,) = decisions(home)
+    assert decision.choices == [1]
+    with session_scope(Settings(home=home)) as session:
+        version = session.exec(sql_select(BriefVersion).where(BriefVersion.version == 2)).one()
+        assert version.brief["hook"] == "The letter sinks."
+    dispose_engines()
+    code, output = invoke(home, "proposals", "show", pid, "--json")
+    assert json.loads(output)["chosen"] == [1]

@@ -228,3 +228,70 @@ def test_twenty_concurrent_clicks_make_one_decision_and_one_apply(
         assert applied.count("applied") == 0 and len(refusals) == 20
         assert all("no approval" in r for r in refusals)
         assert versions(room) == [1] and current == 1 and final == "rejected"
+
+
+HOOKS = [
+    "Mara is already underwater when the episode starts.",
+    "The letter sinks before Mara can read it.",
+    "A hand grabs Mara's ankle in the dark water.",
+]
+
+
+@pytest.fixture
+def with_choices(room: Settings) -> Proposal:
+    """A hook rewrite whose hook line is one of three written alternatives, plus copy."""
+    from writers_room.brief.proposals import Choice
+
+    proposal = hook_proposal(HOOKS[0]).model_copy(
+        update={
+            "choices": [
+                Choice(slot="hook", path="brief.hook", options=HOOKS),
+                Choice(slot="headline", path=None, options=["Under.", "The letter."]),
+            ]
+        }
+    )
+    with session_scope(room) as session:
+        (row,) = store_pending(session, series_id="tiny", window_end=None, proposals=[proposal])
+        return row
+
+
+def test_an_approval_records_the_chosen_alternative_and_apply_writes_it(
+    room: Settings, with_choices: Proposal
+) -> None:
+    from writers_room.brief.proposals import chosen_hash
+
+    pid, digest = with_choices.proposal_id, with_choices.content_hash
+    outcome = decide(room, pid, actor="U0SHOW", approve=True, shown_hash=digest, chosen=[2, 1])
+    assert outcome.decision.choices == [2, 1]
+    assert outcome.decision.content_hash == digest
+    version = apply_proposal(room, pid)
+    assert version.brief["hook"] == HOOKS[2]  # the third option, written over the first
+    assert version.manifest["shots"][1]["duration_s"] == 6  # the rest of the change stands
+    with session_scope(room) as session:
+        entry = session.exec(select(AuditLog).where(AuditLog.action == "decision.approved")).one()
+    # The audit row binds the content and the picks together.
+    assert entry.detail["choices"] == [2, 1]
+    assert entry.detail["approved_hash"] == chosen_hash(digest, [2, 1]) != digest
+    assert chosen_hash(digest, [0, 0]) == digest  # the proposal as written: its own hash
+
+
+def test_the_first_alternatives_are_the_default_and_bad_picks_decide_nothing(
+    room: Settings, with_choices: Proposal
+) -> None:
+    from writers_room.errors import InputError
+
+    pid = with_choices.proposal_id
+    for bad in ([5, 0], [0], [0, 0, 0]):
+        with pytest.raises(InputError, match="nothing was decided"):
+            decide(room, pid, actor="U0SHOW", approve=True, chosen=bad)
+    assert decisions(room) == 0
+    outcome = decide(room, pid, actor="U0SHOW", approve=True)
+    assert outcome.decision.choices == [0, 0]
+    assert apply_proposal(room, pid).brief["hook"] == HOOKS[0]
+
+
+def test_a_rejection_records_no_picks(room: Settings, with_choices: Proposal) -> None:
+    outcome = decide(
+        room, with_choices.proposal_id, actor="U0SHOW", approve=False, note="no", chosen=[1, 1]
+    )
+    assert outcome.decision.choices is None

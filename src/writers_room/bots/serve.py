@@ -7,6 +7,10 @@ proxy; Slack only calls ``https://`` URLs.
 
 A sweeper thread delivers decisions a crash left undelivered, at start-up and every
 15 seconds (``graphs.window_review.sweep``).
+
+The read-only review pages (the window report, a review's proposals, a render's preview;
+``writers_room.web``) are served on their own port (``WRITERS_ROOM_PAGES_PORT``, 3001) in
+both modes, by uvicorn on a thread; people open them through signed links.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from writers_room.bots.slack.app import RoomApp, build_app
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.graphs.window_review.sweep import Sweeper
+from writers_room.web.server import PagesServer
 
 __all__ = ["EVENTS_PATH", "HEALTH_PATH", "make_server", "make_wsgi_app", "serve"]
 
@@ -101,8 +106,9 @@ def serve(
     host: str = "0.0.0.0",
     scheduler: bool = True,
     renders: bool = True,
+    pages_port: int | None = None,
 ) -> None:
-    """Run the Slack bot and the window scheduler until interrupted (SIGINT/SIGTERM).
+    """Run the Slack bot, the window scheduler and the review pages until interrupted.
 
     Args:
         settings: the room (Slack credentials, channel, window hour).
@@ -112,15 +118,23 @@ def serve(
         host: HTTP interface to bind.
         scheduler: run the 24h window scheduler in this process.
         renders: with the scheduler, also run queued render jobs (approvals queue them).
+        pages_port: port of the review pages (0 picks a free one); None =
+            ``settings.pages_port``, where 0 means no pages.
 
     Raises:
-        InputError: a credential the chosen mode needs is missing (exit status 2).
+        InputError: a credential the chosen mode needs is missing, or the pages' port is
+            taken (exit status 2).
     """
     if socket_mode and not settings.slack_app_token:
         raise InputError("SLACK_APP_TOKEN is not set: Socket Mode needs the app-level token")
     if not socket_mode and not http:
         raise InputError("choose --http (with --port) or --socket-mode")
     app: RoomApp = build_app(settings, socket_mode=socket_mode)
+    try:
+        pages = _start_pages(settings, host=host, port=pages_port)
+    except BaseException:
+        app.close()
+        raise
     sweeper, windows = _start_background(app, settings, scheduler=scheduler, renders=renders)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -139,7 +153,20 @@ def serve(
         sweeper.stop(wait=False)
         if windows is not None:
             windows.shutdown(wait=False)
+        if pages is not None:
+            pages.stop()
         app.close()
+
+
+def _start_pages(settings: Settings, *, host: str, port: int | None) -> PagesServer | None:
+    """Start the review pages (``port`` None: the setting, where 0 means none)."""
+    if port is None:
+        if not settings.pages_port:
+            return None
+        port = settings.pages_port
+    pages = PagesServer(settings, host=host, port=port).start()
+    log.info("review pages at %s (links point at %s)", pages.url, settings.pages_url)
+    return pages
 
 
 def _start_background(

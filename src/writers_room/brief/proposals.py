@@ -23,6 +23,9 @@ __all__ = [
     "Evidence",
     "FieldChange",
     "apply_changes",
+    "apply_choices",
+    "check_chosen",
+    "chosen_hash",
     "content_hash",
 ]
 
@@ -222,3 +225,67 @@ def apply_changes(
             shot["start_s"] = round(start, 3)
             start += float(shot["duration_s"])
     return docs["brief"], docs["manifest"]
+
+
+def apply_choices(
+    brief: dict[str, Any],
+    manifest: dict[str, Any],
+    choices: list[dict[str, Any]],
+    chosen: list[int | None] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return new (brief, manifest) with the chosen alternatives written (after the changes).
+
+    ``chosen[i]`` is the option picked for ``choices[i]``: 0 (the first, which the changes
+    already write), another index (its text is written at the choice's ``path``), or
+    ``None`` (the approver wrote their own). Choices without a path (copy such as a
+    headline) write nothing here.
+
+    Raises:
+        ValueError: ``chosen`` does not fit ``choices``.
+    """
+    picks = check_chosen(choices, chosen)
+    writes = [
+        {"path": choice["path"], "after": choice["options"][pick]}
+        for choice, pick in zip(choices, picks, strict=True)
+        if pick and choice.get("path")
+    ]
+    if not writes:
+        return brief, manifest
+    return apply_changes(brief, manifest, writes)
+
+
+def check_chosen(
+    choices: list[dict[str, Any]], chosen: list[int | None] | None
+) -> list[int | None]:
+    """``chosen`` checked against ``choices`` (``None`` = the first option of each).
+
+    Raises:
+        ValueError: a different number of picks than choices, or an option that is not there.
+    """
+    if chosen is None:
+        return [0] * len(choices)
+    if len(chosen) != len(choices):
+        raise ValueError(f"{len(chosen)} pick(s) for {len(choices)} choice(s)")
+    for choice, pick in zip(choices, chosen, strict=True):
+        if pick is None:
+            continue
+        if isinstance(pick, bool) or not isinstance(pick, int):
+            raise ValueError(f"choice {choice.get('slot')!r}: {pick!r} is not an option number")
+        if not 0 <= pick < len(choice.get("options", [])):
+            raise ValueError(
+                f"choice {choice.get('slot')!r} has {len(choice.get('options', []))} "
+                f"option(s); there is no option {pick + 1}"
+            )
+    return list(chosen)
+
+
+def chosen_hash(content_hash: str, chosen: list[int | None] | None) -> str:
+    """The hash of what an approver approved: the content, and the alternatives they chose.
+
+    With no choices, or the first option of each (what the changes write), it is the
+    content hash itself; otherwise the SHA-256 of the content hash and the picks.
+    """
+    if not chosen or all(pick == 0 for pick in chosen):
+        return content_hash
+    blob = json.dumps({"content_hash": content_hash, "chosen": chosen}, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()

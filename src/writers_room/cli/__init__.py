@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from writers_room.cli._common import app
 from writers_room.cli.approval import approve, note, reject
+from writers_room.cli.links import link_app
 from writers_room.cli.rendering import render
 from writers_room.cli.reviewing import draft, proposals_app, review
 from writers_room.cli.sample_demo import demo, sample
@@ -31,6 +32,7 @@ for _name, _group in (
     ("ingest", ingest_app),
     ("index", index_app),
     ("proposals", proposals_app),
+    ("link", link_app),
 ):
     app.add_typer(_group, name=_name)
 

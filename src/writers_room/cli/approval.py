@@ -21,7 +21,41 @@ def _stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def _bound_hash(s: Settings, proposal_id: str, prefix: str | None, who: str) -> str:
+def _picks(p: dict[str, Any], choose: list[str]) -> list[int | None] | None:
+    """``--choose hook=2`` (a slot or a choice number, then an option number) → picks.
+
+    Raises:
+        InputError: a pick that names no choice or no option (exit 2).
+    """
+    choices = p.get("choices") or []
+    if not choose:
+        return None
+    picks: list[int | None] = [0] * len(choices)
+    for raw in choose:
+        name, _, number = raw.partition("=")
+        name = name.strip().lower()
+        index = next(
+            (n for n, c in enumerate(choices) if c["slot"] == name or str(n + 1) == name), None
+        )
+        options = choices[index]["options"] if index is not None else []
+        if index is None or not number.strip().isdigit() or not 1 <= int(number) <= len(options):
+            slots = ", ".join(f"{c['slot']}=1..{len(c['options'])}" for c in choices) or "none"
+            raise InputError(
+                f"--choose {raw!r}: name a choice and an option number ({slots})",
+                field="--choose",
+                value=raw,
+            )
+        picks[index] = int(number) - 1
+    return picks
+
+
+def _bound_hash(
+    s: Settings,
+    proposal_id: str,
+    prefix: str | None,
+    who: str,
+    chosen: list[int | None] | None = None,
+) -> str:
     """The full content hash the approver saw: from ``--hash`` or confirmed on a terminal.
 
     Raises:
@@ -56,7 +90,7 @@ def _bound_hash(s: Settings, proposal_id: str, prefix: str | None, who: str) -> 
             f"(`writers-room approve {proposal_id} --as {who or 'NAME'} --hash HASH`)",
             field="--hash",
         )
-    print_change_set(p, err)
+    print_change_set(p, err, chosen=chosen)
     try:
         answer = err.input(escape(f"Approve exactly this change set as {who}? [y/N] "))
     except EOFError:
@@ -110,6 +144,15 @@ def approve(
         ),
     ] = None,
     note: Annotated[str, typer.Option("--note", help="A note for the record.")] = "",
+    choose: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--choose",
+            help="Pick another written alternative, e.g. --choose hook=2 (the first option "
+            "of each choice is what the change set writes).",
+            show_default=False,
+        ),
+    ] = None,
     no_render: Annotated[
         bool, typer.Option("--no-render", help="Queue the render but do not run it now.")
     ] = False,
@@ -117,10 +160,14 @@ def approve(
 ) -> None:
     """Approve exactly the change set you saw: resumes the review (apply → render)."""
     from writers_room.graphs.window_review.run import decide_and_resume
+    from writers_room.store.proposals import get_proposal
 
     s = swept()
-    shown = _bound_hash(s, proposal_id, hash_, as_)
-    result = decide_and_resume(s, proposal_id, actor=as_, approve=True, note=note, shown_hash=shown)
+    chosen = _picks(get_proposal(s, proposal_id), choose or [])
+    shown = _bound_hash(s, proposal_id, hash_, as_, chosen)
+    result = decide_and_resume(
+        s, proposal_id, actor=as_, approve=True, note=note, shown_hash=shown, chosen=chosen
+    )
     jobs = [] if no_render else run_renders(s, result.render_ids, show=interactive(as_json))
     _decision_report(s, result, jobs, as_json)
 

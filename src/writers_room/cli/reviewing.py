@@ -21,18 +21,22 @@ SHORT_HASH = 12  # hex characters of the content hash that `proposals show` prin
 
 
 def print_proposals(rows: list[dict[str, Any]]) -> None:
+    """One line per proposal, with the number it targets (`proposals show ID` for the rest)."""
     if not rows:
         out.print("No proposals.")
         return
-    table = Table("proposal", "episode", "kind", "status", "summary", "decided by")
+    table = Table(box=None, pad_edge=False)
+    for name in ("proposal", "episode", "kind", "status", "decided by"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("targets", no_wrap=True, overflow="ellipsis", ratio=1)
     for p in rows:
         table.add_row(
             p["proposal_id"],
-            p["episode_id"],
+            f"{p['series_id']}/{p['episode_id']}",
             p["kind"],
             p["status"],
-            p["summary"],
             p["decided_by"] or "—",
+            escape(p.get("evidence", {}).get("target") or p["summary"]),
         )
     out.print(table)
 
@@ -147,14 +151,35 @@ def short_hash(proposal: dict[str, Any]) -> str:
     return str(proposal["content_hash"])[:SHORT_HASH]
 
 
-def print_change_set(proposal: dict[str, Any], console: Console) -> None:
-    """What a human approves: summary and field-level diff, with the short content hash."""
+def plain_markers(console: Console) -> bool:
+    """Whether cut and new words need ``[-…-]``/``{+…+}`` (no styles to strike them with)."""
+    return not console.is_terminal or console.no_color or console.color_system is None
+
+
+def print_change_set(
+    proposal: dict[str, Any],
+    console: Console,
+    *,
+    show_noise: bool = False,
+    chosen: list[int | None] | None = None,
+) -> None:
+    """What a human approves, read like a script diff, with the short content hash.
+
+    The key number first, the summary, every change (cut words struck, new words bold;
+    without styles ``[-cut-]`` and ``{+new+}``), the alternatives, the viewers' words.
+    """
+    from writers_room.brief.diff import render_rich
+    from writers_room.store.proposals import proposal_diff
+
     p = proposal
+    ev = p.get("evidence", {})
     console.print(
         f"[bold]{p['proposal_id']}[/] {escape(p['series_id'])}/{escape(p['episode_id'])} · "
         f"{escape(p['kind'])} · {p['status']} · on brief v{p['base_version']}",
         highlight=False,
     )
+    if ev.get("target"):
+        console.print(f"[bold]Targets:[/] {escape(ev['target'])}", highlight=False)
     console.print(escape(p["summary"]), highlight=False)
     if p["kind"] == "new_episode":
         # A whole episode: shown as the script it writes, which is exactly the change set.
@@ -172,28 +197,54 @@ def print_change_set(proposal: dict[str, Any], console: Console) -> None:
             console.print(escape(f"{choice['slot']} options: {options}"), highlight=False)
         console.print(f"hash {short_hash(p)}", highlight=False)
         return
-    for change in p["changes"]:
-        console.print(
-            f"  {escape(str(change['path']))}: {escape(repr(change.get('before')))} → "
-            f"{escape(repr(change.get('after')))}",
-            highlight=False,
-        )
-    console.print(f"hash {short_hash(p)}", highlight=False)
+    if ev.get("expected_effect"):
+        console.print(f"[dim]Expected: {escape(ev['expected_effect'])}[/]", highlight=False)
+    diff = proposal_diff(settings(), p, show_noise=show_noise)
+    console.print()
+    console.print(render_rich(diff, markers=plain_markers(console)), highlight=False)
+    if chosen and any(chosen):
+        for choice, pick in zip(diff.choices, chosen, strict=False):
+            if pick:
+                console.print(
+                    f"[bold]Chosen:[/] {escape(choice.label)} ({pick + 1}) "
+                    f"{escape(choice.options[pick])}",
+                    highlight=False,
+                )
+    quotes = [q for q in ev.get("quotes", []) if str(q).strip()]
+    if quotes:
+        console.print("\n[bold]What viewers say[/] (redacted):", highlight=False)
+        for quote in quotes:
+            console.print(f"  “{escape(str(quote))}”", highlight=False)
+    console.print(f"\nhash {short_hash(p)}", highlight=False)
 
 
 @proposals_app.command("show")
 def proposals_show(
     proposal_id: Annotated[str, typer.Argument(help="Proposal id.")],
+    noise: Annotated[
+        bool,
+        typer.Option("--noise", help="Also show start times, seeds, keyframe prompts, ids."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show one proposal's change set and its short content hash (for `approve --hash`)."""
-    from writers_room.store.proposals import get_proposal
+    """Show one proposal's change set as a script diff and its short content hash (for
+    `approve --hash`)."""
+    from writers_room.store.proposals import chosen_options, get_proposal, proposal_diff
 
-    p = get_proposal(settings(), proposal_id)
+    s = settings()
+    p = get_proposal(s, proposal_id)
     if as_json:
-        emit_json({**p, "short_hash": short_hash(p)})
+        diff = proposal_diff(s, p, show_noise=noise)
+        emit_json(
+            {
+                **p,
+                "short_hash": short_hash(p),
+                "diff": diff.to_json(),
+                "chosen": chosen_options(s, proposal_id),
+            }
+        )
         return
-    print_change_set(p, out)
+    print_change_set(p, out, show_noise=noise, chosen=chosen_options(s, proposal_id))
     if p["status"] == "pending":
         out.print(
             f"\nApprove exactly this with [bold]writers-room approve {p['proposal_id']} "

@@ -18,7 +18,7 @@ from writers_room.cli._common import (
     stage_reporter,
 )
 from writers_room.cli.rendering import run_renders
-from writers_room.cli.reviewing import print_proposals, short_hash
+from writers_room.cli.reviewing import print_change_set, print_proposals
 from writers_room.cli.series_ingest import (
     ingest_comments_file,
     ingest_events_file,
@@ -198,15 +198,17 @@ def _demo_decide(
         who = typer.prompt("Approve as (your approver id, e.g. U0SHOWRUN1)")
         for pid in pending:
             proposal = get_proposal(s, pid)
-            out.print(f"\n[bold]{pid}[/] {proposal['episode_id']} · {proposal['kind']}")
-            out.print(proposal["summary"])
-            for change in proposal["changes"]:
-                out.print(f"  {change['path']}: {change.get('before')!r} → {change['after']!r}")
-            out.print(f"hash {short_hash(proposal)}", highlight=False)
+            out.print()
+            print_change_set(proposal, out)
             shown = proposal["content_hash"]
             answer = typer.prompt("approve / reject / skip", default="skip")
             if answer.startswith("a"):
-                decided.append(decide_and_resume(s, pid, actor=who, approve=True, shown_hash=shown))
+                chosen = _ask_choices(proposal)
+                decided.append(
+                    decide_and_resume(
+                        s, pid, actor=who, approve=True, shown_hash=shown, chosen=chosen
+                    )
+                )
             elif answer.startswith("r"):
                 reason = ""
                 while not reason.strip():
@@ -225,6 +227,31 @@ def _demo_decide(
             )
         )
     return decided
+
+
+def _ask_choices(proposal: dict[str, Any]) -> list[int | None] | None:
+    """On a terminal: which written alternative of each choice (the first by default)."""
+    choices = proposal.get("choices") or []
+    if not choices:
+        return None
+    picks: list[int | None] = []
+    for choice in choices:
+        count = len(choice["options"])
+        pick = 1
+        if count > 1:
+            pick = typer.prompt(
+                f"{choice['slot']}: which option (1-{count})",
+                default=1,
+                type=click_range(count),
+            )
+        picks.append(pick - 1)
+    return picks
+
+
+def click_range(count: int) -> Any:
+    import click
+
+    return click.IntRange(1, count)
 
 
 def _print_demo_end(

@@ -59,10 +59,23 @@ def serve(
     socket_mode: Annotated[
         bool, typer.Option("--socket-mode", help="Connect with Slack Socket Mode instead.")
     ] = False,
+    pages_port: Annotated[
+        int | None,
+        typer.Option(
+            "--pages-port",
+            help="Port of the review pages (default WRITERS_ROOM_PAGES_PORT, 3001; 0 = none).",
+            min=0,
+            max=65535,
+        ),
+    ] = None,
 ) -> None:
-    """Run the Slack app and the 24h scheduler (reviews, re-posts, renders)."""
+    """Run the Slack app, the 24h scheduler (reviews, re-posts, renders) and the pages."""
     from writers_room.bots.serve import serve as run_serve
 
     if http and socket_mode:
         raise InputError("choose one of --http and --socket-mode")
-    run_serve(settings(), http=not socket_mode, port=port, socket_mode=socket_mode)
+    room = settings()
+    if pages_port is not None:
+        # The links the room posts point at this port unless WRITERS_ROOM_PUBLIC_URL says.
+        room = room.model_copy(update={"pages_port": pages_port})
+    run_serve(room, http=not socket_mode, port=port, socket_mode=socket_mode)

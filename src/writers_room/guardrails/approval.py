@@ -35,7 +35,14 @@ from sqlmodel import Session, col, select
 from writers_room.brief import new_episode
 from writers_room.brief.bundle import Brief
 from writers_room.brief.manifest import ShotManifest
-from writers_room.brief.proposals import BriefChangeProposal, apply_changes, content_hash
+from writers_room.brief.proposals import (
+    BriefChangeProposal,
+    apply_changes,
+    apply_choices,
+    check_chosen,
+    chosen_hash,
+    content_hash,
+)
 from writers_room.config import Settings
 from writers_room.errors import GuardrailRefusal, InputError, NotAWriter
 from writers_room.guardrails.iteration_limit import record_human_input
@@ -181,6 +188,7 @@ def decide(
     note: str = "",
     shown_hash: str | None = None,
     edited_changes: list[dict[str, Any]] | None = None,
+    chosen: list[int | None] | None = None,
 ) -> DecisionOutcome:
     """Record the one human decision on a proposal.
 
@@ -191,6 +199,10 @@ def decide(
         shown_hash: the content hash the human was shown; a mismatch is refused.
         edited_changes: the human's edit of the diff; it replaces the proposal's changes
             (a new content hash) and counts as fresh human creative input.
+        chosen: for an approval, the alternative picked for each of the proposal's
+            ``choices`` (an option index; ``None`` where the approver wrote their own);
+            default the first of each. It is recorded with the decision, bound with the
+            content hash in the audit log (:func:`chosen_hash`), and written by apply.
 
     Raises:
         NotAnApprover: ``actor`` may not decide for this series (nothing changes).
@@ -209,6 +221,7 @@ def decide(
             settings, session, proposal, actor=actor, approve=approve, note=note, shown=shown_hash
         )
         changes, expected_hash = _decided_content(session, proposal, edited_changes)
+        picks = _picks(session, proposal, changes, chosen if approve else None)
         now = datetime.now(UTC)
         values: dict[str, Any] = {"status": verdict, "decided_by": actor, "decided_at": now}
         if edited:
@@ -224,6 +237,7 @@ def decide(
             note=note,
             edited=edited,
             decided_at=now,
+            choices=picks if approve else None,
         )
         session.add(decision)
         _record_decision(session, proposal, decision)
@@ -285,6 +299,27 @@ def _decided_content(
     )
 
 
+def _picks(
+    session: Session,
+    proposal: Proposal,
+    changes: list[dict[str, Any]],
+    chosen: list[int | None] | None,
+) -> list[int | None] | None:
+    """The checked picks of an approval (``None`` for a proposal without choices)."""
+    choices = proposal.changes.get("choices") or []
+    if not choices:
+        if chosen:
+            raise InputError(f"proposal {proposal.proposal_id} has no alternatives to choose")
+        return None
+    try:
+        picks = check_chosen(choices, chosen)
+    except ValueError as exc:
+        raise InputError(f"nothing was decided: {exc}", field="choice") from None
+    if any(picks):
+        _check_edit(session, proposal, changes, picks)
+    return picks
+
+
 def _claim_pending(
     settings: Settings, session: Session, proposal: Proposal, values: dict[str, Any]
 ) -> None:
@@ -322,7 +357,18 @@ def _record_decision(session: Session, proposal: Proposal, decision: Decision) -
         action=f"decision.{decision.decision}",
         subject=proposal.proposal_id,
         content_hash=decision.content_hash,
-        detail={"note": note, "edited": decision.edited},
+        detail={
+            "note": note,
+            "edited": decision.edited,
+            **(
+                {
+                    "choices": decision.choices,
+                    "approved_hash": chosen_hash(decision.content_hash, decision.choices),
+                }
+                if decision.choices is not None
+                else {}
+            ),
+        },
     )
 
 
@@ -358,16 +404,25 @@ def _base(session: Session, proposal: Proposal) -> tuple[dict[str, Any], dict[st
     return base.brief, base.manifest
 
 
-def _check_edit(session: Session, proposal: Proposal, changes: list[dict[str, Any]]) -> None:
+def _check_edit(
+    session: Session,
+    proposal: Proposal,
+    changes: list[dict[str, Any]],
+    picks: list[int | None] | None = None,
+) -> None:
     brief, manifest = _base(session, proposal)
     try:
         brief, manifest = apply_changes(brief, manifest, changes)
+        if picks:
+            choices = proposal.changes.get("choices") or []
+            brief, manifest = apply_choices(brief, manifest, choices, picks)
         ShotManifest.model_validate(manifest)
         if proposal.kind == new_episode.KIND:
             Brief.model_validate(brief)
     except (ValueError, TypeError, KeyError) as exc:
         # KeyError/TypeError: a shot without a duration, a value of the wrong type.
-        raise InputError(f"the edited proposal does not apply: {exc!s}") from None
+        what = "the chosen alternatives do not" if picks else "the edited proposal does not"
+        raise InputError(f"{what} apply: {exc!s}") from None
 
 
 def apply_proposal(settings: Settings, proposal_id: str, *, actor: str = "room") -> BriefVersion:
@@ -409,6 +464,10 @@ def apply_proposal(settings: Settings, proposal_id: str, *, actor: str = "room")
         base = current_brief(session, proposal.series_id, proposal.episode_id)
         assert base is not None
         brief, manifest = apply_changes(base.brief, base.manifest, proposal.changes["items"])
+        if decision.choices:
+            # The changes write the first option of each choice; another pick goes on top.
+            choices = proposal.changes.get("choices") or []
+            brief, manifest = apply_choices(brief, manifest, choices, decision.choices)
         version = base.version + 1
         manifest["brief_version"] = version
         ShotManifest.model_validate(manifest)
@@ -431,7 +490,11 @@ def apply_proposal(settings: Settings, proposal_id: str, *, actor: str = "room")
             action="proposal.applied",
             subject=proposal_id,
             content_hash=proposal.content_hash,
-            detail={"version": version, "approved_by": decision.decided_by},
+            detail={
+                "version": version,
+                "approved_by": decision.decided_by,
+                **({"choices": decision.choices} if decision.choices is not None else {}),
+            },
         )
         session.flush()
         return row
@@ -465,6 +528,9 @@ def _apply_new_episode(
     _mark_applied(session, proposal.proposal_id)
     base_brief, base_manifest = new_episode.blank_episode(series_id, episode_id)
     brief, manifest = apply_changes(base_brief, base_manifest, proposal.changes["items"])
+    if decision.choices:
+        choices = proposal.changes.get("choices") or []
+        brief, manifest = apply_choices(brief, manifest, choices, decision.choices)
     version = new_episode.BASE_VERSION + 1
     manifest["brief_version"] = version
     stored_manifest = ShotManifest.model_validate(manifest).model_dump(mode="json")

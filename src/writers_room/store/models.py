@@ -230,6 +230,12 @@ class Decision(SQLModel, table=True):
     note: str = ""
     edited: bool = Field(default=False, description="The human edited the proposal.")
     decided_at: datetime = _ts(default_factory=utcnow)
+    choices: list[int | None] | None = Field(
+        default=None,
+        sa_column=Column(JSON, nullable=True),
+        description="Per choice of the proposal, the option chosen (0 = the first, which "
+        "the changes write); null where the approver wrote their own; null for none.",
+    )
 
 
 class Note(SQLModel, table=True):

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
 
+from writers_room.brief import new_episode
+from writers_room.brief.diff import ProposalDiff, diff_proposal
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.store.db import session_scope
-from writers_room.store.models import Proposal
+from writers_room.store.models import BriefVersion, Decision, Proposal
 
-__all__ = ["STATUSES", "get_proposal", "list_proposals", "public_view"]
+__all__ = [
+    "STATUSES",
+    "base_documents",
+    "chosen_options",
+    "get_proposal",
+    "list_proposals",
+    "proposal_diff",
+    "proposal_diffs",
+    "public_view",
+]
 
 STATUSES = ("pending", "approved", "rejected", "applied", "dropped")
 
@@ -46,9 +58,13 @@ def public_view(row: Proposal) -> dict[str, Any]:
 
 
 def list_proposals(
-    settings: Settings, *, status: str | None = None, series_id: str | None = None
+    settings: Settings,
+    *,
+    status: str | None = None,
+    series_id: str | None = None,
+    window_end: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Proposals, newest first, optionally filtered by status and series."""
+    """Proposals, newest first, optionally filtered by status, series and review window."""
     if status is not None and status not in STATUSES:
         raise InputError(f"--status must be one of {', '.join(STATUSES)}, got {status!r}")
     with session_scope(settings) as session:
@@ -59,6 +75,8 @@ def list_proposals(
             query = query.where(Proposal.status == status)
         if series_id:
             query = query.where(Proposal.series_id == series_id)
+        if window_end is not None:
+            query = query.where(Proposal.window_end == window_end)
         return [public_view(row) for row in session.exec(query)]
 
 
@@ -68,3 +86,71 @@ def get_proposal(settings: Settings, proposal_id: str) -> dict[str, Any]:
         if row is None:
             raise InputError(f"no proposal {proposal_id!r}; see `writers-room proposals`")
         return public_view(row)
+
+
+def proposal_diff(
+    settings: Settings, proposal: dict[str, Any], *, show_noise: bool = False
+) -> ProposalDiff:
+    """The readable diff of a proposal (its :func:`public_view`) against the brief version
+    it was written on."""
+    brief, manifest = base_documents(settings, proposal)
+    return diff_proposal(proposal, brief, manifest, show_noise=show_noise)
+
+
+def base_documents(
+    settings: Settings, proposal: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(brief, manifest)`` of the brief version a proposal was written on (for a drafted
+    episode, the blank episode)."""
+    if proposal.get("kind") == new_episode.KIND:
+        return new_episode.blank_episode(proposal["series_id"], proposal["episode_id"])
+    with session_scope(settings) as session:
+        base = session.exec(
+            select(BriefVersion).where(
+                BriefVersion.series_id == proposal["series_id"],
+                BriefVersion.episode_id == proposal["episode_id"],
+                BriefVersion.version == proposal["base_version"],
+            )
+        ).first()
+        if base is None:
+            return {}, {"shots": []}
+        return dict(base.brief), dict(base.manifest)
+
+
+def proposal_diffs(
+    settings: Settings, proposals: list[dict[str, Any]], *, show_noise: bool = False
+) -> dict[str, ProposalDiff]:
+    """:func:`proposal_diff` of many proposals of one series, their bases read in one query
+    (a review's page shows twenty at once)."""
+    wanted = {
+        (p["episode_id"], p["base_version"]) for p in proposals if p["kind"] != new_episode.KIND
+    }
+    bases: dict[tuple[str, int], tuple[dict[str, Any], dict[str, Any]]] = {}
+    series = {p["series_id"] for p in proposals}
+    if wanted and len(series) == 1:
+        with session_scope(settings) as session:
+            rows = session.exec(
+                select(BriefVersion).where(
+                    BriefVersion.series_id == next(iter(series)),
+                    col(BriefVersion.episode_id).in_({e for e, _ in wanted}),
+                    col(BriefVersion.version).in_({v for _, v in wanted}),
+                )
+            )
+            for row in rows:
+                bases[(row.episode_id, row.version)] = (dict(row.brief), dict(row.manifest))
+    out: dict[str, ProposalDiff] = {}
+    for p in proposals:
+        key = (p["episode_id"], p["base_version"])
+        if p["kind"] == new_episode.KIND or len(series) != 1:
+            brief, manifest = base_documents(settings, p)
+        else:
+            brief, manifest = bases.get(key, ({}, {"shots": []}))
+        out[p["proposal_id"]] = diff_proposal(p, brief, manifest, show_noise=show_noise)
+    return out
+
+
+def chosen_options(settings: Settings, proposal_id: str) -> list[int | None] | None:
+    """The alternatives an approval chose (one per choice), or ``None``."""
+    with session_scope(settings) as session:
+        decision = session.exec(select(Decision).where(Decision.proposal_id == proposal_id)).first()
+        return list(decision.choices) if decision and decision.choices is not None else None

@@ -11,6 +11,12 @@ from __future__ import annotations
 
 __all__ = [
     "APPROVE_PROPOSAL",
+    "CHOICE_BLOCK_PREFIX",
+    "CHOOSE_OPTION",
+    "REJECT_MODAL_CALLBACK",
+    "REJECT_REASON_BLOCK",
+    "choice_block_id",
+    "parse_choice_block_id",
     "DECIDE_BLOCK_PREFIX",
     "EDIT_MODAL_CALLBACK",
     "EDIT_NOTE_BLOCK",
@@ -31,6 +37,12 @@ EDIT_VALUE_ACTION = "after"
 EDIT_NOTE_BLOCK = "edit_note"
 ROOM_COMMAND = "/room"
 DECIDE_BLOCK_PREFIX = "decide"
+# A proposal's alternatives: one radio group per choice (block ``choice|<n>``); the pick
+# travels with the Approve / Edit… click in the message's state.
+CHOOSE_OPTION = "choose_option"
+CHOICE_BLOCK_PREFIX = "choice"
+REJECT_MODAL_CALLBACK = "reject_proposal_modal"
+REJECT_REASON_BLOCK = "reject_reason"
 
 
 def decide_block_id(proposal_id: str, content_hash: str) -> str:
@@ -44,6 +56,17 @@ def parse_decide_block_id(block_id: str) -> tuple[str, str] | None:
     if len(parts) != 3 or parts[0] != DECIDE_BLOCK_PREFIX or not parts[1] or not parts[2]:
         return None
     return parts[1], parts[2]
+
+
+def choice_block_id(index: int) -> str:
+    """The block holding the radio buttons of choice number ``index``."""
+    return f"{CHOICE_BLOCK_PREFIX}|{index}"
+
+
+def parse_choice_block_id(block_id: str) -> int | None:
+    """The choice number of :func:`choice_block_id`, or ``None``."""
+    prefix, _, number = block_id.partition("|")
+    return int(number) if prefix == CHOICE_BLOCK_PREFIX and number.isdigit() else None
 
 
 def change_block_id(index: int) -> str:

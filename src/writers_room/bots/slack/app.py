@@ -32,13 +32,16 @@ from writers_room.bots.slack import blocks as bk
 from writers_room.bots.slack._markers import EventDeduper
 from writers_room.bots.slack.actions import (
     APPROVE_PROPOSAL,
+    CHOOSE_OPTION,
     EDIT_MODAL_CALLBACK,
     EDIT_PROPOSAL,
+    REJECT_MODAL_CALLBACK,
     REJECT_PROPOSAL,
     ROOM_COMMAND,
     parse_decide_block_id,
 )
 from writers_room.bots.slack.poster import ReviewPoster, slack_error
+from writers_room.brief.diff import edited_changes
 from writers_room.config import Settings
 from writers_room.errors import GuardrailRefusal, InputError
 from writers_room.graphs.chat.run import ChatRoom, chat_thread_id
@@ -46,7 +49,7 @@ from writers_room.graphs.chat.state import ChatReply
 from writers_room.graphs.window_review.run import decide_and_resume, start_review
 from writers_room.guardrails.approval import AlreadyDecided, NotAnApprover, is_approver
 from writers_room.store.db import session_scope
-from writers_room.store.proposals import get_proposal
+from writers_room.store.proposals import base_documents, get_proposal, proposal_diff
 from writers_room.store.runs import LeaseBusy, get_run
 
 __all__ = ["RoomApp", "Workers", "build_app", "quiet_logger"]
@@ -271,9 +274,11 @@ class _Listeners:
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
         app.action(APPROVE_PROPOSAL)(self.on_decide_click)
-        app.action(REJECT_PROPOSAL)(self.on_decide_click)
+        app.action(REJECT_PROPOSAL)(self.on_reject_click)
         app.action(EDIT_PROPOSAL)(self.on_edit_click)
+        app.action(CHOOSE_OPTION)(self.on_choose)
         app.view(EDIT_MODAL_CALLBACK)(self.on_edit_submit)
+        app.view(REJECT_MODAL_CALLBACK)(self.on_reject_submit)
 
     # -- middleware --------------------------------------------------------------------
 
@@ -430,16 +435,20 @@ class _Listeners:
 
     # -- decisions -------------------------------------------------------------------
 
+    def on_choose(self, ack: Ack) -> None:
+        """Picking an alternative on a card: nothing to do until Approve (it reads the pick)."""
+        ack()
+
     def on_decide_click(self, ack: Ack, body: dict[str, Any]) -> None:
-        """Approve / Reject: decide as the clicking user, bound to the shown content hash."""
+        """Approve: decide as the clicking user, bound to the shown content hash and to the
+        alternatives selected on the card."""
         ack()
         action = (body.get("actions") or [{}])[0]
         proposal_id = str(action.get("value", ""))
         user = str((body.get("user") or {}).get("id", ""))
         channel = str((body.get("channel") or {}).get("id", ""))
         bound = parse_decide_block_id(str(action.get("block_id", "")))
-        approve = action.get("action_id") == APPROVE_PROPOSAL
-        log.info("slack %s on %s by %s", "approve" if approve else "reject", proposal_id, user)
+        log.info("slack approve on %s by %s", proposal_id, user)
         if bound is None or bound[0] != proposal_id:
             self.app.workers.submit(
                 self._ephemeral,
@@ -450,13 +459,38 @@ class _Listeners:
             )
             return
         self.app.workers.submit(
-            self._decide,
+            self._approve_with_picks,
             proposal_id=proposal_id,
             user=user,
             channel=channel,
-            approve=approve,
             shown_hash=bound[1],
-            note="" if approve else "rejected in Slack",
+            state=body.get("state"),
+        )
+
+    def _approve_with_picks(
+        self,
+        *,
+        proposal_id: str,
+        user: str,
+        channel: str,
+        shown_hash: str,
+        state: dict[str, Any] | None,
+    ) -> None:
+        picks = None
+        try:
+            p = get_proposal(self.settings, proposal_id)
+            if p.get("choices"):
+                picks = bk.picks_from_state(proposal_diff(self.settings, p), state)
+        except InputError as exc:
+            self._ephemeral(channel, user, str(exc))
+            return
+        self._decide(
+            proposal_id=proposal_id,
+            user=user,
+            channel=channel,
+            approve=True,
+            shown_hash=shown_hash,
+            chosen=picks,
         )
 
     def _decide(
@@ -469,6 +503,7 @@ class _Listeners:
         shown_hash: str,
         note: str = "",
         edited_changes: list[dict[str, Any]] | None = None,
+        chosen: list[int | None] | None = None,
     ) -> None:
 
         try:
@@ -481,6 +516,7 @@ class _Listeners:
                 shown_hash=shown_hash,
                 edited_changes=edited_changes,
                 agents=self.app.review_agents,
+                chosen=chosen,
             )
             if result.render_refused:
                 self._ephemeral(
@@ -518,12 +554,13 @@ class _Listeners:
         except SlackApiError as exc:
             log.warning("ephemeral reply failed: %s", slack_error(exc))
 
-    # -- edit modal ------------------------------------------------------------------
+    # -- modals ----------------------------------------------------------------------
 
-    def on_edit_click(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        """Edit…: open the modal at once (trigger ids expire in 3 s) — approvers only."""
-        ack()
-
+    def _modal_target(
+        self, body: dict[str, Any], verb: str
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The proposal a modal button is for, and the modal's metadata — or ``None`` after
+        telling the user why not (not an approver, decided, changed since posted)."""
         action = (body.get("actions") or [{}])[0]
         proposal_id = str(action.get("value", ""))
         user = str((body.get("user") or {}).get("id", ""))
@@ -533,12 +570,12 @@ class _Listeners:
             p = get_proposal(self.settings, proposal_id)
         except InputError as exc:
             self.app.workers.submit(self._ephemeral, channel, user, str(exc))
-            return
+            return None
         with session_scope(self.settings) as session:
             allowed = is_approver(self.settings, session, p["series_id"], user)
         problem = None
         if not allowed:
-            problem = "Only approvers can edit proposals of this series. Nothing changed."
+            problem = f"Only approvers can {verb} proposals of this series. Nothing changed."
         elif p["status"] != "pending":
             problem = f"Already {p['status']} by {bk.mention(p['decided_by'])}; nothing changed."
         elif bound is None or bound != (proposal_id, p["content_hash"]):
@@ -546,26 +583,37 @@ class _Listeners:
             self.app.workers.submit(self.app.poster.refresh_proposal, proposal_id)
         if problem:
             self.app.workers.submit(self._ephemeral, channel, user, problem)
-            return
-        message_ts = str((body.get("container") or {}).get("message_ts", ""))
-        metadata = json.dumps(
-            {
-                "proposal_id": proposal_id,
-                "content_hash": p["content_hash"],
-                "channel": channel,
-                "ts": message_ts,
-            }
-        )
+            return None
+        meta = {
+            "proposal_id": proposal_id,
+            "content_hash": p["content_hash"],
+            "channel": channel,
+            "ts": str((body.get("container") or {}).get("message_ts", "")),
+        }
+        return p, meta
+
+    def _open(self, client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
         try:
-            client.views_open(
-                trigger_id=str(body.get("trigger_id", "")),
-                view=bk.edit_modal(p, private_metadata=metadata),
-            )
+            client.views_open(trigger_id=str(body.get("trigger_id", "")), view=view)
         except SlackApiError as exc:
-            log.warning("could not open the edit modal: %s", slack_error(exc))
+            log.warning("could not open a modal: %s", slack_error(exc))
+
+    def on_edit_click(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """Edit…: open the form at once (trigger ids expire in 3 s) — approvers only."""
+        ack()
+        target = self._modal_target(body, "edit")
+        if target is None:
+            return
+        p, meta = target
+        diff = proposal_diff(self.settings, p)
+        picks = bk.picks_from_state(diff, body.get("state"))
+        meta["picks"] = picks
+        self._open(
+            client, body, bk.edit_modal(p, diff, private_metadata=json.dumps(meta), picks=picks)
+        )
 
     def on_edit_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        """The modal's submit: validate, close it, then record edit + approval."""
+        """The form's submit: validate, close it, then record the edit and the approval."""
 
         try:
             meta = json.loads(view.get("private_metadata") or "{}")
@@ -574,11 +622,17 @@ class _Listeners:
             ack()  # a modal we did not build, or a proposal that is gone: just close it
             return
         values = ((view.get("state") or {}).get("values")) or {}
-        changes, note, errors = bk.parse_edit_submission(p, values)
+        diff = proposal_diff(self.settings, p)
+        shown_picks = meta.get("picks") if isinstance(meta.get("picks"), list) else None
+        edits, picks, note, errors = bk.parse_edit_submission(p, diff, values, picks=shown_picks)
         if errors:
             ack(response_action="errors", errors=errors)
             return
         ack()
+        changes = None
+        if edits:
+            brief, manifest = base_documents(self.settings, p)
+            changes = edited_changes(brief, manifest, p["changes"], edits)
         user = str((body.get("user") or {}).get("id", ""))
         log.info("slack edit of %s by %s", p["proposal_id"], user)
         self.app.workers.submit(
@@ -590,4 +644,40 @@ class _Listeners:
             shown_hash=str(meta.get("content_hash", "")),
             note=note,
             edited_changes=changes,
+            chosen=picks if p.get("choices") else None,
+        )
+
+    def on_reject_click(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """Reject…: a form asks why (a rejection needs a reason) — approvers only."""
+        ack()
+        target = self._modal_target(body, "reject")
+        if target is None:
+            return
+        p, meta = target
+        self._open(client, body, bk.reject_modal(p, private_metadata=json.dumps(meta)))
+
+    def on_reject_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """The reject form's submit: a reason is required; then the rejection is recorded."""
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+            proposal_id = str(meta["proposal_id"])
+        except (ValueError, KeyError):
+            ack()
+            return
+        values = ((view.get("state") or {}).get("values")) or {}
+        reason, errors = bk.parse_reject_submission(values)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        user = str((body.get("user") or {}).get("id", ""))
+        log.info("slack reject of %s by %s", proposal_id, user)
+        self.app.workers.submit(
+            self._decide,
+            proposal_id=proposal_id,
+            user=user,
+            channel=str(meta.get("channel", "")),
+            approve=False,
+            shown_hash=str(meta.get("content_hash", "")),
+            note=reason,
         )

@@ -33,7 +33,7 @@ from writers_room.graphs.chat.answers import window_folder
 from writers_room.graphs.chat.run import ChatRoom, chat_thread_id
 from writers_room.store.db import audit, session_scope
 from writers_room.store.models import AuditLog, BriefVersion, Decision, Proposal, RenderJob
-from writers_room.store.proposals import get_proposal, list_proposals
+from writers_room.store.proposals import get_proposal, list_proposals, proposal_diff
 
 __all__ = ["ReviewPoster", "slack_error"]
 
@@ -98,14 +98,29 @@ class ReviewPoster:
                 dropped=len(outcome.dropped),
             ),
         )
-        self._remember(channel, str(resp["ts"]), series_id)
-        self._upload_charts(outcome, channel)
+        # One thread per review: the summary on top, charts, cards and escalations in it.
+        ts = str(resp["ts"])
+        channel = str(resp.get("channel") or channel)
+        with session_scope(self.settings) as session:
+            audit(
+                session,
+                actor="slack",
+                action="slack.review_message",
+                subject=outcome.thread_id,
+                detail={"channel": channel, "ts": ts},
+            )
+        self._remember(channel, ts, series_id)
+        self._upload_charts(outcome, channel, thread_ts=ts)
         for proposal_id in outcome.pending:
-            self.guarded(self.post_proposal, proposal_id, channel=channel, claim_key="first")
+            self.guarded(
+                self.post_proposal, proposal_id, channel=channel, thread_ts=ts, claim_key="first"
+            )
         if outcome.blocked:
             self.guarded(
                 self.client.chat_postMessage,
                 channel=channel,
+                thread_ts=ts,
+                reply_broadcast=True,
                 text=bk.escalation_text(series_id, outcome.blocked, self.settings.showrunners),
             )
         log.info("posted review %s to %s", outcome.thread_id, channel)
@@ -137,13 +152,14 @@ class ReviewPoster:
             charts = [("Scorecard", folder / "scorecard.png")]
         return charts[:MAX_CHARTS]
 
-    def _upload_charts(self, outcome: Any, channel: str) -> None:
+    def _upload_charts(self, outcome: Any, channel: str, *, thread_ts: str | None = None) -> None:
         charts = self._charts(outcome)
         if not charts:
             return
         self.guarded(
             self.client.files_upload_v2,
             channel=channel,
+            thread_ts=thread_ts,
             initial_comment=f"Retention charts for {outcome.series_id}",
             file_uploads=[
                 {"file": str(path), "filename": path.name, "title": title} for title, path in charts
@@ -200,15 +216,12 @@ class ReviewPoster:
         ):
             return None
         p = get_proposal(self.settings, proposal_id)
-        payload = (
-            bk.proposal_blocks(p, note=note)
-            if p["status"] == "pending"
-            else bk.decided_blocks(p, **self._decision_facts(proposal_id))
-        )
+        messages = self._messages_of(p, note=note)
         resp = self.client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, text=bk.proposal_text(p), blocks=payload
+            channel=channel, thread_ts=thread_ts, text=bk.proposal_text(p), blocks=messages[0]
         )
         ts = str(resp["ts"])
+        channel = str(resp.get("channel") or channel)
         with session_scope(self.settings) as session:
             audit(
                 session,
@@ -216,12 +229,61 @@ class ReviewPoster:
                 action="slack.proposal_message",
                 subject=proposal_id,
                 content_hash=p["content_hash"],
-                detail={"channel": str(resp.get("channel") or channel), "ts": ts},
+                detail={"channel": channel, "ts": ts, "thread_ts": thread_ts},
+            )
+        for part, blocks in enumerate(messages[1:], 1):
+            self._post_part(
+                p, channel, card_ts=ts, thread_ts=thread_ts or ts, part=part, blocks=blocks
             )
         # Its thread showed this version: `approve p-…` typed there is bound to it.
         shown = {proposal_id: p["content_hash"]} if p["status"] == "pending" else None
-        self._remember(channel, ts, p["series_id"], p["episode_id"], shown)
+        if thread_ts:
+            self._remember(channel, thread_ts, p["series_id"], None, shown)
+        else:
+            self._remember(channel, ts, p["series_id"], p["episode_id"], shown)
         return ts
+
+    def _messages_of(self, p: dict[str, Any], *, note: str | None = None) -> list[list[dict]]:
+        """The card and continuation messages of a proposal as it stands."""
+        diff = proposal_diff(self.settings, p)
+        if p["status"] == "pending":
+            return bk.proposal_messages(p, diff, note=note)
+        facts = self._decision_facts(p["proposal_id"])
+        picks = facts.pop("picks")
+        return bk.proposal_messages(p, diff, verdict=bk.verdict_line(p, **facts), picks=picks)
+
+    def _post_part(
+        self,
+        p: dict[str, Any],
+        channel: str,
+        *,
+        card_ts: str,
+        thread_ts: str,
+        part: int,
+        blocks: list[dict[str, Any]],
+    ) -> None:
+        """A continuation of a card's diff, in the thread, recorded to be kept up to date."""
+        resp = self.client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=f"{bk.proposal_text(p)[:200]} (continued, part {part + 1})",
+            blocks=blocks,
+        )
+        with session_scope(self.settings) as session:
+            audit(
+                session,
+                actor="slack",
+                action="slack.proposal_part",
+                subject=p["proposal_id"],
+                content_hash=p["content_hash"],
+                detail={
+                    "channel": channel,
+                    "ts": str(resp["ts"]),
+                    "card_ts": card_ts,
+                    "thread_ts": thread_ts,
+                    "part": part,
+                },
+            )
 
     def _decision_facts(self, proposal_id: str) -> dict[str, Any]:
         with session_scope(self.settings) as session:
@@ -243,10 +305,15 @@ class ReviewPoster:
             "note": decision.note if decision else "",
             "applied_version": version,
             "render_ids": renders,
+            "picks": list(decision.choices) if decision and decision.choices else None,
         }
 
     def messages(self, proposal_id: str) -> list[tuple[str, str]]:
-        """(channel, ts) of every message that shows this proposal, oldest first."""
+        """(channel, ts) of every card that shows this proposal, oldest first."""
+        return [(channel, ts) for channel, ts, _ in self._cards(proposal_id)]
+
+    def _cards(self, proposal_id: str) -> list[tuple[str, str, str | None]]:
+        """(channel, ts, thread_ts) of every card of this proposal, oldest first."""
         with session_scope(self.settings) as session:
             rows = session.exec(
                 select(AuditLog)
@@ -256,25 +323,70 @@ class ReviewPoster:
                 )
                 .order_by(col(AuditLog.id))
             )
-            return [(str(r.detail["channel"]), str(r.detail["ts"])) for r in rows]
+            return [
+                (
+                    str(r.detail["channel"]),
+                    str(r.detail["ts"]),
+                    str(r.detail["thread_ts"]) if r.detail.get("thread_ts") else None,
+                )
+                for r in rows
+            ]
+
+    def _parts(self, proposal_id: str) -> dict[tuple[str, str], dict[int, str]]:
+        """(channel, card ts) → part number → ts of the card's continuation messages."""
+        out: dict[tuple[str, str], dict[int, str]] = {}
+        with session_scope(self.settings) as session:
+            rows = session.exec(
+                select(AuditLog)
+                .where(AuditLog.action == "slack.proposal_part", AuditLog.subject == proposal_id)
+                .order_by(col(AuditLog.id))
+            )
+            for r in rows:
+                key = (str(r.detail["channel"]), str(r.detail["card_ts"]))
+                out.setdefault(key, {})[int(r.detail["part"])] = str(r.detail["ts"])
+        return out
 
     def refresh_proposal(self, proposal_id: str) -> int:
-        """Update every message of a proposal to its current state; returns how many."""
+        """Update every card of a proposal (and its continuations) to its current state;
+        returns how many cards were updated."""
         p = get_proposal(self.settings, proposal_id)
-        if p["status"] == "pending":
-            payload = bk.proposal_blocks(p)
-        else:
-            payload = bk.decided_blocks(p, **self._decision_facts(proposal_id))
+        messages = self._messages_of(p)
+        parts = self._parts(proposal_id)
         updated = 0
-        for channel, ts in self.messages(proposal_id):
+        for channel, ts, thread_ts in self._cards(proposal_id):
             if self.guarded(
                 self.client.chat_update,
                 channel=channel,
                 ts=ts,
                 text=bk.proposal_text(p),
-                blocks=payload,
+                blocks=messages[0],
             ):
                 updated += 1
+            posted = parts.get((channel, ts), {})
+            for part, part_ts in sorted(posted.items()):
+                blocks = (
+                    messages[part]
+                    if part < len(messages)
+                    else [bk.stale_part_block(p["proposal_id"])]
+                )
+                self.guarded(
+                    self.client.chat_update,
+                    channel=channel,
+                    ts=part_ts,
+                    text=f"{bk.proposal_text(p)[:200]} (continued, part {part + 1})",
+                    blocks=blocks,
+                )
+            for part in range(1, len(messages)):
+                if part not in posted:
+                    self.guarded(
+                        self._post_part,
+                        p,
+                        channel,
+                        card_ts=ts,
+                        thread_ts=thread_ts or ts,
+                        part=part,
+                        blocks=messages[part],
+                    )
         return updated
 
     def post_render(self, job: Any) -> bool:
@@ -288,8 +400,10 @@ class ReviewPoster:
         """
         if job.status not in ("done", "failed"):
             return False
-        places = self.messages(job.proposal_id) if job.proposal_id else []
-        channel, thread_ts = places[0] if places else (self.channel, None)
+        cards = self._cards(job.proposal_id) if job.proposal_id else []
+        channel, thread_ts = (
+            (cards[0][0], cards[0][2] or cards[0][1]) if cards else (self.channel, None)
+        )
         if channel is None:
             return False
         if not claim(self.settings, action="slack.render_post", subject=job.render_id):
@@ -345,12 +459,31 @@ class ReviewPoster:
                 self.post_proposal,
                 p["proposal_id"],
                 channel=channel,
+                thread_ts=self._review_thread(p["proposal_id"], channel),
                 claim_key=f"restart-{bucket}",
                 note="Still waiting for a decision (re-posted after a restart).",
             )
             if ts:
                 posted.append(p["proposal_id"])
         return posted
+
+    def _review_thread(self, proposal_id: str, channel: str) -> str | None:
+        """The ts of the review summary that a proposal belongs under, in ``channel``."""
+        with session_scope(self.settings) as session:
+            proposal = session.get(Proposal, proposal_id)
+            if proposal is None or not proposal.thread_id:
+                return None
+            row = session.exec(
+                select(AuditLog)
+                .where(
+                    AuditLog.action == "slack.review_message",
+                    AuditLog.subject == proposal.thread_id,
+                )
+                .order_by(col(AuditLog.id).desc())
+            ).first()
+        if row is None or str(row.detail.get("channel")) != channel:
+            return None
+        return str(row.detail["ts"])
 
     def _posted_since(self, proposal_id: str, since: datetime) -> bool:
         """Whether the proposal, or the review that carries it, was posted since ``since``.

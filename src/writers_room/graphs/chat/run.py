@@ -138,7 +138,9 @@ class ChatRoom:
                 ``approve p-…`` typed in its thread is bound to that version.
         """
         config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-        values: dict[str, Any] = {"series_id": series_id, "episode_id": episode_id}
+        values: dict[str, Any] = {"series_id": series_id}
+        if episode_id is not None:  # a review thread is about the series; keep any episode
+            values["episode_id"] = episode_id
         if shown:
             values["shown"] = dict(shown)
         # Written as if a terminal node ran, so the thread has nothing pending; the next

@@ -373,8 +373,11 @@ def decide_and_resume(
     shown_hash: str | None = None,
     edited_changes: list[dict[str, Any]] | None = None,
     agents: dict[str, Any] | None = None,
+    chosen: list[int | None] | None = None,
 ) -> DecisionResult:
     """Record a human decision (database first), then resume the review that waits on it.
+
+    ``chosen`` picks an alternative per choice of the proposal (see ``decide``).
 
     Raises:
         GuardrailRefusal: not an approver, already decided, or the content changed.
@@ -387,6 +390,7 @@ def decide_and_resume(
         note=note,
         shown_hash=shown_hash,
         edited_changes=edited_changes,
+        chosen=chosen,
     )
     decision_id = outcome.decision.id
     assert decision_id is not None
