@@ -480,6 +480,8 @@ def test_a_review_is_one_thread_and_a_long_card_continues_in_it(
     updated = [u.params["ts"] for u in slack.calls_to("chat.update")]
     assert len(updated) == len(set(updated)) == 1 + len(parts)
     assert "Approved* by" in json.dumps(slack.calls_to("chat.update")[0].params["blocks"])
+
+
 def test_edit_modal_of_a_drafted_episode_edits_lines_and_keeps_the_shot_list() -> None:
     """A new episode's shot list is longer than a Slack text input: it is edited line by
     line, never as one clipped value, and what is not edited stays as proposed."""
