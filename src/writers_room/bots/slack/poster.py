@@ -34,6 +34,7 @@ from writers_room.graphs.chat.run import ChatRoom, chat_thread_id
 from writers_room.store.db import audit, session_scope
 from writers_room.store.models import AuditLog, BriefVersion, Decision, Proposal, RenderJob
 from writers_room.store.proposals import get_proposal, list_proposals, proposal_diff
+from writers_room.web.links import proposals_url, report_url
 
 __all__ = ["ReviewPoster", "slack_error"]
 
@@ -96,6 +97,11 @@ class ReviewPoster:
                 pending=len(outcome.pending),
                 blocked=outcome.blocked,
                 dropped=len(outcome.dropped),
+                report_url=(
+                    report_url(self.settings, series_id, window_end)
+                    if (window_end := getattr(outcome, "window_end", None))
+                    else None
+                ),
             ),
         )
         # One thread per review: the summary on top, charts, cards and escalations in it.
@@ -247,10 +253,24 @@ class ReviewPoster:
         """The card and continuation messages of a proposal as it stands."""
         diff = proposal_diff(self.settings, p)
         if p["status"] == "pending":
-            return bk.proposal_messages(p, diff, note=note)
-        facts = self._decision_facts(p["proposal_id"])
-        picks = facts.pop("picks")
-        return bk.proposal_messages(p, diff, verdict=bk.verdict_line(p, **facts), picks=picks)
+            messages = bk.proposal_messages(p, diff, note=note)
+        else:
+            facts = self._decision_facts(p["proposal_id"])
+            picks = facts.pop("picks")
+            messages = bk.proposal_messages(
+                p, diff, verdict=bk.verdict_line(p, **facts), picks=picks
+            )
+        if p.get("window_end") and len(messages[0]) < bk.MAX_BLOCKS:
+            url = proposals_url(
+                self.settings, p["series_id"], p["window_end"], proposal_id=p["proposal_id"]
+            )
+            messages[0].append(
+                {
+                    "type": "context",
+                    "elements": [{"type": "mrkdwn", "text": f"<{url}|Read it on the review page>"}],
+                }
+            )
+        return messages
 
     def _post_part(
         self,
