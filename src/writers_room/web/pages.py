@@ -82,7 +82,13 @@ def _evidence(evidence: dict[str, Any]) -> str:
     quotes = "".join(
         f"<blockquote>“{escape(str(q))}”</blockquote>" for q in evidence.get("quotes", [])
     )
-    parts = [f"<p class='muted'>Numbers: {metrics}</p>" if metrics else "", quotes]
+    parts = [
+        quotes,
+        f"<details class='muted'><summary>The report's numbers behind it</summary>"
+        f"<p>{metrics}</p></details>"
+        if metrics
+        else "",
+    ]
     body = "".join(parts)
     return f"<div class='evidence'><h3>Evidence</h3>{body}</div>" if body else ""
 

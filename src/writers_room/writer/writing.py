@@ -447,7 +447,14 @@ class Writing:
         firsts = {n.split()[0].lower(): n.split()[0] for n in self.bible}
         pair: list[str] = []
         because = ""
-        for theme in sorted(self.ctx.themes, key=lambda t: (-t.distinct_authors, t.theme_id)):
+        # Warm, organic themes only: a brigade ("write him out") or a complaint is not a
+        # thread viewers want continued.
+        organic = [
+            t
+            for t in self.ctx.themes
+            if t.sentiment >= 0 and t.flagged_comments <= 0.3 * max(t.comments, 1)
+        ]
+        for theme in sorted(organic, key=lambda t: (-t.distinct_authors, t.theme_id)):
             named = [firsts[t.lower()] for t in theme.terms if t.lower() in firsts]
             named += [
                 firsts[w.lower()]
