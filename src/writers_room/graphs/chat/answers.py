@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,16 @@ from sqlmodel import col, select
 from writers_room.analyst.window import report_dir
 from writers_room.brief.report import AnalystReport
 from writers_room.config import Settings
+from writers_room.graphs.chat.quotes import Flagged, Quoted, visible, window_bounds
 from writers_room.index.chroma import CommentIndex
 from writers_room.store.db import session_scope
-from writers_room.store.models import Comment, Episode, RenderJob, Series
+from writers_room.store.models import Episode, RenderJob, Series
 
 __all__ = [
     "episode_list",
+    "flag_summary",
+    "flood_themes",
+    "report_quote_ids",
     "escape",
     "format_brief",
     "format_episode",
@@ -31,6 +36,7 @@ __all__ = [
     "latest_report",
     "nearby_comments",
     "pct",
+    "quote_text",
     "report_folder",
     "series_ids",
     "short_hash",
@@ -108,44 +114,43 @@ def latest_report(settings: Settings, series_id: str) -> tuple[dict[str, Any], P
 
 
 def nearby_comments(
-    settings: Settings, series_id: str, episode_id: str | None, question: str, k: int = QUOTES
-) -> list[tuple[str, str, int]]:
-    """(comment_id, text, likes) of the episode's comments nearest to ``question``.
+    settings: Settings,
+    report: dict[str, Any],
+    episode_id: str | None,
+    question: str,
+    flagged: Flagged,
+    k: int = QUOTES,
+) -> list[Quoted]:
+    """The episode's comments of the report's window nearest to ``question``, none flagged.
 
     Chroma answers an unfiltered query in milliseconds but a metadata-filtered one in
     hundreds (it narrows by metadata first) at 200k comments. So the room asks for the
     :data:`WIDE_K` nearest comments overall and keeps the episode's: when at least ``k``
     of them are there, they *are* the episode's ``k`` nearest. Only otherwise (an episode
-    with few comments) does it run the filtered query.
+    with few comments) does it run the filtered query (series, episode, window).
     """
 
+    series_id = report["series_id"]
     index = CommentIndex(settings)
     wide = [cid for cid, _ in index.query(question, k=WIDE_K)]
-    found = _comments_of(settings, wide, series_id, episode_id)
+    found = visible(
+        settings, flagged, wide, series_id=series_id, report=report, episode_id=episode_id
+    )
     if len(found) < k:
-        clauses: list[dict[str, Any]] = [{"series_id": series_id}]
+        start, end = window_bounds(report)
+        clauses: list[dict[str, Any]] = [
+            {"series_id": series_id},
+            {"ts": {"$gte": int(start.timestamp())}},
+            {"ts": {"$lt": int(end.timestamp())}},
+        ]
         if episode_id:
             clauses.append({"episode_id": episode_id})
-        where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        narrow = [cid for cid, _ in index.query(question, k=k, where=where)]
-        found = _comments_of(settings, narrow, series_id, episode_id)
-    return found[:k]
-
-
-def _comments_of(
-    settings: Settings, ids: list[str], series_id: str, episode_id: str | None
-) -> list[tuple[str, str, int]]:
-    """The rows of ``ids`` that belong to the series (and episode), in ``ids`` order."""
-    if not ids:
-        return []
-    with session_scope(settings) as session:
-        query = select(Comment).where(
-            col(Comment.comment_id).in_(ids), Comment.series_id == series_id
+        # A few more than k: flagged ones are dropped after the query.
+        narrow = [cid for cid, _ in index.query(question, k=k + 5, where={"$and": clauses})]
+        found = visible(
+            settings, flagged, narrow, series_id=series_id, report=report, episode_id=episode_id
         )
-        if episode_id:
-            query = query.where(Comment.episode_id == episode_id)
-        rows = {c.comment_id: c for c in session.exec(query)}
-    return [(cid, rows[cid].text, rows[cid].likes) for cid in ids if cid in rows]
+    return found[:k]
 
 
 def escape(text: str) -> str:
@@ -153,16 +158,29 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _quote(text: str, limit: int = 160) -> str:
+def quote_text(text: str, limit: int = 160) -> str:
     """Untrusted or stored text, on one line, clipped and escaped for Slack."""
     text = " ".join(str(text).split())
     return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
+_quote = quote_text
+
+
 def format_episode(
-    report: dict[str, Any], episode: dict[str, Any], nearby: list[tuple[str, str, int]]
+    report: dict[str, Any],
+    episode: dict[str, Any],
+    nearby: list[Quoted],
+    *,
+    hidden: frozenset[str] = frozenset(),
+    flagged: Flagged | None = None,
 ) -> str:
-    """Explain one episode's numbers: scorecard, band, cliff and shot, findings, voices."""
+    """Explain one episode's numbers: scorecard, band, cliff and shot, findings, voices.
+
+    Args:
+        hidden: ids of the report's quotes not to show (flagged; see ``quotes.visible``).
+        flagged: the report's flags, to keep flagged text out of theme labels too.
+    """
     m = episode["metrics"]
     t = episode.get("targets", {})
     c = episode["components"]
@@ -200,41 +218,69 @@ def format_episode(
             lines.append(f"• `{f['kind']}` {f.get('summary') or f.get('problem', '')}")
             if f.get("proposal"):
                 lines.append(f"   ↳ method says: {f['proposal']}")
-            for q in f.get("quotes", [])[:QUOTES]:
+            for q in [q for q in f.get("quotes", []) if q["comment_id"] not in hidden][:QUOTES]:
                 lines.append(
                     f"   > “{_quote(q['text'])}” (`{q['comment_id']}`, {q['likes']} likes)"
                 )
     else:
         lines.append("*Findings:* none — no diagnosis rule fired for this window.")
     audience = episode.get("audience") or {}
-    themes = audience.get("themes", [])
+    flood = flood_themes(report)
+    themes = [t for t in audience.get("themes", []) if t.get("theme_id") not in flood]
     if themes:
         lines.append("*What viewers talk about:*")
         examples = _theme_examples(report)
         for theme in themes[:QUOTES]:
-            ids = examples.get(theme.get("theme_id"), [])
+            ids = [i for i in examples.get(theme.get("theme_id"), []) if i not in hidden]
             ref = f" (e.g. {', '.join(f'`{i}`' for i in ids[:2])})" if ids else ""
             lines.append(
-                f"• “{_quote(theme['label'], 100)}” — {theme['comments']} comments from "
+                f"• {_label(theme['label'], flagged)} — {theme['comments']} comments from "
                 f"{theme['distinct_authors']} viewers{ref}"
             )
-    questions = audience.get("question_examples", [])[:2]
-    for q in questions:
+    questions = [q for q in audience.get("question_examples", []) if q["comment_id"] not in hidden]
+    for q in questions[:2]:
         lines.append(f"   > “{_quote(q['text'])}” (`{q['comment_id']}`, {q['likes']} likes)")
     if nearby:
-        lines.append("*Comments closest to your question:*")
-        for cid, text, likes in nearby:
-            lines.append(f"> “{_quote(text)}” (`{cid}`, {likes} likes)")
+        lines.append("*Comments of the window closest to your question:*")
+        for q in nearby:
+            lines.append(f"> “{_quote(q.text)}” (`{q.comment_id}`, {q.likes} likes)")
     if episode.get("variant_verdict"):
         lines.append(f"*Variants:* {episode['variant_verdict']}")
     return "\n".join(lines)
+
+
+def _label(label: str, flagged: Flagged | None) -> str:
+    """A theme's label (a comment's text) unless it reads like a flagged comment."""
+    if flagged is not None and flagged.hides_text(label):
+        return "(a theme whose label was flagged)"
+    return f"“{_quote(label, 100)}”"
+
+
+def report_quote_ids(episode: dict[str, Any], report: dict[str, Any]) -> list[str]:
+    """Every comment id an episode's explanation could show (findings, questions, themes)."""
+    ids = [q["comment_id"] for f in episode.get("findings", []) for q in f.get("quotes", [])]
+    audience = episode.get("audience") or {}
+    ids += [q["comment_id"] for q in audience.get("question_examples", [])]
+    examples = _theme_examples(report)
+    ids += [i for t in audience.get("themes", []) for i in examples.get(t.get("theme_id"), [])]
+    return list(dict.fromkeys(ids))
+
+
+def flood_themes(report: Mapping[str, Any]) -> set[int]:
+    """Ids of the themes that are mostly flagged comments (a flood's own cluster): chat
+    shows neither their label nor their key terms."""
+    return {
+        t["theme_id"]
+        for t in report.get("themes", [])
+        if 2 * t.get("flagged_comments", 0) >= max(1, t.get("comments", 0))
+    }
 
 
 def _theme_examples(report: dict[str, Any]) -> dict[int, list[str]]:
     return {t["theme_id"]: list(t.get("examples", [])) for t in report.get("themes", [])}
 
 
-def format_series(report: dict[str, Any]) -> str:
+def format_series(report: dict[str, Any], flagged: Flagged | None = None) -> str:
     """A whole window at a glance: each episode's score and band, top themes, flags."""
     lines = [
         f"*{_quote(report.get('title', report['series_id']), 100)}* — window "
@@ -252,21 +298,35 @@ def format_series(report: dict[str, Any]) -> str:
             f"{e['band']} "
             f"({kinds}{cliff_txt})"
         )
-    themes = report.get("themes", [])[:QUOTES]
+    flood = flood_themes(report)
+    themes = [t for t in report.get("themes", []) if t["theme_id"] not in flood][:QUOTES]
     if themes:
         lines.append("*Top themes (by distinct viewers):*")
         for t in themes:
             ids = ", ".join(f"`{i}`" for i in t.get("examples", [])[:2])
             lines.append(
-                f"• “{_quote(t['label'], 100)}” — {t['distinct_authors']} viewers, "
+                f"• {_label(t['label'], flagged)} — {t['distinct_authors']} viewers, "
                 f"{t['comments']} comments ({ids})"
             )
     flags = report.get("flags", [])
     if flags:
-        lines.append(
-            f"*Flags:* {len(flags)} — " + "; ".join(_quote(f["detail"], 80) for f in flags[:3])
-        )
+        lines.append(f"*Flags:* {len(flags)} — " + "; ".join(flag_summary(f) for f in flags[:3]))
     return "\n".join(lines)
+
+
+def flag_summary(flag: dict[str, Any]) -> str:
+    """A flag in a few words, without the flagged comments' text (a burst's detail quotes
+    it; chat never shows a flagged comment)."""
+    ev = flag.get("evidence", {})
+    where = f" on {flag['episode_id']}" if flag.get("episode_id") else ""
+    n = int(ev.get("comments", len(flag.get("comment_ids", []))))
+    if flag["kind"] == "duplicate_burst":
+        return f"spam{where}: {n} identical comments from {int(ev.get('authors', 0))} account(s)"
+    if flag["kind"] == "author_flood":
+        return f"flood{where}: one viewer posted {n} comments ({ev.get('share', 0.0):.0%})"
+    if flag["kind"] == "prompt_injection":
+        return f"prompt injection{where}: {n} comment(s) addressing the AI"
+    return f"{flag['kind']}{where}: {_quote(flag.get('detail', ''), 80)}"
 
 
 def format_brief(

@@ -20,6 +20,7 @@ the approver repeats the command). Anything else that reads like a decision goes
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Literal
 
 from langgraph.graph import END, START, StateGraph
@@ -28,6 +29,7 @@ from langgraph.runtime import Runtime
 from writers_room.analyst.window import analyse, report_dir
 from writers_room.errors import GuardrailRefusal, InputError
 from writers_room.graphs.chat import answers as ans
+from writers_room.graphs.chat.quotes import Quoted, flagged_comments, visible
 from writers_room.graphs.chat.router import Route, resolve_episode
 from writers_room.graphs.chat.state import ChatContext, ChatReply, ChatState
 from writers_room.graphs.window_review.run import decide_and_resume, start_review
@@ -166,22 +168,32 @@ def help_node(state: ChatState) -> dict[str, Any]:
     return _reply(state, "help", text=HELP)
 
 
-def explain(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
-    """Explain an episode's (or the window's) numbers from the newest saved report."""
-    ctx = runtime.context
-    series_id = state["series_id"]
-    assert series_id is not None
+def _report(ctx: ChatContext, series_id: str) -> tuple[dict[str, Any], Path] | str:
+    """The newest saved report of the series (reviewing the last window if there is
+    none yet), or why there is none."""
     found = ans.latest_report(ctx.settings, series_id)
     if found is None:
         try:
             fresh = analyse(ctx.settings, series_id, write=True)
         except InputError as exc:
-            return _reply(state, "explain", text=f"No review to explain yet: {exc}")
+            return f"No review to read yet: {exc}"
         found = fresh.model_dump(mode="json"), report_dir(ctx.settings, fresh)
+    return found
+
+
+def explain(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """Explain an episode's (or the window's) numbers from the newest saved report."""
+    ctx = runtime.context
+    series_id = state["series_id"]
+    assert series_id is not None
+    found = _report(ctx, series_id)
+    if isinstance(found, str):
+        return _reply(state, "explain", text=found)
     report, folder = found
+    flagged = flagged_comments(ctx.settings, report)
     episode_id = state.get("episode_id")
     if episode_id is None:
-        return _reply(state, "explain", text=ans.format_series(report))
+        return _reply(state, "explain", text=ans.format_series(report, flagged))
     episode = next((e for e in report.get("episodes", []) if e["episode_id"] == episode_id), None)
     if episode is None:
         return _reply(
@@ -191,15 +203,21 @@ def explain(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
             f"{report['window_end']}; nothing to explain yet.",
         )
     chosen = _route(state)
-    nearby: list[tuple[str, str, int]] = []
+    nearby: list[Quoted] = []
     if ctx.search_comments and chosen.source in ("similarity", "fallback"):
         try:
-            nearby = ans.nearby_comments(ctx.settings, series_id, episode_id, state.get("text", ""))
+            nearby = ans.nearby_comments(
+                ctx.settings, report, episode_id, state.get("text", ""), flagged
+            )
         except Exception:  # noqa: BLE001 - the index is optional for an answer
             log.warning("comment index unavailable for chat; answering without it", exc_info=True)
+    quoted = ans.report_quote_ids(episode, report)
+    shown = {q.comment_id for q in visible(ctx.settings, flagged, quoted, series_id=series_id)}
+    hidden = frozenset(quoted) - shown
     chart = folder / f"retention-{episode_id}.png"
     files = [str(chart)] if chart.is_file() else []
-    return _reply(state, "explain", text=ans.format_episode(report, episode, nearby), files=files)
+    text = ans.format_episode(report, episode, nearby, hidden=hidden, flagged=flagged)
+    return _reply(state, "explain", text=text, files=files)
 
 
 def brief(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
