@@ -20,13 +20,15 @@ from writers_room.config import Settings
 from writers_room.graphs.chat.quotes import Flagged, Quoted, visible, window_bounds
 from writers_room.index.chroma import CommentIndex
 from writers_room.store.db import session_scope
-from writers_room.store.models import Episode, RenderJob, Series
+from writers_room.store.models import Episode, Proposal, RenderJob, Series, Variant
 
 __all__ = [
     "episode_list",
     "flag_summary",
     "flood_themes",
+    "pending_for_ranking",
     "report_quote_ids",
+    "variant_kinds",
     "escape",
     "format_brief",
     "format_episode",
@@ -407,3 +409,35 @@ def format_renders(settings: Settings, series_id: str, episode_id: str | None) -
             f"• `{j.render_id}` {j.episode_id} v{j.brief_version} {kind}: *{j.status}*{where}"
         )
     return "\n".join(lines)
+
+
+def variant_kinds(
+    settings: Settings, series_id: str, episode_id: str
+) -> dict[str, tuple[str, str]]:
+    """variant_id → (kind, description) of an episode's registered variants."""
+    with session_scope(settings) as session:
+        rows = session.exec(
+            select(Variant).where(Variant.series_id == series_id, Variant.episode_id == episode_id)
+        )
+        return {v.variant_id: (v.kind, v.description) for v in rows}
+
+
+def pending_for_ranking(settings: Settings, series: list[str]) -> list[dict[str, Any]]:
+    """The pending proposals of ``series``, with the diagnosis kinds each addresses."""
+    with session_scope(settings) as session:
+        rows = session.exec(
+            select(Proposal)
+            .where(col(Proposal.series_id).in_(series), Proposal.status == "pending")
+            .order_by(col(Proposal.created_at), col(Proposal.proposal_id))
+        )
+        return [
+            {
+                "proposal_id": p.proposal_id,
+                "series_id": p.series_id,
+                "episode_id": p.episode_id,
+                "kind": p.kind,
+                "summary": p.summary,
+                "findings": [str(k) for k in p.evidence.get("findings", []) or []],
+            }
+            for p in rows
+        ]

@@ -2,27 +2,30 @@
 
 The analyst flags prompt injections, duplicate bursts (spam) and single-author floods in
 ``report.json`` and keeps them out of its own quotes. Chat quotes more than the report
-(the comments nearest a question), so every comment it shows goes through
-:class:`Flagged`: the flagged ids, their texts, the normalised text of each burst (a flag
-lists at most 100 ids; the rest of a burst shares its text), the (episode, author) of each
-flood, and the injection pattern itself. Quotes come from the report's window, so
+(comments near a question, comments naming a character), so every comment it shows goes
+through :class:`Flagged`: the flagged ids, their texts, the normalised text of each burst
+(a flag lists at most 100 ids; the rest of a burst shares its text), the (episode, author)
+of each flood, and the injection pattern itself. Quotes come from the report's window, so
 the flags that window's review raised cover them.
 
-Nothing here reads every comment: candidates come from the comment index or by id.
+Nothing here reads every comment: candidates come from the comment index (nearest to a
+name) or by id, and only a bounded SQL query backs up a character with few comments.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from writers_room.analyst import comments as cm
 from writers_room.config import Settings
+from writers_room.index.chroma import CommentIndex
 from writers_room.store.db import session_scope
 from writers_room.store.models import Comment
 
@@ -30,12 +33,18 @@ __all__ = [
     "COMMENT_FLAGS",
     "Flagged",
     "Quoted",
+    "character_quotes",
     "flagged_comments",
     "visible",
     "window_bounds",
 ]
 
 COMMENT_FLAGS = frozenset({"prompt_injection", "duplicate_burst", "author_flood"})
+# Nearest comments fetched from the index for a character's name (unfiltered: see
+# answers.nearby_comments for why a filtered Chroma query is avoided).
+WIDE_K = 256
+# The SQL back-up for a character the index did not bring enough comments of.
+FALLBACK_ROWS = 200
 
 _cache_lock = threading.Lock()
 _cache: dict[tuple[Any, ...], Flagged] = {}
@@ -169,4 +178,87 @@ def visible(
         Quoted(c.comment_id, c.episode_id, c.text, c.likes)
         for c in (rows[i] for i in ids if i in rows)
         if not flagged.hides(c.comment_id, c.text, c.episode_id, c.author_hash)
+    ]
+
+
+def _names_it(first: str, text: str) -> bool:
+    forms = {first, f"{first}'s", f"{first}s'"}
+    return not forms.isdisjoint(cm.tokens(text))
+
+
+def _best(rows: Iterable[Quoted], k: int) -> list[Quoted]:
+    """The ``k`` most liked, one per text (ties: lower id), as the analyst picks quotes."""
+    out: list[Quoted] = []
+    seen: set[str] = set()
+    for q in sorted(rows, key=lambda q: (-q.likes, q.comment_id)):
+        key = " ".join(cm.tokens(q.text))
+        if key not in seen:
+            seen.add(key)
+            out.append(q)
+        if len(out) == k:
+            break
+    return out
+
+
+def character_quotes(
+    settings: Settings,
+    report: dict[str, Any],
+    name: str,
+    flagged: Flagged,
+    *,
+    k: int = 3,
+    episode_id: str | None = None,
+    use_index: bool = True,
+) -> list[Quoted]:
+    """Up to ``k`` shown-safe comments of the window that name the character.
+
+    The index brings the :data:`WIDE_K` comments nearest to the name (those that say it
+    come first); the series' window comments among them that say the first name, most
+    liked first. Only when that finds fewer than ``k`` does a bounded SQL query look.
+    """
+    series_id = report["series_id"]
+    first = cm.tokens(name)[:1]
+    if not first:
+        return []
+    found: list[Quoted] = []
+    if use_index:
+        try:
+            ids = [cid for cid, _ in CommentIndex(settings).query(name, k=WIDE_K)]
+            found = visible(
+                settings, flagged, ids, series_id=series_id, report=report, episode_id=episode_id
+            )
+        except Exception:  # noqa: BLE001 - the index is optional for an answer
+            found = []
+    chosen = _best((q for q in found if _names_it(first[0], q.text)), k)
+    if len(chosen) < k:
+        chosen = _best(
+            [*chosen, *_sql_mentions(settings, report, first[0], flagged, episode_id)], k
+        )
+    return chosen
+
+
+def _sql_mentions(
+    settings: Settings,
+    report: dict[str, Any],
+    first: str,
+    flagged: Flagged,
+    episode_id: str | None,
+) -> list[Quoted]:
+    start, end = window_bounds(report)
+    with session_scope(settings) as session:
+        query = select(Comment).where(
+            col(Comment.series_id) == report["series_id"],
+            col(Comment.ts) >= start,
+            col(Comment.ts) < end,
+            func.lower(col(Comment.text)).like(f"%{first}%"),
+        )
+        if episode_id:
+            query = query.where(col(Comment.episode_id) == episode_id)
+        query = query.order_by(col(Comment.likes).desc(), col(Comment.comment_id))
+        rows = list(session.exec(query.limit(FALLBACK_ROWS)))
+    return [
+        Quoted(c.comment_id, c.episode_id, c.text, c.likes)
+        for c in rows
+        if _names_it(first, c.text)
+        and not flagged.hides(c.comment_id, c.text, c.episode_id, c.author_hash)
     ]
