@@ -179,6 +179,13 @@ def test_the_series_comes_from_a_title_or_the_conversation(chat: ChatRoom) -> No
     by_title = ask(chat, "why did Low Tide drop?", thread(chat))
     assert (by_title.intent, by_title.series_id, by_title.episode_id) == ("explain", HH, "ep03")
 
+    for command, intent, episode_id in (
+        ("report Low Tide", "explain", "ep03"),
+        ("brief Salt and Smoke", "brief", "ep04"),
+    ):
+        reply = ask(chat, command, thread(chat))
+        assert (reply.intent, reply.series_id, reply.episode_id) == (intent, HH, episode_id)
+
     in_context = ask(chat, "why did episode 3 drop?", thread(chat, NH))
     assert (in_context.series_id, in_context.episode_id) == (NH, "ep03")
     ep3 = episode(report(chat.settings, NH), "ep03")

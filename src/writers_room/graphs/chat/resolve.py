@@ -167,6 +167,16 @@ def only_names_a_series(catalog: Catalog, text: str) -> str | None:
     return series_id if not words else None
 
 
+def _refs(catalog: Catalog, route: Route, titles: list[tuple[int, str, str]]) -> list[str]:
+    """The episodes written by number or id, less the words of a title the text names
+    (``report Low Tide`` reads "Low" as the episode; the title says which it is)."""
+    refs = route.episode_refs or ([route.episode_ref] if route.episode_ref else [])
+    words = {
+        w for _, sid, eid in titles for w in catalog.series[sid].episode_title(eid).lower().split()
+    }
+    return [r for r in refs if r.lower() not in words]
+
+
 @dataclass
 class Resolution:
     """The series, episodes and character a message is about, or what is missing."""
@@ -188,7 +198,7 @@ def _candidates(
         if explicit not in catalog.series:
             return [], titles, f"there is no series `{explicit}`; the room has: {_ids(catalog)}"
         return [explicit], [t for t in titles if t[1] == explicit], None
-    refs = route.episode_refs or ([route.episode_ref] if route.episode_ref else [])
+    refs = _refs(catalog, route, titles)
     fits = [
         sid
         for sid, s in catalog.series.items()
@@ -224,7 +234,7 @@ def resolve(
     candidates, titles, problem = _candidates(catalog, route, text, context_series)
     if problem is not None:
         return Resolution(problem=problem)
-    refs = route.episode_refs or ([route.episode_ref] if route.episode_ref else [])
+    refs = _refs(catalog, route, titles)
     if len(candidates) != 1:
         if route.intent in ROOM_WIDE:
             return Resolution()
