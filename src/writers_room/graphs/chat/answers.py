@@ -27,7 +27,6 @@ __all__ = [
     "flag_summary",
     "flood_themes",
     "pending_for_ranking",
-    "report_quote_ids",
     "variant_kinds",
     "escape",
     "format_brief",
@@ -51,8 +50,12 @@ BAND_WORDS = {
     "double_down": "double down",
 }
 QUOTES = 3
-# Nearest comments fetched without a filter before keeping the episode's (see nearby_comments).
+# Nearest comments fetched without a filter before keeping the episode's (see nearby_comments):
+# first WIDE_K, then WIDER_K when too few of those are the episode's in the window.
 WIDE_K = 256
+WIDER_K = 1024
+# Nearby comments that make a section without asking the index again.
+ENOUGH = 2
 
 _cache_lock = threading.Lock()
 _report_cache: dict[Path, tuple[float, dict[str, Any]]] = {}
@@ -127,17 +130,24 @@ def nearby_comments(
 
     Chroma answers an unfiltered query in milliseconds but a metadata-filtered one in
     hundreds (it narrows by metadata first) at 200k comments. So the room asks for the
-    :data:`WIDE_K` nearest comments overall and keeps the episode's: when at least ``k``
-    of them are there, they *are* the episode's ``k`` nearest. Only otherwise (an episode
-    with few comments) does it run the filtered query (series, episode, window).
+    :data:`WIDE_K` nearest comments overall and keeps the episode's of the window: those
+    *are* the episode's nearest, and :data:`ENOUGH` of them make the section. Else it asks
+    for :data:`WIDER_K` (still unfiltered, three to four times the cost of the first); only
+    when that is not enough either (an episode with few comments) does it run the
+    filtered query (series, episode, window).
     """
 
     series_id = report["series_id"]
     index = CommentIndex(settings)
-    wide = [cid for cid, _ in index.query(question, k=WIDE_K)]
-    found = visible(
-        settings, flagged, wide, series_id=series_id, report=report, episode_id=episode_id
-    )
+    vector = index.embed(question)
+    found: list[Quoted] = []
+    for wide_k in (WIDE_K, WIDER_K):
+        wide = [cid for cid, _ in index.nearest(vector, k=wide_k)]
+        found = visible(
+            settings, flagged, wide, series_id=series_id, report=report, episode_id=episode_id
+        )
+        if len(found) >= min(k, ENOUGH):
+            return found[:k]
     if len(found) < k:
         start, end = window_bounds(report)
         clauses: list[dict[str, Any]] = [
@@ -148,7 +158,7 @@ def nearby_comments(
         if episode_id:
             clauses.append({"episode_id": episode_id})
         # A few more than k: flagged ones are dropped after the query.
-        narrow = [cid for cid, _ in index.query(question, k=k + 5, where={"$and": clauses})]
+        narrow = [cid for cid, _ in index.nearest(vector, k=k + 5, where={"$and": clauses})]
         found = visible(
             settings, flagged, narrow, series_id=series_id, report=report, episode_id=episode_id
         )
@@ -174,14 +184,14 @@ def format_episode(
     episode: dict[str, Any],
     nearby: list[Quoted],
     *,
-    hidden: frozenset[str] = frozenset(),
     flagged: Flagged | None = None,
 ) -> str:
     """Explain one episode's numbers: scorecard, band, cliff and shot, findings, voices.
 
     Args:
-        hidden: ids of the report's quotes not to show (flagged; see ``quotes.visible``).
-        flagged: the report's flags, to keep flagged text out of theme labels too.
+        nearby: comments near the question, already checked (``quotes.visible``).
+        flagged: the report's flags. The analyst quotes no flagged comment; chat checks
+            its quotes, theme labels and example ids against the flags all the same.
     """
     m = episode["metrics"]
     t = episode.get("targets", {})
@@ -213,35 +223,8 @@ def format_episode(
             f"*Biggest drop:* second {cliff['second']}, −{cliff['drop_pct']:.1f} pp of starters"
             f"{cohort_txt} — shot `{shot}`{span}" + (f": _{_quote(what, 120)}_" if what else "")
         )
-    findings = episode.get("findings", [])
-    if findings:
-        lines.append("*Findings:*")
-        for f in findings:
-            lines.append(f"• `{f['kind']}` {f.get('summary') or f.get('problem', '')}")
-            if f.get("proposal"):
-                lines.append(f"   ↳ method says: {f['proposal']}")
-            for q in [q for q in f.get("quotes", []) if q["comment_id"] not in hidden][:QUOTES]:
-                lines.append(
-                    f"   > “{_quote(q['text'])}” (`{q['comment_id']}`, {q['likes']} likes)"
-                )
-    else:
-        lines.append("*Findings:* none — no diagnosis rule fired for this window.")
-    audience = episode.get("audience") or {}
-    flood = flood_themes(report)
-    themes = [t for t in audience.get("themes", []) if t.get("theme_id") not in flood]
-    if themes:
-        lines.append("*What viewers talk about:*")
-        examples = _theme_examples(report)
-        for theme in themes[:QUOTES]:
-            ids = [i for i in examples.get(theme.get("theme_id"), []) if i not in hidden]
-            ref = f" (e.g. {', '.join(f'`{i}`' for i in ids[:2])})" if ids else ""
-            lines.append(
-                f"• {_label(theme['label'], flagged)} — {theme['comments']} comments from "
-                f"{theme['distinct_authors']} viewers{ref}"
-            )
-    questions = [q for q in audience.get("question_examples", []) if q["comment_id"] not in hidden]
-    for q in questions[:2]:
-        lines.append(f"   > “{_quote(q['text'])}” (`{q['comment_id']}`, {q['likes']} likes)")
+    lines.extend(_finding_lines(episode, flagged))
+    lines.extend(_audience_lines(report, episode, flagged))
     if nearby:
         lines.append("*Comments of the window closest to your question:*")
         for q in nearby:
@@ -251,21 +234,61 @@ def format_episode(
     return "\n".join(lines)
 
 
+def _hidden(quote: dict[str, Any], flagged: Flagged | None) -> bool:
+    """A report quote chat must not show (by id or text; the analyst already left out
+    floods, so no author is needed)."""
+    return flagged is not None and (
+        quote["comment_id"] in flagged.ids or flagged.hides_text(quote["text"])
+    )
+
+
+def _finding_lines(episode: dict[str, Any], flagged: Flagged | None) -> list[str]:
+    findings = episode.get("findings", [])
+    if not findings:
+        return ["*Findings:* none — no diagnosis rule fired for this window."]
+    lines = ["*Findings:*"]
+    for f in findings:
+        lines.append(f"• `{f['kind']}` {f.get('summary') or f.get('problem', '')}")
+        if f.get("proposal"):
+            lines.append(f"   ↳ method says: {f['proposal']}")
+        for q in [q for q in f.get("quotes", []) if not _hidden(q, flagged)][:QUOTES]:
+            lines.append(f"   > “{_quote(q['text'])}” (`{q['comment_id']}`, {q['likes']} likes)")
+    return lines
+
+
+def _audience_lines(
+    report: dict[str, Any], episode: dict[str, Any], flagged: Flagged | None
+) -> list[str]:
+    """The episode's top themes (not a flood's) and its viewers' questions."""
+    lines: list[str] = []
+    audience = episode.get("audience") or {}
+    flood = flood_themes(report)
+    themes = [t for t in audience.get("themes", []) if t.get("theme_id") not in flood]
+    if themes:
+        lines.append("*What viewers talk about:*")
+        examples = _theme_examples(report)
+        for theme in themes[:QUOTES]:
+            ids = [
+                i
+                for i in examples.get(theme.get("theme_id"), [])
+                if flagged is None or i not in flagged.ids
+            ]
+            ref = f" (e.g. {', '.join(f'`{i}`' for i in ids[:2])})" if ids else ""
+            lines.append(
+                f"• {_label(theme['label'], flagged)} — {theme['comments']} comments from "
+                f"{theme['distinct_authors']} viewers{ref}"
+            )
+    questions = [q for q in audience.get("question_examples", []) if not _hidden(q, flagged)]
+    for q in questions[:2]:
+        lines.append(f"   > “{_quote(q['text'])}” (`{q['comment_id']}`, {q['likes']} likes)")
+    return lines
+
+
 def _label(label: str, flagged: Flagged | None) -> str:
     """A theme's label (a comment's text) unless it reads like a flagged comment."""
     if flagged is not None and flagged.hides_text(label):
         return "(a theme whose label was flagged)"
     return f"“{_quote(label, 100)}”"
-
-
-def report_quote_ids(episode: dict[str, Any], report: dict[str, Any]) -> list[str]:
-    """Every comment id an episode's explanation could show (findings, questions, themes)."""
-    ids = [q["comment_id"] for f in episode.get("findings", []) for q in f.get("quotes", [])]
-    audience = episode.get("audience") or {}
-    ids += [q["comment_id"] for q in audience.get("question_examples", [])]
-    examples = _theme_examples(report)
-    ids += [i for t in audience.get("themes", []) for i in examples.get(t.get("theme_id"), [])]
-    return list(dict.fromkeys(ids))
 
 
 def flood_themes(report: Mapping[str, Any]) -> set[int]:

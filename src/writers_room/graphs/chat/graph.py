@@ -39,7 +39,6 @@ from writers_room.graphs.chat.quotes import (
     Quoted,
     character_quotes,
     flagged_comments,
-    visible,
 )
 from writers_room.graphs.chat.resolve import (
     NEEDS_EPISODE,
@@ -247,12 +246,9 @@ def explain(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
             )
         except Exception:  # noqa: BLE001 - the index is optional for an answer
             log.warning("comment index unavailable for chat; answering without it", exc_info=True)
-    quoted = ans.report_quote_ids(episode, report)
-    shown = {q.comment_id for q in visible(ctx.settings, flagged, quoted, series_id=series_id)}
-    hidden = frozenset(quoted) - shown
     chart = folder / f"retention-{episode_id}.png"
     files = [str(chart)] if chart.is_file() else []
-    text = ans.format_episode(report, episode, nearby, hidden=hidden, flagged=flagged)
+    text = ans.format_episode(report, episode, nearby, flagged=flagged)
     return _reply(state, "explain", text=text, files=files)
 
 

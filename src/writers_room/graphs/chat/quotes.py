@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from writers_room.analyst import comments as cm
@@ -165,19 +166,24 @@ def visible(
     if not ids:
         return []
     with session_scope(settings) as session:
-        query = select(Comment).where(
-            col(Comment.comment_id).in_(list(ids)), col(Comment.series_id) == series_id
-        )
+        # Columns, not Comment objects: building 1,000 ORM rows would cost more than the rest.
+        query = sa_select(
+            col(Comment.comment_id),
+            col(Comment.episode_id),
+            col(Comment.text),
+            col(Comment.likes),
+            col(Comment.author_hash),
+        ).where(col(Comment.comment_id).in_(list(ids)), col(Comment.series_id) == series_id)
         if episode_id:
             query = query.where(col(Comment.episode_id) == episode_id)
         if report is not None:
             start, end = window_bounds(report)
             query = query.where(col(Comment.ts) >= start, col(Comment.ts) < end)
-        rows = {c.comment_id: c for c in session.exec(query)}
+        rows = {row[0]: row.tuple() for row in session.connection().execute(query)}
     return [
-        Quoted(c.comment_id, c.episode_id, c.text, c.likes)
-        for c in (rows[i] for i in ids if i in rows)
-        if not flagged.hides(c.comment_id, c.text, c.episode_id, c.author_hash)
+        Quoted(cid, episode, text, likes)
+        for cid, episode, text, likes, author in (rows[i] for i in ids if i in rows)
+        if not flagged.hides(cid, text, episode, author)
     ]
 
 

@@ -102,28 +102,39 @@ class Catalog:
 def load_catalog(settings: Settings) -> Catalog:
     """Series and episodes from SQL (two small queries)."""
     with session_scope(settings) as session:
-        series = list(session.exec(select(Series).order_by(col(Series.series_id))))
-        episodes = list(
-            session.exec(select(Episode).order_by(col(Episode.series_id), col(Episode.position)))
+        series = list(
+            session.exec(
+                select(col(Series.series_id), col(Series.title), col(Series.characters)).order_by(
+                    col(Series.series_id)
+                )
+            )
+        )
+        episodes = session.exec(
+            select(
+                col(Episode.series_id),
+                col(Episode.episode_id),
+                col(Episode.position),
+                col(Episode.title),
+            ).order_by(col(Episode.series_id), col(Episode.position))
         )
         by_series: dict[str, list[tuple[str, int, str]]] = {}
-        for e in episodes:
-            by_series.setdefault(e.series_id, []).append((e.episode_id, e.position, e.title))
-        return Catalog(
-            {
-                s.series_id: SeriesInfo(
-                    series_id=s.series_id,
-                    title=s.title,
-                    episodes=tuple(by_series.get(s.series_id, [])),
-                    characters=tuple(
-                        str(c.get("name", "")).strip()
-                        for c in s.characters
-                        if isinstance(c, dict) and str(c.get("name", "")).strip()
-                    ),
-                )
-                for s in series
-            }
-        )
+        for series_id, episode_id, position, title in episodes:
+            by_series.setdefault(series_id, []).append((episode_id, position, title))
+    return Catalog(
+        {
+            series_id: SeriesInfo(
+                series_id=series_id,
+                title=title,
+                episodes=tuple(by_series.get(series_id, [])),
+                characters=tuple(
+                    str(c.get("name", "")).strip()
+                    for c in cast or []
+                    if isinstance(c, dict) and str(c.get("name", "")).strip()
+                ),
+            )
+            for series_id, title, cast in series
+        }
+    )
 
 
 def _contains(lowered: str, phrase: str) -> bool:
