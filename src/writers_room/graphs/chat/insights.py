@@ -154,7 +154,7 @@ def format_character(
     else:
         lines.append(f"No theme of the window centres on {first}.")
     if quotes:
-        lines.append("*In their words* (most liked):")
+        lines.append("*In their words* (most liked of the comments nearest the name):")
         lines.extend(_quote_line(q) for q in quotes)
     return "\n".join(lines)
 

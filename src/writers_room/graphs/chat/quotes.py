@@ -192,15 +192,21 @@ def _names_it(first: str, text: str) -> bool:
     return not forms.isdisjoint(cm.tokens(text))
 
 
+# Two quotes sharing this share of their words (Jaccard) say the same thing: one is shown.
+SAME_WORDS = 0.7
+
+
 def _best(rows: Iterable[Quoted], k: int) -> list[Quoted]:
-    """The ``k`` most liked, one per text (ties: lower id), as the analyst picks quotes."""
+    """The ``k`` most liked (ties: lower id), as the analyst picks quotes, skipping any
+    that repeats one already chosen ("Callum is slimy" and "Callum is slimy fr")."""
     out: list[Quoted] = []
-    seen: set[str] = set()
+    seen: list[set[str]] = []
     for q in sorted(rows, key=lambda q: (-q.likes, q.comment_id)):
-        key = " ".join(cm.tokens(q.text))
-        if key not in seen:
-            seen.add(key)
-            out.append(q)
+        words = set(cm.tokens(q.text))
+        if any(len(words & w) >= SAME_WORDS * len(words | w) for w in seen):
+            continue
+        seen.append(words)
+        out.append(q)
         if len(out) == k:
             break
     return out
