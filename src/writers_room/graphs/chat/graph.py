@@ -1,7 +1,8 @@
 """The chat graph: one turn of a conversation with the room.
 
-    route → explain | propose | brief | note | decide | how_to_decide | render_status
-          | status | characters | variants | compare | next_steps | help | clarify → END
+    route → explain | propose | draft | brief | note | decide | how_to_decide
+          | render_status | status | characters | variants | compare | next_steps | help
+          | clarify → END
 
 ``route`` picks the intent (verbs, follow-ups, question rules, then similarity to
 examples; see ``router.py``) and resolves the series, episodes and character
@@ -13,7 +14,8 @@ and a few rows of SQL, and quote comments only through ``quotes.py`` (never a fl
 one). Each intent node does one thing and writes a
 :class:`~writers_room.graphs.chat.state.ChatReply`. Nodes that change anything go
 through the same guarded functions as the CLI: notes through ``add_note``, decisions
-through ``decide_and_resume`` (approver allowlist, exactly-once, content hash).
+through ``decide_and_resume`` (approver allowlist, exactly-once, content hash), drafts of
+the next episode through ``writer.draft.propose_next_episode`` (a pending proposal).
 
 Free text never decides: ``decide`` runs only for the explicit commands
 ``approve p-<id>`` and ``reject p-<id> <reason>``, and approves only a version this
@@ -25,6 +27,7 @@ the approver repeats the command). Anything else that reads like a decision goes
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -56,6 +59,8 @@ from writers_room.store.models import Episode
 from writers_room.store.proposals import get_proposal, list_proposals
 from writers_room.store.runs import get_run, last_closed_window_end, thread_id_for
 from writers_room.store.status import room_status
+from writers_room.writer.draft import propose_next_episode, script_text
+from writers_room.writer.drafting import next_episode_id
 
 __all__ = ["HELP", "builder", "graph"]
 
@@ -65,6 +70,7 @@ HELP = """*Talk to the room* — ask in your own words, or use these commands:
 • `status` — counts, pending proposals, renders
 • `report <episode>` — the episode's scorecard, band, cliff and shot, findings, what viewers say
 • `propose <episode>` — the window review's proposals for the episode (runs it if needed)
+• `draft next` — write the next episode (brief and script) as a proposal for approvers
 • `brief <episode>` — the brief and shot list in force
 • `note <episode> <text>` — fresh human input (resets the blind-iteration count)
 • `approve p-<id>` / `reject p-<id> <reason>` — approvers only, and only this exact command
@@ -85,6 +91,7 @@ NodeName = Literal[
     "compare",
     "next_steps",
     "propose",
+    "draft",
     "brief",
     "note",
     "decide",
@@ -140,7 +147,16 @@ def route(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
         text = f"series:{answered} {waiting}"
     chosen: Route = ctx.router.route(text, last_intent=state.get("last_intent"))
     context = (state.get("series_id"), state.get("episode_id"))
-    found = resolve(catalog, chosen, text, context_series=context[0], context_episode=context[1])
+    if chosen.intent == "draft":
+        # The episode to draft does not exist yet: only the series is resolved here, and
+        # _not_the_next checks the episode written.
+        about = chosen.model_copy(update={"episode_ref": None, "episode_refs": []})
+        found = resolve(catalog, about, text, context_series=context[0], context_episode=None)
+        found.episode_ids = []
+    else:
+        found = resolve(
+            catalog, chosen, text, context_series=context[0], context_episode=context[1]
+        )
     if chosen.intent == "propose" and chosen.source != "verb" and not found.episode_ids:
         # "what should we change?" about no episode in particular: the room's next steps.
         chosen.intent = "next_steps"
@@ -149,17 +165,11 @@ def route(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
         )
     problem = chosen.problem or found.problem
     episode_ids = found.episode_ids
-    if (
-        chosen.intent == "compare"
-        and len(episode_ids) == 1
-        and context[1]
-        not in (
-            None,
-            episode_ids[0],
-        )
-    ):
-        if found.series_id == context[0]:
+    if chosen.intent == "compare" and len(episode_ids) == 1 and found.series_id == context[0]:
+        if context[1] is not None and context[1] != episode_ids[0]:
             episode_ids = [context[1], episode_ids[0]]  # "compare it with ep5"
+    if problem is None and chosen.intent == "draft" and found.series_id is not None:
+        problem = _not_the_next(ctx.settings, found.series_id, chosen.episode_ref)
     if problem is None and chosen.intent == "compare" and len(episode_ids) < 2:
         problem = "name two episodes to compare, e.g. `compare ep1 ep4`"
     if problem is None and chosen.intent in NEEDS_EPISODE and not episode_ids:
@@ -175,6 +185,25 @@ def route(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
         out["episode_id"] = episode_ids[0] if episode_ids else None
         out["episode_ids"] = episode_ids
     return out
+
+
+def _not_the_next(settings: Any, series_id: str, ref: str | None) -> str | None:
+    """Why ``ref`` is not the series' next episode (None when it is, or when none is named)."""
+    if ref is None or ref.lower() in ("next", "new", "the", "a", "an", "one", "it"):
+        return None
+    ids = [e for e, _, _ in ans.episode_list(settings, series_id)]
+    upcoming = next_episode_id(ids)
+    number = re.search(r"(\d+)$", ref)
+    wanted = re.search(r"(\d+)$", upcoming)
+    if ref.lower() == upcoming.lower() or (
+        number is not None and wanted is not None and int(number.group(1)) == int(wanted.group(1))
+    ):
+        return None
+    return (
+        f"only the next episode can be drafted: `{upcoming}` comes after `{ids[-1]}`"
+        if ids
+        else f"{series_id} has no episodes to continue yet"
+    ) + f" (`draft next`), not `{ref}`"
 
 
 def _verb(intent: str) -> str:
@@ -348,6 +377,36 @@ def propose(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
         review_thread=review_thread,
     )
     out["shown"] = {p["proposal_id"]: p["content_hash"] for p in found}
+    return out
+
+
+def draft(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """Draft the series' next episode and put it before the approvers as a proposal."""
+    ctx = runtime.context
+    series_id = state["series_id"]
+    assert series_id is not None
+    try:
+        drafted, p = propose_next_episode(ctx.settings, series_id)
+    except (GuardrailRefusal, InputError) as exc:
+        return _reply(state, "draft", refused=True, text=f"Nothing was drafted: {exc}")
+    script = "\n".join(script_text(drafted.episode_id, drafted.brief, drafted.manifest))
+    waiting = (
+        f"It waits for an approver as `{p['proposal_id']}` (hash "
+        f"`{ans.short_hash(p['content_hash'])}`): `approve {p['proposal_id']}` registers "
+        f"{drafted.episode_id} and queues its render; `reject {p['proposal_id']} <reason>` "
+        "drops it."
+        if p["status"] == "pending"
+        else f"This draft is `{p['proposal_id']}`, already {p['status']}."
+    )
+    out = _reply(
+        state,
+        "draft",
+        text=f"Drafted {series_id}/{drafted.episode_id}, after {drafted.after}:\n"
+        f"```\n{ans.escape(script)}\n```\n{waiting}",
+        proposals=[p["proposal_id"]] if p["status"] == "pending" else [],
+    )
+    out["reply"]["episode_id"] = drafted.episode_id
+    out["shown"] = {p["proposal_id"]: p["content_hash"]}
     return out
 
 
@@ -613,6 +672,7 @@ builder: StateGraph[ChatState, ChatContext, ChatState, ChatState] = StateGraph(
 builder.add_node("route", route)
 builder.add_node("explain", explain)
 builder.add_node("propose", propose)
+builder.add_node("draft", draft)
 builder.add_node("brief", brief)
 builder.add_node("note", note)
 builder.add_node("decide", decide)
@@ -630,6 +690,7 @@ builder.add_conditional_edges("route", pick)
 for _name in (
     "explain",
     "propose",
+    "draft",
     "brief",
     "note",
     "decide",
