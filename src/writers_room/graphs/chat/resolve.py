@@ -294,7 +294,8 @@ def _which_series(
         episodes = ", ".join(f"{e} “{s.episode_title(e)}”" for e in found if e)
         options.append(f"{catalog.label(sid)}" + (f": {episodes}" if episodes else ""))
     written = ", ".join(f"`{r}`" for r in refs)
-    what = f"{written} is in more than one series" if refs else "which series?"
+    verb = "is" if len(refs) == 1 else "are each"
+    what = f"{written} {verb} in more than one series" if refs else "which series?"
     return Resolution(
         problem=f"{what} — {'; '.join(options)}. Answer with the series "
         f"(e.g. `{candidates[0]}`) or start with `series:<id>`",
