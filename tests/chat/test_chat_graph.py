@@ -11,6 +11,7 @@ from sqlmodel import select
 from writers_room.brief.proposals import BriefChangeProposal, FieldChange
 from writers_room.config import Settings
 from writers_room.graphs.chat import answers as ans
+from writers_room.graphs.chat.quotes import Quoted
 from writers_room.graphs.chat.run import ChatRoom, chat_thread_id
 from writers_room.guardrails.approval import store_pending
 from writers_room.ingest.series import current_brief
@@ -245,7 +246,7 @@ def test_format_episode_quotes_findings() -> None:
             }
         ],
     }
-    text = ans.format_episode(report, episode, [("c7", "the door scene dragged", 2)])
+    text = ans.format_episode(report, episode, [Quoted("c7", "ep1", "the door scene dragged", 2)])
     assert "`hook_failure` 10-s retention 20% vs 50%" in text
     assert "“boring start” (`c9`, 4 likes)" in text and "(`c7`, 2 likes)" in text
     assert "shot `s1` (0–4 s): _a door_" in text

@@ -232,3 +232,68 @@ def test_unsure_messages_go_to_the_configured_llm(tmp_path: Path) -> None:
 def test_offline_settings_use_no_model(tmp_path: Path) -> None:
     route = Router(Settings(home=tmp_path / "home")).route("qwzx vbnm")
     assert route.source == "fallback"
+
+
+CAST = ["Mara Quinn", "Theo Vance", "Callum Reyes", "Declan Vance", "Kai Okafor"]
+TITLES = ["Low Tide", "Salt and Smoke", "Declan", "Mother"]
+
+
+@pytest.fixture
+def knowing(router: Router) -> Router:
+    router.learn(names=CAST, titles=TITLES)
+    return router
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "subject", "refs"),
+    [
+        ("what are viewers saying about Callum?", "characters", "Callum", []),
+        ("how do fans feel about theo", "characters", "theo", []),
+        ("do people like Mara?", "characters", "Mara", []),
+        ("what do the comments say about Declan", "characters", "Declan", []),
+        ("which thumbnail won for ep02?", "variants", None, ["ep02"]),
+        ("which variant is winning on episode 5?", "variants", None, ["episode 5"]),
+        ("compare ep01 and ep04", "compare", None, ["ep01", "ep04"]),
+        ("ep2 vs ep5", "compare", None, ["ep2", "ep5"]),
+        ("is Low Tide better than Salt and Smoke?", "compare", None, []),
+        ("what should we change next?", "next_steps", None, []),
+        ("what are the priorities", "next_steps", None, []),
+        ("what to fix first", "next_steps", None, []),
+        # ... and what the rules leave alone
+        ("I want Theo angrier in this one", "note", None, []),
+        ("my note: Theo should feel guilty", "note", None, []),
+        ("what should we change in episode 2", "propose", None, ["episode 2"]),
+        ("what do the comments say about the ending", "explain", None, []),
+        ("why did Low Tide drop?", "explain", None, []),
+        ("which proposals are open", "status", None, []),
+    ],
+)
+def test_question_rules(
+    knowing: Router, text: str, intent: str, subject: str | None, refs: list[str]
+) -> None:
+    route = knowing.route(text)
+    assert (route.intent, route.subject, route.episode_refs) == (intent, subject, refs), route
+
+
+def test_decision_words_still_come_first(knowing: Router) -> None:
+    for text in ("which thumbnail should we go with", "compare ep1 and ep4 then approve it"):
+        assert knowing.route(text).intent == "how_to_decide"
+
+
+def test_follow_ups_by_title_and_by_name(knowing: Router) -> None:
+    route = knowing.route("and Salt and Smoke?", last_intent="variants")
+    assert (route.intent, route.source) == ("variants", "followup")
+    route = knowing.route("and Theo?", last_intent="explain")
+    assert (route.intent, route.subject) == ("characters", "Theo")
+    # "Declan" is a character and an episode title: after a character question, the character.
+    assert knowing.route("and Declan?", last_intent="characters").intent == "characters"
+    assert knowing.route("and Declan?", last_intent="brief").intent == "brief"
+
+
+def test_new_verbs() -> None:
+    route = parse_command("compare 1 4")
+    assert route is not None and (route.intent, route.episode_refs) == ("compare", ["1", "4"])
+    route = parse_command("character Callum")
+    assert route is not None and (route.intent, route.subject) == ("characters", "Callum")
+    route = parse_command("variants ep3")
+    assert route is not None and (route.intent, route.episode_ref) == ("variants", "ep3")

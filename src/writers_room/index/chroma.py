@@ -371,7 +371,16 @@ class CommentIndex:
         self, text: str, *, k: int = 10, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
         """The ``k`` comments nearest to ``text`` as (comment_id, cosine distance)."""
-        vector = get_embedder(self.settings).encode([text])
+        return self.nearest(self.embed(text), k=k, where=where)
+
+    def embed(self, text: str) -> np.ndarray:
+        """The query vector of ``text`` (for several :meth:`nearest` calls, embed once)."""
+        return np.asarray(get_embedder(self.settings).encode([text]))
+
+    def nearest(
+        self, vector: np.ndarray, *, k: int = 10, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` comments nearest to a query vector from :meth:`embed`."""
         found = self.collection.query(query_embeddings=vector, n_results=k, where=where)
         return list(zip(found["ids"][0], found["distances"][0], strict=True))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,17 @@ from sqlmodel import col, select
 from writers_room.analyst.window import report_dir
 from writers_room.brief.report import AnalystReport
 from writers_room.config import Settings
+from writers_room.graphs.chat.quotes import Flagged, Quoted, visible, window_bounds
 from writers_room.index.chroma import CommentIndex
 from writers_room.store.db import session_scope
-from writers_room.store.models import Comment, Episode, RenderJob, Series
+from writers_room.store.models import Episode, Proposal, RenderJob, Series, Variant
 
 __all__ = [
     "episode_list",
+    "flag_summary",
+    "flood_themes",
+    "pending_for_ranking",
+    "variant_kinds",
     "escape",
     "format_brief",
     "format_episode",
@@ -31,6 +37,7 @@ __all__ = [
     "latest_report",
     "nearby_comments",
     "pct",
+    "quote_text",
     "report_folder",
     "series_ids",
     "short_hash",
@@ -43,8 +50,12 @@ BAND_WORDS = {
     "double_down": "double down",
 }
 QUOTES = 3
-# Nearest comments fetched without a filter before keeping the episode's (see nearby_comments).
+# Nearest comments fetched without a filter before keeping the episode's (see nearby_comments):
+# first WIDE_K, then WIDER_K when too few of those are the episode's in the window.
 WIDE_K = 256
+WIDER_K = 1024
+# Nearby comments that make a section without asking the index again.
+ENOUGH = 2
 
 _cache_lock = threading.Lock()
 _report_cache: dict[Path, tuple[float, dict[str, Any]]] = {}
@@ -108,44 +119,50 @@ def latest_report(settings: Settings, series_id: str) -> tuple[dict[str, Any], P
 
 
 def nearby_comments(
-    settings: Settings, series_id: str, episode_id: str | None, question: str, k: int = QUOTES
-) -> list[tuple[str, str, int]]:
-    """(comment_id, text, likes) of the episode's comments nearest to ``question``.
+    settings: Settings,
+    report: dict[str, Any],
+    episode_id: str | None,
+    question: str,
+    flagged: Flagged,
+    k: int = QUOTES,
+) -> list[Quoted]:
+    """The episode's comments of the report's window nearest to ``question``, none flagged.
 
     Chroma answers an unfiltered query in milliseconds but a metadata-filtered one in
     hundreds (it narrows by metadata first) at 200k comments. So the room asks for the
-    :data:`WIDE_K` nearest comments overall and keeps the episode's: when at least ``k``
-    of them are there, they *are* the episode's ``k`` nearest. Only otherwise (an episode
-    with few comments) does it run the filtered query.
+    :data:`WIDE_K` nearest comments overall and keeps the episode's of the window: those
+    *are* the episode's nearest, and :data:`ENOUGH` of them make the section. Else it asks
+    for :data:`WIDER_K` (still unfiltered, three to four times the cost of the first); only
+    when that is not enough either (an episode with few comments) does it run the
+    filtered query (series, episode, window).
     """
 
+    series_id = report["series_id"]
     index = CommentIndex(settings)
-    wide = [cid for cid, _ in index.query(question, k=WIDE_K)]
-    found = _comments_of(settings, wide, series_id, episode_id)
+    vector = index.embed(question)
+    found: list[Quoted] = []
+    for wide_k in (WIDE_K, WIDER_K):
+        wide = [cid for cid, _ in index.nearest(vector, k=wide_k)]
+        found = visible(
+            settings, flagged, wide, series_id=series_id, report=report, episode_id=episode_id
+        )
+        if len(found) >= min(k, ENOUGH):
+            return found[:k]
     if len(found) < k:
-        clauses: list[dict[str, Any]] = [{"series_id": series_id}]
+        start, end = window_bounds(report)
+        clauses: list[dict[str, Any]] = [
+            {"series_id": series_id},
+            {"ts": {"$gte": int(start.timestamp())}},
+            {"ts": {"$lt": int(end.timestamp())}},
+        ]
         if episode_id:
             clauses.append({"episode_id": episode_id})
-        where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        narrow = [cid for cid, _ in index.query(question, k=k, where=where)]
-        found = _comments_of(settings, narrow, series_id, episode_id)
-    return found[:k]
-
-
-def _comments_of(
-    settings: Settings, ids: list[str], series_id: str, episode_id: str | None
-) -> list[tuple[str, str, int]]:
-    """The rows of ``ids`` that belong to the series (and episode), in ``ids`` order."""
-    if not ids:
-        return []
-    with session_scope(settings) as session:
-        query = select(Comment).where(
-            col(Comment.comment_id).in_(ids), Comment.series_id == series_id
+        # A few more than k: flagged ones are dropped after the query.
+        narrow = [cid for cid, _ in index.nearest(vector, k=k + 5, where={"$and": clauses})]
+        found = visible(
+            settings, flagged, narrow, series_id=series_id, report=report, episode_id=episode_id
         )
-        if episode_id:
-            query = query.where(Comment.episode_id == episode_id)
-        rows = {c.comment_id: c for c in session.exec(query)}
-    return [(cid, rows[cid].text, rows[cid].likes) for cid in ids if cid in rows]
+    return found[:k]
 
 
 def escape(text: str) -> str:
@@ -153,16 +170,29 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _quote(text: str, limit: int = 160) -> str:
+def quote_text(text: str, limit: int = 160) -> str:
     """Untrusted or stored text, on one line, clipped and escaped for Slack."""
     text = " ".join(str(text).split())
     return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
+_quote = quote_text
+
+
 def format_episode(
-    report: dict[str, Any], episode: dict[str, Any], nearby: list[tuple[str, str, int]]
+    report: dict[str, Any],
+    episode: dict[str, Any],
+    nearby: list[Quoted],
+    *,
+    flagged: Flagged | None = None,
 ) -> str:
-    """Explain one episode's numbers: scorecard, band, cliff and shot, findings, voices."""
+    """Explain one episode's numbers: scorecard, band, cliff and shot, findings, voices.
+
+    Args:
+        nearby: comments near the question, already checked (``quotes.visible``).
+        flagged: the report's flags. The analyst quotes no flagged comment; chat checks
+            its quotes, theme labels and example ids against the flags all the same.
+    """
     m = episode["metrics"]
     t = episode.get("targets", {})
     c = episode["components"]
@@ -193,48 +223,89 @@ def format_episode(
             f"*Biggest drop:* second {cliff['second']}, −{cliff['drop_pct']:.1f} pp of starters"
             f"{cohort_txt} — shot `{shot}`{span}" + (f": _{_quote(what, 120)}_" if what else "")
         )
+    lines.extend(_finding_lines(episode, flagged))
+    lines.extend(_audience_lines(report, episode, flagged))
+    if nearby:
+        lines.append("*Comments of the window closest to your question:*")
+        for q in nearby:
+            lines.append(f"> “{_quote(q.text)}” (`{q.comment_id}`, {q.likes} likes)")
+    if episode.get("variant_verdict"):
+        lines.append(f"*Variants:* {episode['variant_verdict']}")
+    return "\n".join(lines)
+
+
+def _hidden(quote: dict[str, Any], flagged: Flagged | None) -> bool:
+    """A report quote chat must not show (by id or text; the analyst already left out
+    floods, so no author is needed)."""
+    return flagged is not None and (
+        quote["comment_id"] in flagged.ids or flagged.hides_text(quote["text"])
+    )
+
+
+def _finding_lines(episode: dict[str, Any], flagged: Flagged | None) -> list[str]:
     findings = episode.get("findings", [])
-    if findings:
-        lines.append("*Findings:*")
-        for f in findings:
-            lines.append(f"• `{f['kind']}` {f.get('summary') or f.get('problem', '')}")
-            if f.get("proposal"):
-                lines.append(f"   ↳ method says: {f['proposal']}")
-            for q in f.get("quotes", [])[:QUOTES]:
-                lines.append(
-                    f"   > “{_quote(q['text'])}” (`{q['comment_id']}`, {q['likes']} likes)"
-                )
-    else:
-        lines.append("*Findings:* none — no diagnosis rule fired for this window.")
+    if not findings:
+        return ["*Findings:* none — no diagnosis rule fired for this window."]
+    lines = ["*Findings:*"]
+    for f in findings:
+        lines.append(f"• `{f['kind']}` {f.get('summary') or f.get('problem', '')}")
+        if f.get("proposal"):
+            lines.append(f"   ↳ method says: {f['proposal']}")
+        for q in [q for q in f.get("quotes", []) if not _hidden(q, flagged)][:QUOTES]:
+            lines.append(f"   > “{_quote(q['text'])}” (`{q['comment_id']}`, {q['likes']} likes)")
+    return lines
+
+
+def _audience_lines(
+    report: dict[str, Any], episode: dict[str, Any], flagged: Flagged | None
+) -> list[str]:
+    """The episode's top themes (not a flood's) and its viewers' questions."""
+    lines: list[str] = []
     audience = episode.get("audience") or {}
-    themes = audience.get("themes", [])
+    flood = flood_themes(report)
+    themes = [t for t in audience.get("themes", []) if t.get("theme_id") not in flood]
     if themes:
         lines.append("*What viewers talk about:*")
         examples = _theme_examples(report)
         for theme in themes[:QUOTES]:
-            ids = examples.get(theme.get("theme_id"), [])
+            ids = [
+                i
+                for i in examples.get(theme.get("theme_id"), [])
+                if flagged is None or i not in flagged.ids
+            ]
             ref = f" (e.g. {', '.join(f'`{i}`' for i in ids[:2])})" if ids else ""
             lines.append(
-                f"• “{_quote(theme['label'], 100)}” — {theme['comments']} comments from "
+                f"• {_label(theme['label'], flagged)} — {theme['comments']} comments from "
                 f"{theme['distinct_authors']} viewers{ref}"
             )
-    questions = audience.get("question_examples", [])[:2]
-    for q in questions:
+    questions = [q for q in audience.get("question_examples", []) if not _hidden(q, flagged)]
+    for q in questions[:2]:
         lines.append(f"   > “{_quote(q['text'])}” (`{q['comment_id']}`, {q['likes']} likes)")
-    if nearby:
-        lines.append("*Comments closest to your question:*")
-        for cid, text, likes in nearby:
-            lines.append(f"> “{_quote(text)}” (`{cid}`, {likes} likes)")
-    if episode.get("variant_verdict"):
-        lines.append(f"*Variants:* {episode['variant_verdict']}")
-    return "\n".join(lines)
+    return lines
+
+
+def _label(label: str, flagged: Flagged | None) -> str:
+    """A theme's label (a comment's text) unless it reads like a flagged comment."""
+    if flagged is not None and flagged.hides_text(label):
+        return "(a theme whose label was flagged)"
+    return f"“{_quote(label, 100)}”"
+
+
+def flood_themes(report: Mapping[str, Any]) -> set[int]:
+    """Ids of the themes that are mostly flagged comments (a flood's own cluster): chat
+    shows neither their label nor their key terms."""
+    return {
+        t["theme_id"]
+        for t in report.get("themes", [])
+        if 2 * t.get("flagged_comments", 0) >= max(1, t.get("comments", 0))
+    }
 
 
 def _theme_examples(report: dict[str, Any]) -> dict[int, list[str]]:
     return {t["theme_id"]: list(t.get("examples", [])) for t in report.get("themes", [])}
 
 
-def format_series(report: dict[str, Any]) -> str:
+def format_series(report: dict[str, Any], flagged: Flagged | None = None) -> str:
     """A whole window at a glance: each episode's score and band, top themes, flags."""
     lines = [
         f"*{_quote(report.get('title', report['series_id']), 100)}* — window "
@@ -252,21 +323,35 @@ def format_series(report: dict[str, Any]) -> str:
             f"{e['band']} "
             f"({kinds}{cliff_txt})"
         )
-    themes = report.get("themes", [])[:QUOTES]
+    flood = flood_themes(report)
+    themes = [t for t in report.get("themes", []) if t["theme_id"] not in flood][:QUOTES]
     if themes:
         lines.append("*Top themes (by distinct viewers):*")
         for t in themes:
             ids = ", ".join(f"`{i}`" for i in t.get("examples", [])[:2])
             lines.append(
-                f"• “{_quote(t['label'], 100)}” — {t['distinct_authors']} viewers, "
+                f"• {_label(t['label'], flagged)} — {t['distinct_authors']} viewers, "
                 f"{t['comments']} comments ({ids})"
             )
     flags = report.get("flags", [])
     if flags:
-        lines.append(
-            f"*Flags:* {len(flags)} — " + "; ".join(_quote(f["detail"], 80) for f in flags[:3])
-        )
+        lines.append(f"*Flags:* {len(flags)} — " + "; ".join(flag_summary(f) for f in flags[:3]))
     return "\n".join(lines)
+
+
+def flag_summary(flag: dict[str, Any]) -> str:
+    """A flag in a few words, without the flagged comments' text (a burst's detail quotes
+    it; chat never shows a flagged comment)."""
+    ev = flag.get("evidence", {})
+    where = f" on {flag['episode_id']}" if flag.get("episode_id") else ""
+    n = int(ev.get("comments", len(flag.get("comment_ids", []))))
+    if flag["kind"] == "duplicate_burst":
+        return f"spam{where}: {n} identical comments from {int(ev.get('authors', 0))} account(s)"
+    if flag["kind"] == "author_flood":
+        return f"flood{where}: one viewer posted {n} comments ({ev.get('share', 0.0):.0%})"
+    if flag["kind"] == "prompt_injection":
+        return f"prompt injection{where}: {n} comment(s) addressing the AI"
+    return f"{flag['kind']}{where}: {_quote(flag.get('detail', ''), 80)}"
 
 
 def format_brief(
@@ -347,3 +432,35 @@ def format_renders(settings: Settings, series_id: str, episode_id: str | None) -
             f"• `{j.render_id}` {j.episode_id} v{j.brief_version} {kind}: *{j.status}*{where}"
         )
     return "\n".join(lines)
+
+
+def variant_kinds(
+    settings: Settings, series_id: str, episode_id: str
+) -> dict[str, tuple[str, str]]:
+    """variant_id → (kind, description) of an episode's registered variants."""
+    with session_scope(settings) as session:
+        rows = session.exec(
+            select(Variant).where(Variant.series_id == series_id, Variant.episode_id == episode_id)
+        )
+        return {v.variant_id: (v.kind, v.description) for v in rows}
+
+
+def pending_for_ranking(settings: Settings, series: list[str]) -> list[dict[str, Any]]:
+    """The pending proposals of ``series``, with the diagnosis kinds each addresses."""
+    with session_scope(settings) as session:
+        rows = session.exec(
+            select(Proposal)
+            .where(col(Proposal.series_id).in_(series), Proposal.status == "pending")
+            .order_by(col(Proposal.created_at), col(Proposal.proposal_id))
+        )
+        return [
+            {
+                "proposal_id": p.proposal_id,
+                "series_id": p.series_id,
+                "episode_id": p.episode_id,
+                "kind": p.kind,
+                "summary": p.summary,
+                "findings": [str(k) for k in p.evidence.get("findings", []) or []],
+            }
+            for p in rows
+        ]

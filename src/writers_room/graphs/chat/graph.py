@@ -1,11 +1,17 @@
 """The chat graph: one turn of a conversation with the room.
 
     route → explain | propose | draft | brief | note | decide | how_to_decide
-          | render_status | status | help | clarify → END
+          | render_status | status | characters | variants | compare | next_steps | help
+          | clarify → END
 
-``route`` picks the intent (verbs, follow-ups, then similarity to examples; see
-``router.py``) and resolves the series and episode, remembering both in the thread's
-state so "and episode 4?" works. Each intent node does one thing and writes a
+``route`` picks the intent (verbs, follow-ups, question rules, then similarity to
+examples; see ``router.py``) and resolves the series, episodes and character
+(``resolve.py``: written out, an episode title or a character only one series has, the
+thread's context, the episode numbers), remembering them in the thread's state so "and
+episode 4?" works; with several series that fit it asks which, and answers the waiting
+question once told. The analytical nodes (``insights.py``) read the newest saved report
+and a few rows of SQL, and quote comments only through ``quotes.py`` (never a flagged
+one). Each intent node does one thing and writes a
 :class:`~writers_room.graphs.chat.state.ChatReply`. Nodes that change anything go
 through the same guarded functions as the CLI: notes through ``add_note``, decisions
 through ``decide_and_resume`` (approver allowlist, exactly-once, content hash), drafts of
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 from langgraph.graph import END, START, StateGraph
@@ -30,7 +37,19 @@ from langgraph.runtime import Runtime
 from writers_room.analyst.window import analyse, report_dir
 from writers_room.errors import GuardrailRefusal, InputError
 from writers_room.graphs.chat import answers as ans
-from writers_room.graphs.chat.router import Route, resolve_episode
+from writers_room.graphs.chat import insights as ins
+from writers_room.graphs.chat.quotes import (
+    Quoted,
+    character_quotes,
+    flagged_comments,
+)
+from writers_room.graphs.chat.resolve import (
+    NEEDS_EPISODE,
+    load_catalog,
+    only_names_a_series,
+    resolve,
+)
+from writers_room.graphs.chat.router import Route
 from writers_room.graphs.chat.state import ChatContext, ChatReply, ChatState
 from writers_room.graphs.window_review.run import decide_and_resume, start_review
 from writers_room.guardrails.approval import AlreadyDecided, NotAnApprover, add_note, is_approver
@@ -57,11 +76,20 @@ HELP = """*Talk to the room* — ask in your own words, or use these commands:
 • `approve p-<id>` / `reject p-<id> <reason>` — approvers only, and only this exact command
   (or a button) decides; a proposal not shown here yet is shown first
 • `render [<episode>]` — render jobs and where their output is
-Prefix `series:<id>` when the room has more than one series. Follow-ups work:
-“why did episode 3 drop?” … “and episode 4?”"""
+• `compare <episode> <episode>` — episodes side by side (score, CTR, 10-s retention, …)
+• `variants [<episode>]` — which variant leads, by how much, and whether it is conclusive
+• `character [<name>]` — what viewers say about a character
+Or ask: “what are viewers saying about <name>?”, “which thumbnail won for ep02?”,
+“compare ep01 and ep04”, “what should we change next?”. With several series, name the
+series (`series:<id>`), an episode title or a character; or the room asks which.
+Follow-ups work: “why did episode 3 drop?” … “and episode 4?”"""
 
 NodeName = Literal[
     "explain",
+    "characters",
+    "variants",
+    "compare",
+    "next_steps",
     "propose",
     "draft",
     "brief",
@@ -73,7 +101,11 @@ NodeName = Literal[
     "help",
     "clarify",
 ]
-NEEDS_EPISODE = frozenset({"brief", "note", "propose"})
+# Questions that only read: one that waited for "which series?" is asked again once the
+# person names the series (nothing that writes or decides is ever replayed).
+ASKS_AGAIN = frozenset(
+    {"explain", "brief", "render_status", "characters", "variants", "compare", "next_steps"}
+)
 
 
 def _reply(state: ChatState, intent: str, **fields: Any) -> dict[str, Any]:
@@ -100,42 +132,59 @@ def _route(state: ChatState) -> Route:
 
 
 def route(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
-    """Pick the intent and resolve which series and episode the message is about."""
+    """Pick the intent and resolve which series, episodes and character it is about.
+
+    A message that only names a series answers a question that waited for one ("which
+    series?"): that question is asked again, about the series named.
+    """
     ctx = runtime.context
-    chosen: Route = ctx.router.route(state.get("text", ""), last_intent=state.get("last_intent"))
-    known = ans.series_ids(ctx.settings)
-    series_id = chosen.series_id or _series_named(state.get("text", ""), known)
-    problem = chosen.problem
-    if series_id is not None and series_id not in known:
-        problem = f"there is no series `{series_id}`; the room has: {_ids(known)}"
-        series_id = None
-    if series_id is None:
-        series_id = state.get("series_id") or (known[0] if len(known) == 1 else None)
-    episode_id = state.get("episode_id") if series_id == state.get("series_id") else None
+    catalog = load_catalog(ctx.settings)
+    ctx.router.learn(names=catalog.character_names(), titles=catalog.titles())
+    text = state.get("text", "")
+    waiting = state.get("pending")
+    answered = only_names_a_series(catalog, text) if waiting else None
+    if answered is not None:
+        text = f"series:{answered} {waiting}"
+    chosen: Route = ctx.router.route(text, last_intent=state.get("last_intent"))
+    context = (state.get("series_id"), state.get("episode_id"))
     if chosen.intent == "draft":
-        # Only the next episode can be drafted; it does not exist yet.
-        if series_id is not None and problem is None:
-            problem = _not_the_next(ctx.settings, series_id, chosen.episode_ref)
-    elif chosen.episode_ref is not None and series_id is not None:
-        episodes = [(e, p) for e, p, _ in ans.episode_list(ctx.settings, series_id)]
-        found = resolve_episode(chosen.episode_ref, episodes)
-        if found is None and problem is None:
-            problem = (
-                f"{series_id} has no episode `{chosen.episode_ref}`; episodes: "
-                f"{_ids([e for e, _ in episodes])}"
-            )
-        episode_id = found or episode_id
-    needs_series = chosen.intent not in ("help", "status", "approve", "reject", "how_to_decide")
-    if problem is None and needs_series and series_id is None:
-        problem = (
-            f"which series? The room has {_ids(known)}: start with `series:<id>`"
-            if known
-            else "the room has no series yet: `writers-room series add FILE.yaml`"
+        # The episode to draft does not exist yet: only the series is resolved here, and
+        # _not_the_next checks the episode written.
+        about = chosen.model_copy(update={"episode_ref": None, "episode_refs": []})
+        found = resolve(catalog, about, text, context_series=context[0], context_episode=None)
+        found.episode_ids = []
+    else:
+        found = resolve(
+            catalog, chosen, text, context_series=context[0], context_episode=context[1]
         )
-    if problem is None and chosen.intent in NEEDS_EPISODE and episode_id is None:
+    if chosen.intent == "propose" and chosen.source != "verb" and not found.episode_ids:
+        # "what should we change?" about no episode in particular: the room's next steps.
+        chosen.intent = "next_steps"
+        found = resolve(
+            catalog, chosen, text, context_series=context[0], context_episode=context[1]
+        )
+    problem = chosen.problem or found.problem
+    episode_ids = found.episode_ids
+    if chosen.intent == "compare" and len(episode_ids) == 1 and found.series_id == context[0]:
+        if context[1] is not None and context[1] != episode_ids[0]:
+            episode_ids = [context[1], episode_ids[0]]  # "compare it with ep5"
+    if problem is None and chosen.intent == "draft" and found.series_id is not None:
+        problem = _not_the_next(ctx.settings, found.series_id, chosen.episode_ref)
+    if problem is None and chosen.intent == "compare" and len(episode_ids) < 2:
+        problem = "name two episodes to compare, e.g. `compare ep1 ep4`"
+    if problem is None and chosen.intent in NEEDS_EPISODE and not episode_ids:
         problem = f"which episode? e.g. `{_verb(chosen.intent)} ep1`"
     chosen.problem = problem
-    return {"route": chosen.model_dump(), "series_id": series_id, "episode_id": episode_id}
+    chosen.subject = found.character or chosen.subject
+    out: dict[str, Any] = {
+        "route": chosen.model_dump(),
+        "pending": text if found.ambiguous and chosen.intent in ASKS_AGAIN else None,
+    }
+    if problem is None or found.series_id is not None:
+        out["series_id"] = found.series_id
+        out["episode_id"] = episode_ids[0] if episode_ids else None
+        out["episode_ids"] = episode_ids
+    return out
 
 
 def _not_the_next(settings: Any, series_id: str, ref: str | None) -> str | None:
@@ -161,18 +210,6 @@ def _verb(intent: str) -> str:
     return {"explain": "report", "render_status": "render"}.get(intent, intent)
 
 
-def _ids(ids: list[str]) -> str:
-    return ", ".join(f"`{i}`" for i in ids) or "none"
-
-
-def _series_named(text: str, known: list[str]) -> str | None:
-    lowered = text.lower()
-    for series_id in known:
-        if series_id.lower() in lowered:
-            return series_id
-    return None
-
-
 def pick(state: ChatState) -> NodeName:
     """Route to the node of the chosen intent (or to ``clarify`` when something is missing)."""
     chosen = _route(state)
@@ -195,22 +232,32 @@ def help_node(state: ChatState) -> dict[str, Any]:
     return _reply(state, "help", text=HELP)
 
 
-def explain(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
-    """Explain an episode's (or the window's) numbers from the newest saved report."""
-    ctx = runtime.context
-    series_id = state["series_id"]
-    assert series_id is not None
+def _report(ctx: ChatContext, series_id: str) -> tuple[dict[str, Any], Path] | str:
+    """The newest saved report of the series (reviewing the last window if there is
+    none yet), or why there is none."""
     found = ans.latest_report(ctx.settings, series_id)
     if found is None:
         try:
             fresh = analyse(ctx.settings, series_id, write=True)
         except InputError as exc:
-            return _reply(state, "explain", text=f"No review to explain yet: {exc}")
+            return f"No review to read yet: {exc}"
         found = fresh.model_dump(mode="json"), report_dir(ctx.settings, fresh)
+    return found
+
+
+def explain(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """Explain an episode's (or the window's) numbers from the newest saved report."""
+    ctx = runtime.context
+    series_id = state["series_id"]
+    assert series_id is not None
+    found = _report(ctx, series_id)
+    if isinstance(found, str):
+        return _reply(state, "explain", text=found)
     report, folder = found
+    flagged = flagged_comments(ctx.settings, report)
     episode_id = state.get("episode_id")
     if episode_id is None:
-        return _reply(state, "explain", text=ans.format_series(report))
+        return _reply(state, "explain", text=ans.format_series(report, flagged))
     episode = next((e for e in report.get("episodes", []) if e["episode_id"] == episode_id), None)
     if episode is None:
         return _reply(
@@ -220,15 +267,18 @@ def explain(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
             f"{report['window_end']}; nothing to explain yet.",
         )
     chosen = _route(state)
-    nearby: list[tuple[str, str, int]] = []
+    nearby: list[Quoted] = []
     if ctx.search_comments and chosen.source in ("similarity", "fallback"):
         try:
-            nearby = ans.nearby_comments(ctx.settings, series_id, episode_id, state.get("text", ""))
+            nearby = ans.nearby_comments(
+                ctx.settings, report, episode_id, state.get("text", ""), flagged
+            )
         except Exception:  # noqa: BLE001 - the index is optional for an answer
             log.warning("comment index unavailable for chat; answering without it", exc_info=True)
     chart = folder / f"retention-{episode_id}.png"
     files = [str(chart)] if chart.is_file() else []
-    return _reply(state, "explain", text=ans.format_episode(report, episode, nearby), files=files)
+    text = ans.format_episode(report, episode, nearby, flagged=flagged)
+    return _reply(state, "explain", text=text, files=files)
 
 
 def brief(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
@@ -487,6 +537,106 @@ def render_status(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, 
     return _reply(state, "render_status", text=text)
 
 
+def _series_report(
+    state: ChatState, runtime: Runtime[ChatContext], intent: str
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The newest report of the conversation's series, or the reply saying there is none."""
+    series_id = state["series_id"]
+    assert series_id is not None
+    found = _report(runtime.context, series_id)
+    if isinstance(found, str):
+        return {}, _reply(state, intent, text=found)
+    return found[0], None
+
+
+def _no_data(report: dict[str, Any], episode_ids: list[str]) -> str:
+    return (
+        f"{', '.join(episode_ids)}: no audience data in the window that ended "
+        f"{report['window_end']}; nothing to show yet."
+    )
+
+
+def characters(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """What viewers say about a character (or how often each character comes up)."""
+    ctx = runtime.context
+    report, refused = _series_report(state, runtime, "characters")
+    if refused is not None:
+        return refused
+    chosen = _route(state)
+    if chosen.subject is None:
+        return _reply(state, "characters", text=ins.format_characters(report))
+    flagged = flagged_comments(ctx.settings, report)
+    # An episode written in the question narrows the quotes; the thread's doesn't.
+    episode_id = state.get("episode_id") if chosen.episode_refs else None
+    quotes = character_quotes(
+        ctx.settings,
+        report,
+        chosen.subject,
+        flagged,
+        episode_id=episode_id,
+        use_index=ctx.search_comments,
+    )
+    text = ins.format_character(report, chosen.subject, quotes, flagged, episode_id)
+    return _reply(state, "characters", text=text)
+
+
+def variants(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """The episode's variant test (or every episode's leader): who leads, by how much."""
+    report, refused = _series_report(state, runtime, "variants")
+    if refused is not None:
+        return refused
+    episode_id = state.get("episode_id")
+    if episode_id is None:
+        return _reply(state, "variants", text=ins.format_variants_overview(report))
+    episode = next((e for e in report.get("episodes", []) if e["episode_id"] == episode_id), None)
+    if episode is None:
+        return _reply(state, "variants", text=_no_data(report, [episode_id]))
+    kinds = ans.variant_kinds(runtime.context.settings, report["series_id"], episode_id)
+    return _reply(state, "variants", text=ins.format_variants(report, episode, kinds))
+
+
+def compare(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """Episodes side by side from the newest report."""
+    report, refused = _series_report(state, runtime, "compare")
+    if refused is not None:
+        return refused
+    wanted = list(state.get("episode_ids") or [])
+    by_id = {e["episode_id"]: e for e in report.get("episodes", [])}
+    missing = [e for e in wanted if e not in by_id]
+    present = [by_id[e] for e in wanted if e in by_id]
+    if len(present) < 2:
+        return _reply(state, "compare", text=_no_data(report, missing))
+    text = ins.format_compare(report, present)
+    if missing:
+        text += "\n" + _no_data(report, missing)
+    return _reply(state, "compare", text=text)
+
+
+def next_steps(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """Pending proposals and open findings, ranked by the score points at stake.
+
+    Shows no change set, so it binds nothing: approving still shows the proposal first.
+    """
+    settings = runtime.context.settings
+    series_id = state.get("series_id")
+    reports: dict[str, dict[str, Any]] = {}
+    if series_id is not None:
+        report, refused = _series_report(state, runtime, "next_steps")
+        if refused is not None:
+            return refused
+        reports[series_id] = report
+    else:
+        for sid in ans.series_ids(settings):
+            found = ans.latest_report(settings, sid)
+            if found is not None:
+                reports[sid] = found[0]
+    if not reports:
+        return _reply(state, "next_steps", text="No review yet: nothing to rank.")
+    steps = ins.rank_next_steps(reports, ans.pending_for_ranking(settings, list(reports)))
+    text = ins.format_next_steps(reports, steps, room_wide=series_id is None)
+    return _reply(state, "next_steps", text=text)
+
+
 def status(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     """Counts per series: proposals by status, blind iterations, render jobs."""
 
@@ -529,6 +679,10 @@ builder.add_node("decide", decide)
 builder.add_node("how_to_decide", how_to_decide)
 builder.add_node("render_status", render_status)
 builder.add_node("status", status)
+builder.add_node("characters", characters)
+builder.add_node("variants", variants)
+builder.add_node("compare", compare)
+builder.add_node("next_steps", next_steps)
 builder.add_node("help", help_node)
 builder.add_node("clarify", clarify)
 builder.add_edge(START, "route")
@@ -543,6 +697,10 @@ for _name in (
     "how_to_decide",
     "render_status",
     "status",
+    "characters",
+    "variants",
+    "compare",
+    "next_steps",
     "help",
     "clarify",
 ):

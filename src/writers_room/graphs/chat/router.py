@@ -13,10 +13,13 @@ Three stages, cheapest first:
    and the LLM never pick ``approve`` or ``reject``: they ignore negation, quotes and
    conditionals, so they must not decide anything.
 3. **Follow-ups.** A message that only names another episode (``and episode 4?``) asks
-   the previous question about that episode.
-4. **Similarity.** Anything else is embedded (the room's offline sentence model) and
+   the previous question about that episode; one that only names a character (``and
+   Theo?``) asks what viewers say about them.
+4. **Question rules** (``rules.py``): comparisons of episodes, variant tests, what viewers
+   say about a character, and what to change next are read by rules, not guessed.
+5. **Similarity.** Anything else is embedded (the room's offline sentence model) and
    compared with example utterances of each intent (< 10 ms warm).
-5. **LLM, only when unsure and configured.** Below :data:`MIN_SIMILARITY`, with
+6. **LLM, only when unsure and configured.** Below :data:`MIN_SIMILARITY`, with
    ``WRITERS_ROOM_LLM=openai``, the chat model picks the intent (schema-validated); if it
    fails, or offline, the room falls back to explaining the episode it is talking about,
    or to help. Verbs and confident matches never wait for a model.
@@ -28,12 +31,14 @@ import logging
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from writers_room.config import Settings
+from writers_room.graphs.chat import rules
 from writers_room.index.embedding import get_embedder
 from writers_room.writer.llm import LLMError, audit_recorder, chat_model, structured_call
 
@@ -47,6 +52,7 @@ __all__ = [
     "Route",
     "Router",
     "find_episode_ref",
+    "find_episode_refs",
     "find_proposal_id",
     "looks_like_decision",
     "parse_command",
@@ -65,11 +71,15 @@ Intent = Literal[
     "how_to_decide",
     "render_status",
     "status",
+    "characters",
+    "variants",
+    "compare",
+    "next_steps",
     "help",
 ]
 INTENTS: tuple[str, ...] = Intent.__args__  # type: ignore[attr-defined]
 # Intents that are about one episode (and so take part in follow-ups).
-EPISODE_INTENTS = frozenset({"explain", "propose", "brief", "render_status"})
+EPISODE_INTENTS = frozenset({"explain", "propose", "brief", "render_status", "variants"})
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +101,12 @@ VERBS: dict[str, Intent] = {
     "reject": "reject",
     "render": "render_status",
     "renders": "render_status",
+    "compare": "compare",
+    "variants": "variants",
+    "variant": "variants",
+    "thumbnails": "variants",
+    "character": "characters",
+    "characters": "characters",
 }
 
 # Example utterances for similarity. There are none for approve / reject on purpose: a
@@ -108,7 +124,6 @@ EXAMPLES: dict[Intent, tuple[str, ...]] = {
         "why is the score so low",
         "what is the cliff in episode 3",
         "how did the last window go",
-        "which thumbnail won",
         "did the hook work",
         "what do the comments say",
         "why did it flop",
@@ -168,6 +183,40 @@ EXAMPLES: dict[Intent, tuple[str, ...]] = {
         "give me an overview of the series",
         "which proposals are open",
     ),
+    "characters": (
+        "what do viewers think of the characters",
+        "who is the fan favourite",
+        "which character do people like most",
+        "how do fans feel about the lead",
+        "what are people saying about her",
+        "is the villain popular with viewers",
+        "which characters do the comments mention",
+    ),
+    "variants": (
+        "which thumbnail won",
+        "which variant is winning",
+        "how is the A/B test going",
+        "did the new cover beat the old one",
+        "thumbnail test results for episode 3",
+        "which hook variant is ahead",
+        "is the variant test conclusive",
+    ),
+    "compare": (
+        "compare episode 1 and episode 4",
+        "how does episode 2 compare to episode 5",
+        "ep1 vs ep4",
+        "side by side of two episodes",
+        "which did better, episode 3 or episode 6",
+    ),
+    "next_steps": (
+        "what should we change next",
+        "what should we work on first",
+        "what are the priorities",
+        "where is the biggest opportunity",
+        "what to fix first",
+        "rank the changes by impact",
+        "what is the most important change to make",
+    ),
     "help": (
         "help",
         "what can you do",
@@ -184,22 +233,25 @@ _SERIES_PREFIX = re.compile(r"^\s*series:\s*([\w.-]+)\s*", re.IGNORECASE)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 # The proposal id right after approve/reject (Slack may wrap it in code or bold marks).
 _COMMAND_ID = re.compile(r"[`*_]*(p-[0-9a-z]+)[`*_]*(?![\w-])(.*)", re.IGNORECASE | re.DOTALL)
-_FILLER = frozenset(
-    "and what about how about the for of then ok okay so also now same with please too".split()
-)
 
 
 class Route(BaseModel):
     """Where a message goes and the arguments the router found in it."""
 
     intent: Intent = Field(description="What the message asks the room to do.")
-    source: Literal["verb", "decision_words", "followup", "similarity", "llm", "fallback"] = Field(
-        description="Which stage decided."
-    )
+    source: Literal[
+        "verb", "decision_words", "followup", "rule", "similarity", "llm", "fallback"
+    ] = Field(description="Which stage decided.")
     score: float = Field(default=1.0, description="Cosine similarity when source=similarity.")
     series_id: str | None = Field(default=None, description="Series named in the message.")
     episode_ref: str | None = Field(
         default=None, description="Episode as written ('ep3', '3'); resolved by the graph."
+    )
+    episode_refs: list[str] = Field(
+        default_factory=list, description="Every episode written, in order (compare)."
+    )
+    subject: str | None = Field(
+        default=None, description="Character the message asks about, as written."
     )
     proposal_id: str | None = Field(default=None, description="Proposal id named, if any.")
     text: str = Field(default="", description="Free text: a note, or a rejection reason.")
@@ -220,6 +272,11 @@ def find_episode_ref(text: str) -> str | None:
     """The first episode reference in free text (``episode 3``, ``ep03``, ``e3``)."""
     match = _EPISODE.search(text)
     return match.group(1) if match else None
+
+
+def find_episode_refs(text: str) -> list[str]:
+    """Every episode reference as written (``ep01``, ``episode 4``), in order."""
+    return rules.episode_mentions(text)
 
 
 def _episode_mention(text: str) -> str | None:
@@ -272,7 +329,8 @@ def parse_command(text: str) -> Route | None:
 
         help | status | report <episode> | propose <episode> | draft [next] | brief <episode>
         | note <episode> <text> | approve <proposal> | reject <proposal> <reason>
-        | render [<episode>]
+        | render [<episode>] | compare <episode> <episode>… | variants [<episode>]
+        | character [<name>]
     """
     series_id, rest = split_series_prefix(_MENTION.sub("", text))
     words = rest.split(None, 1)
@@ -288,6 +346,18 @@ def parse_command(text: str) -> Route | None:
         return route
     if intent in ("approve", "reject"):
         return _decision_command(route, tail)
+    if intent in ("compare", "variants", "characters") and looks_like_decision(tail):
+        route.intent = "how_to_decide"  # "compare and approve …": these verbs never decide
+        return route
+    if intent == "characters":
+        route.subject = tail.strip(" ?!.,:") or None
+        return route
+    if intent == "compare":
+        route.episode_refs = find_episode_refs(tail) or [
+            word for word in re.findall(r"[\w-]+", tail) if re.fullmatch(r"[a-z]*\d+", word.lower())
+        ]
+        route.episode_ref = route.episode_refs[0] if route.episode_refs else None
+        return route
     if intent == "note":
         head, _, after = tail.partition(" ")
         if head.lower() in ("episode", "ep") and after:
@@ -442,6 +512,10 @@ Pick the one intent the message asks for:
   from free text; it explains the command)
 - render_status: whether a video render is done and where it is
 - status: an overview of the room, counts, what is pending
+- characters: what viewers say about a character (or about the characters)
+- variants: which thumbnail / hook / caption variant of an episode is winning
+- compare: two or more episodes side by side
+- next_steps: what to change next across the series, ranked
 - help: greetings, questions about the bot, anything else
 Answer with a JSON object {"intent": ..., "episode": ...} and nothing else."""
 
@@ -462,6 +536,22 @@ class Router:
         self._labels: list[Intent] = []
         self._rows: dict[Intent, np.ndarray] = {}
         self._lock = threading.Lock()
+        self._names = rules.NamePattern(())
+        self._titles = rules.TitlePattern(())
+        self._known: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+
+    def learn(self, *, names: Iterable[str] = (), titles: Iterable[str] = ()) -> None:
+        """The room's character names and episode titles (the graph passes them).
+
+        Names feed the question rules; a title counts as naming an episode ("why did Low
+        Tide drop?"). The router itself reads no database: its settings may name another
+        home (tests share one router between rooms), and these change only with a series.
+        """
+        known = (frozenset(names), frozenset(titles))
+        if known != self._known:
+            self._names = rules.NamePattern(known[0])
+            self._titles = rules.TitlePattern(known[1])
+            self._known = known
 
     def _embedder(self) -> Any:
 
@@ -521,20 +611,47 @@ class Router:
                 series_id=series_id,
                 proposal_id=find_proposal_id(rest),
             )
-        episode_ref = _episode_mention(rest)
+        episode_refs = find_episode_refs(rest)
+        episode_ref = episode_refs[0] if episode_refs else None
         proposal_id = find_proposal_id(rest)
-        if episode_ref is not None and _only_names_an_episode(rest):
+        names, titles = self._names, self._titles
+        named = episode_refs + titles.find_all(rest)  # episodes by number or title
+        if rules.only_names(rest, names) and (last_intent == "characters" or not named):
+            return Route(
+                intent="characters",
+                source="followup",
+                series_id=series_id,
+                subject=names.find(rest),
+            )
+        if named and rules.only_names_episodes(rest, titles):
             intent: Intent = (
                 last_intent  # type: ignore[assignment]
                 if last_intent in EPISODE_INTENTS
                 else "explain"
             )
             return Route(
-                intent=intent, source="followup", series_id=series_id, episode_ref=episode_ref
+                intent=intent,
+                source="followup",
+                series_id=series_id,
+                episode_ref=episode_ref,
+                episode_refs=episode_refs,
             )
         if not rest.strip():
             return Route(intent="help", source="fallback", series_id=series_id)
-        intent, score = self.similar(rest)
+        subject = rules.character_named(rest, names)
+        ruled = rules.question_intent(rest, named, subject)
+        if ruled is not None:
+            return Route(
+                intent=ruled,  # type: ignore[arg-type]
+                source="rule",
+                series_id=series_id,
+                episode_ref=episode_ref,
+                episode_refs=episode_refs,
+                subject=subject,
+            )
+        intent, score = self.similar(titles.mask(rest))
+        if intent == "next_steps" and named:
+            intent = "propose"  # "what should we change in episode 3": that episode's
         source: Literal["similarity", "llm", "fallback"] = "similarity"
         if score < MIN_SIMILARITY:
             asked = self._ask_model(rest)
@@ -545,14 +662,16 @@ class Router:
                 episode_ref = episode_ref or asked.episode
             else:
                 source = "fallback"
-                intent = "explain" if episode_ref or last_intent in EPISODE_INTENTS else "help"
+                intent = "explain" if named or last_intent in EPISODE_INTENTS else "help"
         route = Route(
             intent=intent,
             source=source,
             score=score,
             series_id=series_id,
             episode_ref=episode_ref,
+            episode_refs=episode_refs or ([episode_ref] if episode_ref else []),
             proposal_id=proposal_id,
+            subject=names.find(rest) if intent == "characters" else None,
         )
         if intent == "note":
             # Free-text notes are written only when the note is unmistakable.
@@ -583,9 +702,3 @@ class Router:
         except LLMError as exc:
             log.warning("LLM routing failed (%s); using the offline fallback", exc)
             return None
-
-
-def _only_names_an_episode(text: str) -> bool:
-    rest = _EPISODE.sub(" ", text.lower())
-    words = [w for w in re.findall(r"[a-z']+", rest) if w not in _FILLER]
-    return not words

@@ -48,15 +48,19 @@ class ChatState(TypedDict, total=False):
     """One conversation (a Slack thread, a DM, a terminal session), checkpointed per turn.
 
     ``series_id``, ``episode_id`` and ``last_intent`` carry the context between turns
-    ("and episode 4?"); ``shown`` remembers the content hash of each proposal shown in
-    this conversation, so a typed "approve" is bound to what the person saw.
+    ("and episode 4?"); ``episode_ids`` are all the episodes the last message named
+    (compare); ``pending`` is a read-only question waiting for "which series?"; ``shown``
+    remembers the content hash of each proposal shown in this conversation, so a typed
+    "approve" is bound to what the person saw.
     """
 
     text: str
     user: str
     series_id: str | None
     episode_id: str | None
+    episode_ids: list[str]
     last_intent: str | None
+    pending: str | None
     route: dict[str, Any]
     shown: Annotated[dict[str, str], _merge]
     reply: dict[str, Any]
