@@ -16,6 +16,7 @@ import pytest
 
 from proposal_samples import sample_case
 from writers_room.bots.slack import blocks as bk
+from writers_room.bots.slack import cards, modals
 from writers_room.bots.slack.actions import (
     CHOOSE_OPTION,
     EDIT_VALUE_ACTION,
@@ -114,7 +115,7 @@ def assert_every_item_shown(diff: ProposalDiff, messages: list[list[dict[str, An
 def test_the_ep03_hook_rewrite_card_shows_the_whole_change_in_words() -> None:
     brief, manifest, p = public("ep03", "hook_rewrite")
     diff = diff_proposal(p, brief, manifest)
-    messages = bk.proposal_messages(p, diff)
+    messages = cards.proposal_messages(p, diff)
     assert len(messages) == 1  # four items: one message
     assert_within_limits(messages)
     assert_every_item_shown(diff, messages)
@@ -175,7 +176,7 @@ def test_a_diff_larger_than_a_message_goes_on_in_the_thread_and_says_so() -> Non
     brief, manifest, p = big_proposal()
     diff = diff_proposal(p, brief, manifest)
     assert diff.count == 31
-    messages = bk.proposal_messages(p, diff)
+    messages = cards.proposal_messages(p, diff)
     assert len(messages) > 1
     assert_within_limits(messages)
     assert_every_item_shown(diff, messages)
@@ -194,7 +195,7 @@ def test_decided_cards_keep_the_diff_and_show_the_chosen_alternative() -> None:
     brief, manifest, p = public("ep03", "hook_rewrite")
     diff = diff_proposal(p, brief, manifest)
     decided = {**p, "status": "approved", "decided_by": "U0SHOW", "decided_at": "2026-12-06T10:00"}
-    card = bk.decided_blocks(decided, diff, picks=[1, 0])
+    card = cards.decided_blocks(decided, diff, picks=[1, 0])
     text = "\n".join(texts(card))
     assert "Approved* by <@U0SHOW>" in text and "*Chosen:* (2)" in text
     assert not any(b["type"] == "actions" for b in card)
@@ -241,7 +242,7 @@ def submitted(view: dict[str, Any], **overrides: str) -> dict[str, Any]:
 def test_the_edit_form_of_ep03_is_plain_lines_and_comes_back_as_changes() -> None:
     brief, manifest, p = public("ep03", "hook_rewrite")
     diff = diff_proposal(p, brief, manifest)
-    view = bk.edit_modal(p, diff, private_metadata="{}")
+    view = modals.edit_modal(p, diff, private_metadata="{}")
     assert len(view["blocks"]) <= bk.MAX_MODAL_BLOCKS
     inputs = [b for b in view["blocks"] if b["type"] == "input"]
     labels = [b["label"]["text"] for b in inputs]
@@ -259,11 +260,11 @@ def test_the_edit_form_of_ep03_is_plain_lines_and_comes_back_as_changes() -> Non
         assert not value.startswith(("{", "[")), block["label"]["text"]
 
     # Unchanged: nothing to edit, the first options.
-    edits, picks, note, errors = bk.parse_edit_submission(p, diff, submitted(view))
+    edits, picks, note, errors = modals.parse_edit_submission(p, diff, submitted(view))
     assert (edits, picks, errors) == ({}, [0, 0], {})
 
     # A new caption in the approver's words, a shorter s02, the third headline.
-    fields = bk.edit_fields(diff)
+    fields = modals.edit_fields(diff)
     caption = next(f for f in fields if f.label.endswith("(a choice)"))
     s02 = next(f for f in fields if f.label == "Shot s02 · Duration")
     values = submitted(
@@ -275,7 +276,7 @@ def test_the_edit_form_of_ep03_is_plain_lines_and_comes_back_as_changes() -> Non
             "edit_note": "my words",
         },
     )
-    edits, picks, note, errors = bk.parse_edit_submission(p, diff, values)
+    edits, picks, note, errors = modals.parse_edit_submission(p, diff, values)
     assert errors == {} and note == "my words"
     assert edits == {
         "manifest.shots[0].caption": "Why would Dad bury this?",
@@ -292,23 +293,23 @@ def test_the_edit_form_of_ep03_is_plain_lines_and_comes_back_as_changes() -> Non
 
     # Picking another hook by pasting it is the same as choosing it.
     values = submitted(view, **{caption.block_id: "Low tide. The third rock."})
-    edits, picks, _, _ = bk.parse_edit_submission(p, diff, values)
+    edits, picks, _, _ = modals.parse_edit_submission(p, diff, values)
     assert edits == {} and picks == [1, 0]
 
 
 def test_dialogue_lines_are_one_input_each_and_an_emptied_line_is_cut() -> None:
     brief, manifest, p = public("ep05", "pacing_cut")
     diff = diff_proposal(p, brief, manifest)
-    fields = bk.edit_fields(diff)
+    fields = modals.edit_fields(diff)
     lines = [f for f in fields if f.edit.line is not None]
     assert [f.label for f in lines] == [
         "Shot s05 · THEO (V.O.) (line 1)",
         "Shot s06 · THEO (V.O.) (line 1)",
     ]
     assert lines[1].value == "He signed it all over to me so Callum couldn't force a sale."
-    view = bk.edit_modal(p, diff, private_metadata="{}")
+    view = modals.edit_modal(p, diff, private_metadata="{}")
     values = submitted(view, **{lines[0].block_id: "Your father came to me about the lease."})
-    edits, _, _, errors = bk.parse_edit_submission(p, diff, values)
+    edits, _, _, errors = modals.parse_edit_submission(p, diff, values)
     assert errors == {}
     assert edits == {
         "manifest.shots[4].dialogue": "THEO (V.O.): Your father came to me about the lease."
@@ -317,20 +318,20 @@ def test_dialogue_lines_are_one_input_each_and_an_emptied_line_is_cut() -> None:
     assert changes[0]["after"] == "THEO (V.O.): Your father came to me about the lease."
     assert changes[0]["before"] == p["changes"][0]["before"]
     values = submitted(view, **{lines[1].block_id: ""})
-    edits, _, _, _ = bk.parse_edit_submission(p, diff, values)
+    edits, _, _, _ = modals.parse_edit_submission(p, diff, values)
     assert edits == {"manifest.shots[5].dialogue": ""}
 
 
 def test_a_new_shot_is_edited_inside_the_change_that_appends_it() -> None:
     brief, manifest, p = public("ep07", "sequel")
     diff = diff_proposal(p, brief, manifest)
-    fields = bk.edit_fields(diff)
+    fields = modals.edit_fields(diff)
     stinger = next(f for f in fields if f.choice is not None)
     assert stinger.edit.path == "manifest.shots[10].dialogue" and stinger.multiline
     action = next(f for f in fields if f.label.endswith("· Action"))
-    view = bk.edit_modal(p, diff, private_metadata="{}")
+    view = modals.edit_modal(p, diff, private_metadata="{}")
     values = submitted(view, **{action.block_id: "Night. The lighthouse. Theo waits."})
-    edits, picks, _, _ = bk.parse_edit_submission(p, diff, values)
+    edits, picks, _, _ = modals.parse_edit_submission(p, diff, values)
     changes = edited_changes(brief, manifest, p["changes"], edits)
     appended = next(c for c in changes if c["path"] == "manifest.shots[+]")
     assert appended["after"]["action"] == "Night. The lighthouse. Theo waits."
@@ -340,7 +341,7 @@ def test_a_new_shot_is_edited_inside_the_change_that_appends_it() -> None:
 def test_the_edit_form_of_a_huge_proposal_stays_within_100_blocks() -> None:
     brief, manifest, p = big_proposal()
     diff = diff_proposal(p, brief, manifest)
-    view = bk.edit_modal(p, diff, private_metadata="{}")
+    view = modals.edit_modal(p, diff, private_metadata="{}")
     assert len(view["blocks"]) <= bk.MAX_MODAL_BLOCKS
     assert "can't be edited here" in json.dumps(view["blocks"])
     for block in view["blocks"]:
@@ -358,10 +359,10 @@ def test_picks_come_from_the_cards_state() -> None:
             "other": {EDIT_VALUE_ACTION: {"value": "x"}},
         }
     }
-    assert bk.picks_from_state(diff, state) == [2, 0]
-    assert bk.picks_from_state(diff, None) == [0, 0]
+    assert cards.picks_from_state(diff, state) == [2, 0]
+    assert cards.picks_from_state(diff, None) == [0, 0]
     bogus = {"values": {choice_block_id(0): {CHOOSE_OPTION: {"selected_option": {"value": "9"}}}}}
-    assert bk.picks_from_state(diff, bogus) == [0, 0]
+    assert cards.picks_from_state(diff, bogus) == [0, 0]
 
 
 def test_nothing_in_a_card_can_inject_markup() -> None:
@@ -372,7 +373,7 @@ def test_nothing_in_a_card_can_inject_markup() -> None:
         "evidence": {**p["evidence"], "quotes": ["<@U1> hi"]},
     }
     diff = build_diff(brief, manifest, [{"path": "brief.title", "after": "<http://x|click>"}])
-    text = "\n".join(texts(bk.proposal_blocks(p, diff)))
+    text = "\n".join(texts(cards.proposal_blocks(p, diff)))
     assert "<!channel>" not in text and "<@U1>" not in text and "<http" not in text
     assert "&lt;!channel&gt; look &amp; see" in text
 
@@ -395,8 +396,8 @@ def test_the_live_ep03_proposal_fits_slack(sample_room: Any) -> None:
     p = as_public(hook.model_dump(mode="json"))
     assert len(json.dumps(p["changes"])) > 3000  # what used to be cut mid-shot
     diff = diff_proposal(p, ictx.brief, ictx.manifest)
-    messages = bk.proposal_messages(p, diff)
+    messages = cards.proposal_messages(p, diff)
     assert_within_limits(messages)
     assert_every_item_shown(diff, messages)
-    view = bk.edit_modal(p, diff, private_metadata="{}")
+    view = modals.edit_modal(p, diff, private_metadata="{}")
     assert len(view["blocks"]) <= bk.MAX_MODAL_BLOCKS

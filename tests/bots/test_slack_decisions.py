@@ -23,7 +23,7 @@ from slack_payloads import (
 from slack_room import APPROVER, STRANGER, store_hook_proposal
 from sqlmodel import func, select
 
-from writers_room.bots.slack import blocks as bk
+from writers_room.bots.slack import modals
 from writers_room.bots.slack.actions import (
     APPROVE_PROPOSAL,
     EDIT_MODAL_CALLBACK,
@@ -239,7 +239,7 @@ def test_button_without_a_bound_hash_is_refused(
 
 def submit_reject(app: RoomApp, p: dict[str, Any], user: str, reason: str) -> int:
     """Submit the reject form of ``p`` (as Reject… opens it) with ``reason``."""
-    view = bk.reject_modal(
+    view = modals.reject_modal(
         p,
         private_metadata=json.dumps(
             {"proposal_id": p["proposal_id"], "content_hash": p["content_hash"], "channel": CHANNEL}
@@ -485,7 +485,7 @@ def test_a_review_is_one_thread_and_a_long_card_continues_in_it(
 def test_edit_modal_of_a_drafted_episode_edits_lines_and_keeps_the_shot_list() -> None:
     """A new episode's shot list is longer than a Slack text input: it is edited line by
     line, never as one clipped value, and what is not edited stays as proposed."""
-    from writers_room.bots.slack.blocks import edit_fields, edit_modal, parse_edit_submission
+    from writers_room.bots.slack.modals import edit_fields, edit_modal, parse_edit_submission
     from writers_room.brief.diff import diff_proposal, edited_changes
     from writers_room.brief.new_episode import blank_episode
 

@@ -40,6 +40,13 @@ from writers_room.bots.slack.actions import (
     ROOM_COMMAND,
     parse_decide_block_id,
 )
+from writers_room.bots.slack.cards import picks_from_state
+from writers_room.bots.slack.modals import (
+    edit_modal,
+    parse_edit_submission,
+    parse_reject_submission,
+    reject_modal,
+)
 from writers_room.bots.slack.poster import ReviewPoster, slack_error
 from writers_room.brief.diff import edited_changes
 from writers_room.config import Settings
@@ -480,7 +487,7 @@ class _Listeners:
         try:
             p = get_proposal(self.settings, proposal_id)
             if p.get("choices"):
-                picks = bk.picks_from_state(proposal_diff(self.settings, p), state)
+                picks = picks_from_state(proposal_diff(self.settings, p), state)
         except InputError as exc:
             self._ephemeral(channel, user, str(exc))
             return
@@ -606,10 +613,10 @@ class _Listeners:
             return
         p, meta = target
         diff = proposal_diff(self.settings, p)
-        picks = bk.picks_from_state(diff, body.get("state"))
+        picks = picks_from_state(diff, body.get("state"))
         meta["picks"] = picks
         self._open(
-            client, body, bk.edit_modal(p, diff, private_metadata=json.dumps(meta), picks=picks)
+            client, body, edit_modal(p, diff, private_metadata=json.dumps(meta), picks=picks)
         )
 
     def on_edit_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -624,7 +631,7 @@ class _Listeners:
         values = ((view.get("state") or {}).get("values")) or {}
         diff = proposal_diff(self.settings, p)
         shown_picks = meta.get("picks") if isinstance(meta.get("picks"), list) else None
-        edits, picks, note, errors = bk.parse_edit_submission(p, diff, values, picks=shown_picks)
+        edits, picks, note, errors = parse_edit_submission(p, diff, values, picks=shown_picks)
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -654,7 +661,7 @@ class _Listeners:
         if target is None:
             return
         p, meta = target
-        self._open(client, body, bk.reject_modal(p, private_metadata=json.dumps(meta)))
+        self._open(client, body, reject_modal(p, private_metadata=json.dumps(meta)))
 
     def on_reject_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The reject form's submit: a reason is required; then the rejection is recorded."""
@@ -665,7 +672,7 @@ class _Listeners:
             ack()
             return
         values = ((view.get("state") or {}).get("values")) or {}
-        reason, errors = bk.parse_reject_submission(values)
+        reason, errors = parse_reject_submission(values)
         if errors:
             ack(response_action="errors", errors=errors)
             return

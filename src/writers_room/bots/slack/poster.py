@@ -28,6 +28,12 @@ from sqlmodel import col, or_, select
 
 from writers_room.bots.slack import blocks as bk
 from writers_room.bots.slack._markers import claim
+from writers_room.bots.slack.cards import (
+    proposal_messages,
+    proposal_text,
+    stale_part_block,
+    verdict_line,
+)
 from writers_room.config import Settings
 from writers_room.graphs.chat.answers import window_folder
 from writers_room.graphs.chat.run import ChatRoom, chat_thread_id
@@ -224,7 +230,7 @@ class ReviewPoster:
         p = get_proposal(self.settings, proposal_id)
         messages = self._messages_of(p, note=note)
         resp = self.client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, text=bk.proposal_text(p), blocks=messages[0]
+            channel=channel, thread_ts=thread_ts, text=proposal_text(p), blocks=messages[0]
         )
         ts = str(resp["ts"])
         channel = str(resp.get("channel") or channel)
@@ -253,13 +259,11 @@ class ReviewPoster:
         """The card and continuation messages of a proposal as it stands."""
         diff = proposal_diff(self.settings, p)
         if p["status"] == "pending":
-            messages = bk.proposal_messages(p, diff, note=note)
+            messages = proposal_messages(p, diff, note=note)
         else:
             facts = self._decision_facts(p["proposal_id"])
             picks = facts.pop("picks")
-            messages = bk.proposal_messages(
-                p, diff, verdict=bk.verdict_line(p, **facts), picks=picks
-            )
+            messages = proposal_messages(p, diff, verdict=verdict_line(p, **facts), picks=picks)
         if p.get("window_end") and len(messages[0]) < bk.MAX_BLOCKS:
             url = proposals_url(
                 self.settings, p["series_id"], p["window_end"], proposal_id=p["proposal_id"]
@@ -286,7 +290,7 @@ class ReviewPoster:
         resp = self.client.chat_postMessage(
             channel=channel,
             thread_ts=thread_ts,
-            text=f"{bk.proposal_text(p)[:200]} (continued, part {part + 1})",
+            text=f"{proposal_text(p)[:200]} (continued, part {part + 1})",
             blocks=blocks,
         )
         with session_scope(self.settings) as session:
@@ -378,22 +382,20 @@ class ReviewPoster:
                 self.client.chat_update,
                 channel=channel,
                 ts=ts,
-                text=bk.proposal_text(p),
+                text=proposal_text(p),
                 blocks=messages[0],
             ):
                 updated += 1
             posted = parts.get((channel, ts), {})
             for part, part_ts in sorted(posted.items()):
                 blocks = (
-                    messages[part]
-                    if part < len(messages)
-                    else [bk.stale_part_block(p["proposal_id"])]
+                    messages[part] if part < len(messages) else [stale_part_block(p["proposal_id"])]
                 )
                 self.guarded(
                     self.client.chat_update,
                     channel=channel,
                     ts=part_ts,
-                    text=f"{bk.proposal_text(p)[:200]} (continued, part {part + 1})",
+                    text=f"{proposal_text(p)[:200]} (continued, part {part + 1})",
                     blocks=blocks,
                 )
             for part in range(1, len(messages)):
