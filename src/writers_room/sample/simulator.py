@@ -244,7 +244,11 @@ def _series_document(series: Series) -> dict[str, Any]:
         "audience": series.audience,
         "tone_refs": list(series.tone_refs),
         "brand": series.brand,
-        "characters": [{"name": c.name, "description": c.description} for c in series.characters],
+        "characters": [
+            {"name": c.name, "description": c.description, "look": c.look}
+            | ({"voice": dict(c.voice)} if c.voice else {})
+            for c in series.characters
+        ],
         "constraints": {
             "runtime_s": [45, 90],
             "locations": list(series.locations),
