@@ -41,7 +41,7 @@ from PIL import Image
 from writers_room.brief.manifest import ShotManifest
 from writers_room.render._compose import ClipSpec, EpisodeJob, lower_thread_priority
 from writers_room.render.animatic import Dialogue, prepare_dialogue
-from writers_room.render.captions import write_caption_overlays, write_vtt
+from writers_room.render.captions import CaptionOverlay, write_caption_overlays, write_vtt
 from writers_room.render.credentials import ContentSigner, content_credentials, content_signer
 from writers_room.render.encode import (
     CHUNK_DIR,
@@ -306,8 +306,29 @@ def _captions(r: _Render) -> None:
         )
         r.overlays = [
             [dataclasses.replace(o, path=o.path.relative_to(partial)) for o in shot_plates]
-            for shot_plates in plates
+            for shot_plates in _with_labels(_label_plates(r), plates)
         ]
+
+
+def _with_labels(labels: list[list[Any]], plates: list[list[Any]]) -> list[list[Any]]:
+    """Each shot's label plate (under its caption and subtitles), then its other plates."""
+    if not labels:
+        return plates
+    return [first + rest for first, rest in zip(labels, plates, strict=True)]
+
+
+def _label_plates(r: _Render) -> list[list[Any]]:
+    """Storyboard header plates, one per shot, first in each shot's list of plates."""
+    renderer = r.renderer
+    if not isinstance(renderer, StoryboardRenderer):
+        return []
+    out = []
+    for index, shot in enumerate(r.manifest.shots):
+        plate, x, y, _ = renderer.label_plate(shot, r.size)
+        path = r.work / f"labels_{index:03d}.png"
+        plate.save(path, format="PNG", compress_level=1)
+        out.append([CaptionOverlay(path=path, x=x, y=y, width=plate.width, height=plate.height)])
+    return out
 
 
 def _motion(r: _Render) -> None:

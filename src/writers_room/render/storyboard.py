@@ -114,6 +114,10 @@ _SCALE = {
     "wide": (0.045, 0.0),
     "ewide": (0.026, 0.0),
 }
+TAG_BAND = (0.355, 0.49)
+"""Where name tags go (fractions of the height). A camera move scales the picture by at
+most 12 % (:data:`~writers_room.render.motion.MOVE_AMOUNT`) about a point of the frame:
+0.49 stays above the caption band's 0.565 and 0.355 below the action band's 0.275."""
 _HORIZON = {
     "ecu": 0.5,
     "cu": 0.56,
@@ -146,7 +150,7 @@ class StoryboardRenderer:
 
     name = "storyboard"
     # Bump when the drawing changes: the version is part of every cache key.
-    CODE_VERSION = "2"
+    CODE_VERSION = "3"
     # Frames are drawn one by one whatever the batch; one a batch hands each frame to
     # motion and encode as soon as it is drawn.
     batch_size = 1
@@ -212,12 +216,27 @@ class StoryboardRenderer:
         }
 
     def render(self, shots: Sequence[Shot], size: Size) -> list[Image.Image]:
-        """Draw one frame per shot at ``size``."""
-        return [self.frame(shot, size).image for shot in shots]
+        """Draw one keyframe per shot at ``size``: the picture with the figures' name
+        tags; the header comes as a plate of its own (:meth:`label_plate`), burned in
+        after the camera move so it never drifts with it."""
+        return [self.frame(shot, size, labels="names").image for shot in shots]
+
+    def label_plate(self, shot: Shot, size: Size) -> tuple[Image.Image, int, int, list[Box]]:
+        """The header and action bands as a transparent plate: ``(plate, x, y, the text
+        boxes on the frame)``."""
+        width, height = size
+        layer = Image.new("RGBA", size, (0, 0, 0, 0))
+        draw = ImageDraw.Draw(layer)
+        place = pick_place(shot.action, shot.keyframe_prompt, self.locations)
+        boxes = self._labels(draw, shot, place.slug, mood_colour(shot.mood), size)
+        top = FRAME_LAYOUT.band("header", width, height)[1] - round(height * 0.006)
+        top -= top % 2
+        bottom = FRAME_LAYOUT.band("action", width, height)[3]
+        return layer.crop((0, top, width, bottom)), 0, top, [box for _, box in boxes]
 
     def frame(self, shot: Shot, size: Size, *, labels: str = "all") -> Frame:
-        """Draw ``shot`` at ``size``: ``labels`` ``all`` (the storyboard frame),
-        ``names`` (figures' name tags only, for thumbnails) or ``none``."""
+        """Draw ``shot`` at ``size``: ``labels`` ``all`` (the whole storyboard frame, as
+        a still), ``names`` (figures' name tags only: keyframes, thumbnails) or ``none``."""
         width, height = size
         base = mood_colour(shot.mood)
         kind = staging(shot.framing, len(shot.characters))
@@ -226,14 +245,14 @@ class StoryboardRenderer:
         place = pick_place(shot.action, shot.keyframe_prompt, self.locations)
         draw_place(draw, place, size, base, height * _HORIZON.get(kind, 0.6))
         boxes: list[tuple[str, Box]] = []
-        tags: list[tuple[str, float, float]] = []
+        tags: list[tuple[str, float, float, float]] = []
         if kind == "insert" or not shot.characters:
             prop, word = pick_prop(f"{shot.action} {shot.keyframe_prompt}")
             if kind in {"insert", "cu", "ecu"} or prop != "object":
                 cx, cy = width * 0.46, height * 0.45
                 box = draw_prop(draw, prop, cx=cx, cy=cy, unit=width * 0.26)
                 if word:
-                    tags.append((word.upper(), cx, box[1]))
+                    tags.append((word.upper(), cx, box[1], 0.0))
         else:
             tags = _stage(draw, kind, self._looks(shot), size)
         if labels != "none":
@@ -244,21 +263,33 @@ class StoryboardRenderer:
         return Frame(image=image.convert("RGB"), labels=tuple(boxes))
 
     def _name_tags(
-        self, draw: ImageDraw.ImageDraw, tags: list[tuple[str, float, float]], size: Size
+        self,
+        draw: ImageDraw.ImageDraw,
+        tags: list[tuple[str, float, float, float]],
+        size: Size,
     ) -> list[tuple[str, Box]]:
-        """A tag above each figure (or prop), kept between the action and caption bands."""
+        """A tag above each figure (or prop), in :data:`TAG_BAND`: far enough from the
+        header and the caption band that no camera move carries it into either."""
         width, height = size
         left, _, right, _ = SAFE_AREA.box(width, height)
-        low = FRAME_LAYOUT.band("action", width, height)[3] + round(height * 0.008)
-        high = FRAME_LAYOUT.band("caption", width, height)[1] - round(height * 0.008)
+        low, high = (round(height * f) for f in TAG_BAND)
         size_px = max(9, round(height * 0.025))
         boxes: list[tuple[str, Box]] = []
-        for text, cx, head_top in tags:
+        for text, cx, head_top, half in tags:
             face = self.fonts.face(text, size_px)
             w = int(face.getlength(text)) + 2 * round(size_px * 0.5)
             h = face.line_height + round(size_px * 0.3)
             x0 = int(min(max(cx - w / 2, left), right - w))
             y0 = int(min(max(head_top - h - height * 0.01, low), high - h))
+            if y0 + h > head_top and half > 0:
+                # No room above the head inside the band (close-ups, medium shots): the
+                # tag goes beside the head, on the side with room.
+                gap = round(width * 0.015)
+                leftward, rightward = int(cx - half - gap - w), int(cx + half + gap)
+                outward = leftward if cx < width * 0.46 else rightward
+                x0 = outward if left <= outward <= right - w else leftward
+                if x0 < left:
+                    x0 = int(min(rightward, right - w))
             box = (x0, y0, x0 + w, y0 + h)
             if any(_overlap(box, other) for _, other in boxes):
                 continue  # two tags for one place: the first one says it
@@ -417,20 +448,21 @@ def _corners(draw: ImageDraw.ImageDraw, size: Size) -> None:
 
 def _stage(
     draw: ImageDraw.ImageDraw, kind: str, people: list[tuple[str, str, Look]], size: Size
-) -> list[tuple[str, float, float]]:
-    """Draw the figures for a staging; returns each name tag's ``(text, x, head top)``."""
+) -> list[tuple[str, float, float, float]]:
+    """Draw the figures for a staging; returns each name tag's ``(text, x, head top,
+    half the head's width)``."""
     width, height = size
     centre = (SAFE_AREA.left + 1 - SAFE_AREA.right) / 2
-    tags: list[tuple[str, float, float]] = []
+    tags: list[tuple[str, float, float, float]] = []
     if kind == "ots":
         (front_name, _, front), (back_name, _, back) = people[1], people[0]
         unit = height * 0.1
         top = height * 0.335
         head = draw_figure(draw, front, cx=width * 0.62, top=top, unit=unit, facing="left")
-        tags.append((front_name, width * 0.62, head[1]))
+        tags.append((front_name, width * 0.62, head[1], (head[2] - head[0]) / 2))
         big = height * 0.22
         draw_figure(draw, back, cx=width * 0.2, top=height * 0.43, unit=big, facing="back")
-        tags.append((back_name, width * 0.2, height * 0.43))
+        tags.append((back_name, width * 0.2, height * 0.43, big * 0.4))
         return tags
     if kind in {"cu", "ecu"}:
         people = people[:2] if kind == "cu" else people[:1]
@@ -455,5 +487,5 @@ def _stage(
         cx = width * (centre + offset)
         facing = "front" if count == 1 else ("right" if offset < 0 else "left")
         head = draw_figure(draw, look, cx=cx, top=top_y, unit=unit, facing=facing)
-        tags.append((name, cx, head[1]))
+        tags.append((name, cx, head[1], (head[2] - head[0]) / 2))
     return tags
