@@ -131,14 +131,16 @@ class EspeakSpeaker:
 
     def __init__(self, language: str = "en-us") -> None:
         self.language = language
-        self.engine = _Espeak.get()
-        self.name = f"espeak-ng {self.engine.version} ({language})"
+        # Only strings are kept: the speaker travels to render workers (Ray) by pickle,
+        # and each process starts its own engine.
+        self.name = f"espeak-ng {_Espeak.get().version} ({language})"
 
     def speak(self, text: str, *, shot: Shot, out: Path, voice: Voice | None = None) -> Path:
         """Write ``text`` spoken in ``voice`` to ``out.wav`` (16-bit mono)."""
         variant = voice.variant if voice is not None else ""
         name = f"{self.language}+{variant}" if variant else self.language
-        samples = self.engine.synth(
+        engine = _Espeak.get()
+        samples = engine.synth(
             text,
             name,
             rate=voice.rate if voice is not None else DEFAULT_RATE,
@@ -148,7 +150,7 @@ class EspeakSpeaker:
         with wave.open(str(path), "wb") as wav:
             wav.setnchannels(1)
             wav.setsampwidth(2)
-            wav.setframerate(self.engine.sample_rate)
+            wav.setframerate(engine.sample_rate)
             wav.writeframes(samples.tobytes())
         return path
 
