@@ -94,7 +94,7 @@ def _plate(
         fonts=fonts,
     )
     text_w, text_h = text_block_size(lines, face)
-    plate_w = min(right - left, text_w + 2 * pad_x)
+    plate_w = min(right - left - 2, text_w + 2 * pad_x)
     plate_h = min(bottom - top, text_h + 2 * pad_y)
     plate = Image.new("RGBA", (plate_w, plate_h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(plate)
@@ -118,8 +118,8 @@ def _plate(
     x = left + (right - left - plate_w) // 2
     y = top + (bottom - top - plate_h) // 2 if band == "caption" else top
     # overlay on yuv420p snaps to even coordinates (chroma is subsampled 2x2); choosing
-    # even ones here keeps the plate exactly where the layout put it.
-    return plate, x - x % 2, y - y % 2
+    # even ones here (rounding inwards) keeps the plate exactly where the layout put it.
+    return plate, x + x % 2, y + y % 2
 
 
 def caption_overlay(

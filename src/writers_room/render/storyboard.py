@@ -22,6 +22,7 @@ subtitle bands, so what the video burns in later never covers it.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -272,7 +273,7 @@ class StoryboardRenderer:
         header and the caption band that no camera move carries it into either."""
         width, height = size
         left, _, right, _ = SAFE_AREA.box(width, height)
-        low, high = (round(height * f) for f in TAG_BAND)
+        low, high = math.ceil(height * TAG_BAND[0]), math.floor(height * TAG_BAND[1])
         size_px = max(9, round(height * 0.025))
         boxes: list[tuple[str, Box]] = []
         for text, cx, head_top, half in tags:
@@ -282,14 +283,15 @@ class StoryboardRenderer:
             x0 = int(min(max(cx - w / 2, left), right - w))
             y0 = int(min(max(head_top - h - height * 0.01, low), high - h))
             if y0 + h > head_top and half > 0:
-                # No room above the head inside the band (close-ups, medium shots): the
-                # tag goes beside the head, on the side with room.
-                gap = round(width * 0.015)
-                leftward, rightward = int(cx - half - gap - w), int(cx + half + gap)
-                outward = leftward if cx < width * 0.46 else rightward
-                x0 = outward if left <= outward <= right - w else leftward
-                if x0 < left:
-                    x0 = int(min(rightward, right - w))
+                # No room above the head inside the band: under the chin if that is in
+                # the band (medium shots), else beside the head, on the side with room.
+                chin = int(head_top + 2.55 * half + height * 0.008)
+                if chin + h <= high:
+                    y0 = chin
+                else:
+                    gap = round(width * 0.015)
+                    leftward, rightward = int(cx - half - gap - w), int(cx + half + gap)
+                    x0 = leftward if leftward >= left else int(min(rightward, right - w))
             box = (x0, y0, x0 + w, y0 + h)
             if any(_overlap(box, other) for _, other in boxes):
                 continue  # two tags for one place: the first one says it
