@@ -35,6 +35,7 @@ from writers_room.brief.manifest import ShotManifest
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.jobs.packaging import job_context
+from writers_room.render.animatic import dialogue_warnings
 from writers_room.render.credentials import content_signer
 from writers_room.render.executors import RenderExecutor, RenderTask, get_executor
 from writers_room.render.fonts import room_fonts
@@ -321,8 +322,11 @@ def _finish(
 
 
 def _check(settings: Settings, manifest: ShotManifest) -> None:
-    """Refuse a manifest (or settings) the render would refuse, before a job is recorded."""
+    """Refuse a manifest (or settings) the render would refuse, before a job is recorded;
+    log the lines that will not fit their shots (a warning: they are rendered, not cut)."""
     check_manifest(manifest)
+    for warning in dialogue_warnings(manifest):
+        log.warning("%s/%s: %s", manifest.series_id, manifest.episode_id, warning)
     content_signer(settings)
     fonts = room_fonts(settings)
     check_fonts(manifest, fonts, storyboard=None if settings.diffusion_model else fonts)

@@ -467,10 +467,10 @@ def draw_place(
         draw.rectangle([0, floor, width, height], fill=(*_darker(tone, 0.55), 255))
         for k in range(9):
             y = floor + (k + 1) ** 1.6 * height * 0.006
-            for x in range(-40, width, max(8, width // 9)):
+            for wave_x in range(-40, width, max(8, width // 9)):
                 offset = (k * 37) % 60
                 draw.arc(
-                    [x + offset, y, x + offset + width // 12, y + height * 0.012],
+                    [wave_x + offset, y, wave_x + offset + width // 12, y + height * 0.012],
                     200,
                     340,
                     fill=ink,
@@ -690,10 +690,10 @@ def draw_prop(
         )
         return (cx - 0.8 * u, cy - 0.45 * u, cx + 0.8 * u, cy + 0.35 * u)
     # A letter (and any unnamed object): paper with an envelope flap and lines of text.
-    box = (cx - 0.75 * u, cy - 0.5 * u, cx + 0.75 * u, cy + 0.5 * u)
-    draw.rectangle(box, fill=paper, outline=INK, width=line)
+    sheet = (cx - 0.75 * u, cy - 0.5 * u, cx + 0.75 * u, cy + 0.5 * u)
+    draw.rectangle(sheet, fill=paper, outline=INK, width=line)
     if kind == "letter":
-        draw.line([(box[0], box[1]), (cx, cy + 0.05 * u), (box[2], box[1])], fill=INK, width=line)
+        draw.line([(sheet[0], sheet[1]), (cx, cy + 0.05 * u), (sheet[2], sheet[1])], fill=INK, width=line)
         for k in range(3):
             y = cy + (0.18 + 0.1 * k) * u
             draw.line(
@@ -706,4 +706,4 @@ def draw_prop(
             outline=INK,
             width=line,
         )
-    return box
+    return sheet
