@@ -693,7 +693,9 @@ def draw_prop(
     sheet = (cx - 0.75 * u, cy - 0.5 * u, cx + 0.75 * u, cy + 0.5 * u)
     draw.rectangle(sheet, fill=paper, outline=INK, width=line)
     if kind == "letter":
-        draw.line([(sheet[0], sheet[1]), (cx, cy + 0.05 * u), (sheet[2], sheet[1])], fill=INK, width=line)
+        draw.line(
+            [(sheet[0], sheet[1]), (cx, cy + 0.05 * u), (sheet[2], sheet[1])], fill=INK, width=line
+        )
         for k in range(3):
             y = cy + (0.18 + 0.1 * k) * u
             draw.line(

@@ -151,7 +151,7 @@ class StoryboardRenderer:
 
     name = "storyboard"
     # Bump when the drawing changes: the version is part of every cache key.
-    CODE_VERSION = "3"
+    CODE_VERSION = "4"
     # Frames are drawn one by one whatever the batch; one a batch hands each frame to
     # motion and encode as soon as it is drawn.
     batch_size = 1
