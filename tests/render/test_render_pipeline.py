@@ -102,8 +102,9 @@ def test_cuts_land_on_the_manifest_boundaries(
 ) -> None:
     manifest, result = full_render
     frames = decode_frames(result.episode_path, 9, 16).astype(float)
-    # The bottom rows show each storyboard's mood colour, below caption and safe area.
-    colours = frames[:, 14:, :, :].mean(axis=(1, 2))
+    # The top row shows each storyboard's sky in its mood's colour, above the safe area
+    # (the figures and the ground fill the bottom now).
+    colours = frames[:, :1, :, :].mean(axis=(1, 2))
     plan = timeline(manifest)
     assert len(colours) == plan.total_frames
     mids = [start + count // 2 for start, count in zip(plan.starts, plan.frames, strict=True)]
