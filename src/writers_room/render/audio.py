@@ -123,7 +123,7 @@ def _pad(count: int) -> np.ndarray:
     # Linear interpolation by 4, as one broadcast: each coarse step and its next, mixed.
     weights = (np.arange(step, dtype=np.float32) / step)[None, :, None]
     fine = stereo[:-1, None, :] * (1 - weights) + stereo[1:, None, :] * weights
-    stereo = fine.reshape(-1, 2)[:count]
+    stereo = fine.reshape(-1, 2)[:count].astype(np.float32, copy=False)
     fade = min(count // 2, int(1.5 * RATE))
     if fade:
         ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)[:, None]

@@ -7,7 +7,8 @@ character's :class:`Voice`, filled in where the bible leaves it out — determin
 find the character behind a dialogue label (``THEO`` → Theo Vance).
 
 Dialogue is the manifest's text, ``"NAME (DIR): line"`` with ``" / "`` between speakers;
-:func:`spoken_lines` reads it the way the writer's script reading does.
+:func:`spoken_lines` reads it with :func:`writers_room.brief.script.parse_dialogue`, the
+writer's and the guard's own reading, so the voice says the line the writer wrote.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from writers_room.brief.manifest import Shot
+from writers_room.brief.script import parse_dialogue
 
 __all__ = [
     "DEFAULT_PITCH",
@@ -41,7 +43,6 @@ DEFAULT_PITCH = 50
 _FEMALE = ("f3", "f4", "f2", "f5", "f1")
 _MALE = ("m3", "m1", "m7", "m2", "m5", "m4", "m6")
 _OTHER = ("klatt", "klatt3", "m8", "klatt4")
-_LABEL = re.compile(r"^\s*([A-Z][A-Z0-9'’. -]*[A-Z0-9])\s*(\([^)]*\))?\s*:\s*")
 _WOMAN = re.compile(r"\b(woman|girl|female|she|her)\b", re.IGNORECASE)
 _MAN = re.compile(r"\b(man|boy|male|he|his)\b", re.IGNORECASE)
 
@@ -117,21 +118,6 @@ class SpokenLine:
     @property
     def subtitle(self) -> str:
         return f"{self.speaker}: {self.text}" if self.speaker else self.text
-
-
-def parse_dialogue(dialogue: str) -> list[tuple[str, str, str]]:
-    """``(label, direction, text)`` for each line of a shot's ``dialogue`` field."""
-    out = []
-    for part in dialogue.split(" / "):
-        part = part.strip()
-        if not part:
-            continue
-        label = _LABEL.match(part)
-        if label and part[label.end() :].strip():
-            out.append((label.group(1).strip(), label.group(2) or "", part[label.end() :].strip()))
-        else:
-            out.append(("", "", part))
-    return out
 
 
 @dataclass(frozen=True)
@@ -226,12 +212,14 @@ def spoken_lines(shots: Sequence[Shot], cast: Cast | None = None) -> list[Spoken
     lines = []
     for index, shot in enumerate(shots):
         for label, direction, text in parse_dialogue(shot.dialogue):
+            if not text.strip():
+                continue
             lines.append(
                 SpokenLine(
                     shot_index=index,
                     shot_id=shot.shot_id,
                     label=label,
-                    text=text,
+                    text=text.strip(),
                     direction=direction,
                     character=cast.character_of(label) if label else "",
                 )
