@@ -42,7 +42,7 @@ def estimate_s(text: str, rate: int) -> float:
     the words, plus a short pause at each punctuation mark)."""
     words = len(_WORD.findall(text))
     pauses = len(_PAUSE.findall(text))
-    return round(words * 60 / max(rate, 1) + 0.12 * pauses + 0.1, 3)
+    return round(0.75 * words * 60 / max(rate, 1) + 0.12 * pauses + 0.1, 3)
 
 
 @dataclass(frozen=True)
