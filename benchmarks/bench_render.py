@@ -1,4 +1,8 @@
-"""Render benchmark: a 30-s, 12-shot storyboard episode, full ladder + HLS and preview.
+"""Render benchmark: a 30-s, 12-shot storyboard animatic, full ladder + HLS and preview.
+
+The episode is what the room renders for a writer: staged storyboard frames, a voiced
+line (eSpeak NG, a voice per character) in most shots over the generated pad, burned-in
+subtitles and captions, loudness-normalised audio, thumbnails with the headline.
 
 ``python -m benchmarks.bench_render [--repeats N] [--home DIR]`` prints a table. Every
 timed run starts with an empty keyframe cache (``cold``), so it measures the whole
@@ -22,7 +26,9 @@ from typing import Any
 
 from writers_room.brief.manifest import ShotManifest
 from writers_room.config import Settings
-from writers_room.render.pipeline import render_manifest
+from writers_room.render.cast import CastMember
+from writers_room.render.pipeline import RenderOptions, render_manifest
+from writers_room.render.tts import EspeakSpeaker
 
 SHOTS = 12
 SHOT_S = 2.5
@@ -31,10 +37,34 @@ TARGETS_S = {"full": 60.0, "preview": 8.0}
 
 _CAMERAS = ("slow push-in", "pull back", "pan left", "static", "tilt up", "pan right")
 _MOODS = ("tense", "calm", "romantic", "mysterious", "shock", "hopeful")
+_LINES = (
+    "MARA: Who sent this?",
+    "THEO: Put it down.",
+    "MARA: You knew. / THEO: I did.",
+    "",
+    "THEO: Not on my harbor.",
+    "MARA: It's my father's boat.",
+    "MARA: Stay back.",
+    "",
+    "THEO: You weren't supposed to see.",
+    "MARA: Then tell me.",
+    "THEO: Tomorrow. / MARA: Now.",
+    "MARA: Who are you?",
+)
+CAST = (
+    CastMember("Mara", "woman, 29, auburn braid, yellow oilskin jacket"),
+    CastMember("Theo", "man, 32, dark beard, navy peacoat"),
+)
+
+
+def episode_options() -> RenderOptions:
+    """Voices for the cast, and the approved headline for the thumbnails."""
+    return RenderOptions(speaker=EspeakSpeaker(), cast=CAST, headlines=("Who sent the letter?",))
 
 
 def episode_manifest() -> ShotManifest:
-    """The benchmark episode: 12 shots x 2.5 s at 30 fps, 1080x1920, all captioned."""
+    """The benchmark episode: 12 shots x 2.5 s at 30 fps, 1080x1920, all captioned, ten
+    of them with a spoken line."""
     shots = [
         {
             "shot_id": f"s{i + 1}",
@@ -45,7 +75,7 @@ def episode_manifest() -> ShotManifest:
             "action": f"Beat {i + 1}: Mara reads the letter again; the storm hits the glass.",
             "mood": _MOODS[i % len(_MOODS)],
             "caption": f"Line {i + 1}: she never wrote this.",
-            "dialogue": "Who sent this?" if i % 3 == 0 else "",
+            "dialogue": _LINES[i],
             "characters": ["Mara"] if i % 2 else ["Mara", "Theo"],
             "seed": i + 1,
         }
@@ -59,7 +89,7 @@ def _time_once(settings: Settings, manifest: ShotManifest, preview: bool, cold: 
         shutil.rmtree(settings.renders_path / ".cache", ignore_errors=True)
     out = settings.renders_path / "bench" / "ep30s" / f"run-{time.time_ns()}"
     started = time.perf_counter()
-    result = render_manifest(settings, manifest, out, preview=preview)
+    result = render_manifest(settings, manifest, out, preview=preview, options=episode_options())
     wall = time.perf_counter() - started
     shutil.rmtree(out, ignore_errors=True)
     return {"wall_s": wall, "cpu_s": result.cpu_seconds, "stages": result.timings}

@@ -427,12 +427,15 @@ def _render_setup(work: Path) -> Any:
 
 def _render(preview: bool) -> Any:
     def run(state: Any, work: Path) -> dict[str, Any]:
+        from benchmarks.bench_render import episode_options
         from writers_room.render.pipeline import render_manifest
 
         settings, manifest = state
         out = work / "out"
         shutil.rmtree(out, ignore_errors=True)
-        result = render_manifest(settings, manifest, out, preview=preview)
+        result = render_manifest(
+            settings, manifest, out, preview=preview, options=episode_options()
+        )
         return {"stages_s": {k: round(v, 2) for k, v in result.timings.items()}}
 
     return run
@@ -441,7 +444,7 @@ def _render(preview: bool) -> Any:
 scenario(
     Scenario(
         name="render_full",
-        target="≤ 60 s (30-s storyboard episode, 3-rung ladder + HLS)",
+        target="≤ 60 s (30-s storyboard animatic with voices and subtitles, 3-rung ladder + HLS)",
         setup=_render_setup,
         run=_render(False),
         repeats=2,
@@ -450,7 +453,7 @@ scenario(
 scenario(
     Scenario(
         name="render_preview",
-        target="≤ 8 s (30-s storyboard episode, 360x640)",
+        target="≤ 8 s (30-s storyboard animatic with voices and subtitles, 360x640)",
         setup=_render_setup,
         run=_render(True),
         repeats=3,

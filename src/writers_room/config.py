@@ -94,6 +94,25 @@ class Settings(BaseSettings):
         validation_alias="WRITERS_ROOM_C2PA_KEY",
         description="PEM private key of the C2PA signing certificate.",
     )
+    tts: Literal["espeak", "openai", "off"] = Field(
+        default="espeak",
+        validation_alias="WRITERS_ROOM_TTS",
+        description="Temp voices of rendered dialogue: eSpeak NG (offline, shipped), an "
+        "OpenAI-compatible /audio/speech endpoint, or off (subtitles only).",
+    )
+    tts_base_url: str | None = Field(
+        default=None,
+        validation_alias="WRITERS_ROOM_TTS_BASE_URL",
+        description="Base URL of the speech endpoint (…/v1); unset: OPENAI_BASE_URL, then "
+        "https://api.openai.com/v1.",
+    )
+    tts_model: str = Field(default="gpt-4o-mini-tts", validation_alias="WRITERS_ROOM_TTS_MODEL")
+    tts_voices: CommaList = Field(
+        default_factory=lambda: ["alloy", "ash", "coral", "echo", "fable", "nova", "onyx", "sage"],
+        validation_alias="WRITERS_ROOM_TTS_VOICES",
+        description="Voices of the speech endpoint, handed out to characters in cast order "
+        "(a bible voice variant that names one of them wins).",
+    )
     fonts: PathList = Field(
         default_factory=list,
         validation_alias="WRITERS_ROOM_FONTS",
@@ -192,7 +211,7 @@ class Settings(BaseSettings):
         description="Seconds a signed page link stays valid.",
     )
 
-    @field_validator("approvers", "showrunners", "writers", mode="before")
+    @field_validator("approvers", "showrunners", "writers", "tts_voices", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -35,7 +35,7 @@ from writers_room.render.executors import (
 )
 from writers_room.render.pipeline import Progress, RenderResult
 from writers_room.store.db import session_scope
-from writers_room.store.models import AuditLog, BriefVersion, RenderJob, Series
+from writers_room.store.models import AuditLog, BriefVersion, Decision, Proposal, RenderJob, Series
 
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 
@@ -326,3 +326,50 @@ def test_serve_queues_again_a_job_left_running_by_an_older_worker(
     (done,) = WindowScheduler(sqlite_settings).run_queued_renders()
     assert done.render_id == job.render_id and done.status == "done"
     assert _audit_actions(sqlite_settings) == ["render.queued", "render.requeued", "render.done"]
+
+
+def test_a_render_of_an_approved_proposal_takes_its_packaging_and_cast(
+    sqlite_settings: Settings,
+) -> None:
+    manifest = make_manifest(3, 1.0, fps=12)
+    _store_brief(sqlite_settings, manifest)
+    with session_scope(sqlite_settings) as session:
+        series = session.get(Series, "tiny")
+        assert series is not None
+        series.characters = [
+            {"name": "Mara", "look": "woman, red raincoat", "voice": {"variant": "f2"}}
+        ]
+        series.constraints = {"locations": ["the lighthouse"]}
+        session.add(series)
+        session.add(
+            Proposal(
+                proposal_id="p-pack",
+                series_id="tiny",
+                episode_id="ep1",
+                status="applied",
+                kind="packaging",
+                summary="New first frame and headlines to test.",
+                content_hash="h",
+                assets=[
+                    'headline: "Who is writing the letters?" — viewers',
+                    "headline: The keeper knew",
+                    "thumbnail: Mara at the door (s2: loses the fewest viewers)",
+                ],
+            )
+        )
+        session.flush()
+        session.add(
+            Decision(proposal_id="p-pack", decision="approved", decided_by="U0", content_hash="h")
+        )
+    job = queue_render(sqlite_settings, "tiny", "ep1", 1, proposal_id="p-pack", preview=True)
+    executor = RecordingExecutor(sqlite_settings)
+    run_render(sqlite_settings, job.render_id, executor=executor)
+    options = executor.tasks[0].options
+    assert options is not None
+    assert options.headlines == ("Who is writing the letters?", "The keeper knew")
+    assert options.thumbnail_shots == ("s2",)
+    assert [(m.name, m.look, m.voice) for m in options.cast] == [
+        ("Mara", "woman, red raincoat", {"variant": "f2"})
+    ]
+    assert options.locations == ("the lighthouse",)
+    assert options.speaker is not None and options.speaker.name.startswith("espeak-ng")

@@ -102,8 +102,9 @@ def test_cuts_land_on_the_manifest_boundaries(
 ) -> None:
     manifest, result = full_render
     frames = decode_frames(result.episode_path, 9, 16).astype(float)
-    # The bottom rows show each storyboard's mood colour, below caption and safe area.
-    colours = frames[:, 14:, :, :].mean(axis=(1, 2))
+    # The top row shows each storyboard's sky in its mood's colour, above the safe area
+    # (the figures and the ground fill the bottom now).
+    colours = frames[:, :1, :, :].mean(axis=(1, 2))
     plan = timeline(manifest)
     assert len(colours) == plan.total_frames
     mids = [start + count // 2 for start, count in zip(plan.starts, plan.frames, strict=True)]
@@ -272,7 +273,9 @@ def test_a_shot_level_rerender_only_redraws_the_changed_shot(tmp_path: Path) -> 
     first = _preview(settings, manifest, "one")
     assert first.rendered_shots == ("s1", "s2", "s3")
     data = manifest.model_dump()
+    # The caption is a plate burned in over the keyframe: only the action redraws it.
     data["shots"][1]["caption"] = "A new caption"
+    data["shots"][1]["action"] = "Mara slams door number 2."
     second = _preview(settings, ShotManifest.model_validate(data), "two")
     assert second.rendered_shots == ("s2",)
     assert second.cache_hits == ("s1", "s3")
@@ -325,7 +328,9 @@ def test_a_music_bed_is_loudness_normalised_under_the_episode(tmp_path: Path, ch
     provenance = json.loads(result.provenance_path.read_text())
     assert len(provenance["encode"]["encode_chunks"]) == chunks
     assert provenance["encode"]["audio"]["music"] == "bed.wav"
-    assert "I=-16" in provenance["encode"]["audio"]["loudnorm"]
+    audio = provenance["encode"]["audio"]
+    assert audio["bed"] == "music" and audio["target"]["integrated_lufs"] == -16.0
+    assert abs(audio["measured"]["integrated_lufs"] + 16) <= 0.5
     with pytest.raises(InputError, match="is not a file"):
         _preview(settings, manifest, "nomusic", options=RenderOptions(music=tmp_path / "no.wav"))
 

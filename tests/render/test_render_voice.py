@@ -82,14 +82,18 @@ def test_dialogue_is_voiced_on_its_shot_only(tmp_path: Path) -> None:
     assert speaker.heard == [("s2", LINE)]  # the exact text, as data
     rms = _loudness(result.episode_path)
     assert len(rms) == 30  # the episode's 3 s, no longer
-    quiet, spoken, after = rms[1:9].max(), rms[12:15].min(), rms[19:29].max()
-    assert spoken > 1000 and quiet < 50 and after < 50, (quiet, spoken, after)
+    # Under the line a quiet generated pad: the line is far louder than the pad around it.
+    bed, spoken, after = rms[3:9].max(), rms[12:17].min(), rms[21:27].max()
+    assert spoken > 4 * max(bed, after) and bed > 0, (bed, spoken, after)
     provenance = json.loads(result.provenance_path.read_text())
     voice = provenance["encode"]["voice"]
     assert voice["speaker"] == "tone-test-voice"
-    assert [(line["shot_id"], line["start_s"], line["max_s"]) for line in voice["lines"]] == [
-        ("s2", 1.0, 1.0)
-    ]
+    assert [
+        (line["shot_id"], line["start_s"], line["shot_end_s"], line["duration_s"])
+        for line in voice["lines"]
+    ] == [("s2", 1.15, 2.0, 0.6)]
+    assert provenance["encode"]["audio"]["bed"] == "generated pad"
+    assert provenance["warnings"] == []
     assert not (result.out_dir / ".work").exists()
 
 

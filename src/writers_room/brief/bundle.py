@@ -20,6 +20,7 @@ __all__ = [
     "Brand",
     "Brief",
     "Character",
+    "CharacterVoice",
     "Constraints",
     "EpisodeSpec",
     "SeriesBundle",
@@ -36,11 +37,30 @@ class Brand(BaseModel):
     rating: str = Field(default="PG-13")
 
 
+class CharacterVoice(BaseModel):
+    """How a character sounds on the animatic's temp voice track (all optional).
+
+    ``variant`` is an eSpeak NG voice variant (``f1``-``f5``, ``m1``-``m7``, ``klatt``...)
+    for the offline engine, or a voice name of an OpenAI-compatible speech endpoint
+    (``alloy``, ``nova``...). ``pitch`` is 0-100 (50 is the voice's own), ``rate`` words
+    per minute (175 is eSpeak's default). What is left out is assigned per series,
+    deterministically and distinct per character.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    variant: str = Field(default="", max_length=40, pattern=r"^[A-Za-z0-9_.+-]*$")
+    pitch: int | None = Field(default=None, ge=0, le=100)
+    rate: int | None = Field(default=None, ge=80, le=450)
+
+
 class Character(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: str = Field(min_length=1)
     description: str = ""
+    look: str = Field(default="", description="Visual shorthand: age, hair, wardrobe.")
+    voice: CharacterVoice | None = Field(default=None, description="Temp voice (animatic).")
 
 
 class Constraints(BaseModel):

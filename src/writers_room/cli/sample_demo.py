@@ -60,8 +60,9 @@ def demo(
 ) -> None:
     """Run the whole loop on the bundled sample series.
 
-    Ingest → window review (report, proposals) → approval (a prompt on a terminal, or
-    ``--yes-as NAME``) → apply → render and package; prints where everything is.
+    Ingest → window review (report, proposals) → approval (a prompt on a terminal;
+    ``--yes-as NAME``, or off a terminal the sample series' own approver, U0SHOWRUN1,
+    saying so) → apply → render and package; prints where the episode is.
     """
     from writers_room.graphs.window_review.run import start_review
     from writers_room.ingest.series import add_series_file
@@ -96,7 +97,13 @@ def demo(
     if not as_json:
         for review in reviews.values():
             _print_review_brief(s, review)
-    decided = _demo_decide(s, reviews, yes_as=yes_as, interactive=show and yes_as is None)
+    decided = _demo_decide(
+        s,
+        reviews,
+        yes_as=yes_as,
+        interactive=show and yes_as is None,
+        as_sample_approver=not show and not as_json,
+    )
     jobs = run_renders(s, [r for d in decided for r in d.render_ids], show=show)
     if as_json:
         emit_json(
@@ -184,9 +191,16 @@ def _print_review_brief(s: Settings, review: Any) -> None:
 
 
 def _demo_decide(
-    s: Settings, reviews: dict[str, Any], *, yes_as: str | None, interactive: bool
+    s: Settings,
+    reviews: dict[str, Any],
+    *,
+    yes_as: str | None,
+    interactive: bool,
+    as_sample_approver: bool = False,
 ) -> list[Any]:
-    """Approve the first pending proposal (non-interactive), or ask about each one."""
+    """Ask about each pending proposal (on a terminal), or approve the first one as
+    ``yes_as`` — off a terminal (``as_sample_approver``) as the series' own approver,
+    saying so; ``--json`` without ``--yes-as`` decides nothing."""
     from writers_room.graphs.window_review.run import decide_and_resume
     from writers_room.store.proposals import get_proposal
 
@@ -219,6 +233,15 @@ def _demo_decide(
                     )
                 )
         return decided
+    if yes_as is None and as_sample_approver:
+        # No terminal to ask on: the sample series' own approver decides, and says so.
+        yes_as = _sample_approver(s, pending[0])
+        if yes_as is None:
+            return decided
+        out.print(
+            f"\nNo terminal to ask on: approving {pending[0]} as {yes_as}, the sample "
+            "series' approver (pass --yes-as NAME to approve as someone else)."
+        )
     if yes_as:
         shown = get_proposal(s, pending[0])["content_hash"]
         decided.append(
@@ -254,6 +277,25 @@ def click_range(count: int) -> Any:
     return click.IntRange(1, count)
 
 
+def _sample_approver(s: Settings, proposal_id: str) -> str | None:
+    """The first approver the proposal's series names (the sample's is U0SHOWRUN1)."""
+    from writers_room.store.db import session_scope
+    from writers_room.store.models import Proposal, Series
+
+    with session_scope(s) as session:
+        proposal = session.get(Proposal, proposal_id)
+        series = session.get(Series, proposal.series_id) if proposal is not None else None
+        approvers = list(series.approvers) if series is not None else []
+    return approvers[0] if approvers else None
+
+
+def _review_link(s: Settings, job: Any) -> str:
+    """A signed link to the render's preview page (served by `writers-room serve`)."""
+    from writers_room.web.links import render_url
+
+    return render_url(s, job.series_id, job.episode_id, job.render_id)
+
+
 def _print_demo_end(
     s: Settings, reviews: dict[str, Any], decided: list[Any], jobs: list[Any]
 ) -> None:
@@ -261,9 +303,17 @@ def _print_demo_end(
         extra = f", brief version {d.applied_version} written" if d.applied_version else ""
         out.print(f"[green]✓[/] {d.proposal_id} {d.decision}{extra}")
     for job in jobs:
-        where = s.home / "renders" / job.series_id / job.episode_id / job.render_id
+        where = (s.home / "renders" / job.series_id / job.episode_id / job.render_id).resolve()
+        if job.status != "done":
+            out.print(f"[red]✗[/] render {job.render_id} {job.status}: {job.error}")
+            continue
         out.print(f"[green]✓[/] rendered {job.series_id}/{job.episode_id}: {where}")
-        out.print(f"    master {where / 'episode.mp4'} · HLS {where / 'hls' / 'master.m3u8'}")
+        out.print(f"    HLS {where / 'hls' / 'master.m3u8'}", highlight=False)
+        out.print("\nWatch the animatic (voices, subtitles, storyboard):")
+        out.print(f"    {where / 'episode.mp4'}", soft_wrap=True, highlight=False)
+        link = _review_link(s, job)
+        if link:
+            out.print(f"    review page: {link}", soft_wrap=True, highlight=False)
     waiting = sum(len(r.pending) for r in reviews.values()) - len(decided)
     if waiting > 0:
         out.print(

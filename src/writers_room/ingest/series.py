@@ -48,7 +48,12 @@ def add_series(settings: Settings, bundle: SeriesBundle, *, actor: str = "cli") 
         series.audience = bundle.audience
         series.tone_refs = list(bundle.tone_refs)
         series.brand = bundle.brand.model_dump()
-        series.characters = [c.model_dump() for c in bundle.characters]
+        # look and voice only when the bible gives them: a bible without stays stored as it was.
+        series.characters = [
+            c.model_dump(exclude={"look", "voice"})
+            | c.model_dump(include={"look", "voice"}, exclude_defaults=True)
+            for c in bundle.characters
+        ]
         series.constraints = bundle.constraints.model_dump(mode="json")
         series.approvers = list(bundle.approvers)
         series.updated_at = datetime.now(UTC)

@@ -34,13 +34,16 @@ from sqlmodel import col, select
 from writers_room.brief.manifest import ShotManifest
 from writers_room.config import Settings
 from writers_room.errors import InputError
+from writers_room.jobs.packaging import job_context
+from writers_room.render.animatic import dialogue_warnings
 from writers_room.render.credentials import content_signer
 from writers_room.render.executors import RenderExecutor, RenderTask, get_executor
 from writers_room.render.fonts import room_fonts
 from writers_room.render.pipeline import Progress, RenderOptions
+from writers_room.render.tts import get_speaker
 from writers_room.render.validate import check_fonts, check_manifest, parse_manifest
 from writers_room.store.db import audit, session_scope
-from writers_room.store.models import BriefVersion, Decision, RenderJob, Series
+from writers_room.store.models import BriefVersion, Decision, RenderJob
 
 __all__ = [
     "default_idempotency_key",
@@ -319,8 +322,11 @@ def _finish(
 
 
 def _check(settings: Settings, manifest: ShotManifest) -> None:
-    """Refuse a manifest (or settings) the render would refuse, before a job is recorded."""
+    """Refuse a manifest (or settings) the render would refuse, before a job is recorded;
+    log the lines that will not fit their shots (a warning: they are rendered, not cut)."""
     check_manifest(manifest)
+    for warning in dialogue_warnings(manifest):
+        log.warning("%s/%s: %s", manifest.series_id, manifest.episode_id, warning)
     content_signer(settings)
     fonts = room_fonts(settings)
     check_fonts(manifest, fonts, storyboard=None if settings.diffusion_model else fonts)
@@ -404,7 +410,7 @@ def _execute(
     executor: RenderExecutor,
 ) -> RenderJob:
     """Render a job already marked ``running`` and record how it ended."""
-    options = _with_series_characters(settings, job.series_id, options)
+    options = _job_options(settings, job, manifest, options)
     out_dir = render_dir(settings, job)
     if out_dir.exists():
         # Only a retried job can find its own folder (a crash after publishing it).
@@ -444,26 +450,41 @@ def _execute(
     )
 
 
-def _with_series_characters(
-    settings: Settings, series_id: str, options: RenderOptions | None
+def _job_options(
+    settings: Settings, job: RenderJob, manifest: ShotManifest, options: RenderOptions | None
 ) -> RenderOptions:
-    """Fill in the series bible's character descriptions as fixed prompt fragments.
+    """The caller's options, completed from the room: the bible's cast (looks, voices),
+    locations and character descriptions, the approved packaging (headlines, thumbnail
+    frames; see :mod:`writers_room.jobs.packaging`) and the settings' speech engine.
 
-    Every shot a character appears in then carries the same description, which is what
-    keeps a face and wardrobe consistent across a diffusion-rendered episode.
+    The character descriptions become fixed prompt fragments of a diffusion render: every
+    shot a character appears in carries the same description, which keeps a face and
+    wardrobe consistent across the episode.
     """
     options = options or RenderOptions()
-    if options.characters:
-        return options
     with session_scope(settings) as session:
-        series = session.get(Series, series_id)
-        people = list(series.characters) if series is not None else []
-    characters = {
-        str(person["name"]): str(person.get("description", ""))
-        for person in people
-        if isinstance(person, dict) and person.get("name") and person.get("description")
-    }
-    return dataclasses.replace(options, characters=characters) if characters else options
+        context = job_context(
+            session,
+            series_id=job.series_id,
+            episode_id=job.episode_id,
+            brief_version=job.brief_version,
+            proposal_id=job.proposal_id,
+            shot_ids=[shot.shot_id for shot in manifest.shots],
+        )
+    fill: dict[str, Any] = {}
+    if not options.characters and context.characters:
+        fill["characters"] = context.characters
+    if not options.cast:
+        fill["cast"] = context.cast
+    if not options.locations:
+        fill["locations"] = context.locations
+    if not options.headlines and not options.headline:
+        fill["headlines"] = context.headlines
+    if not options.thumbnail_shots:
+        fill["thumbnail_shots"] = context.thumbnail_shots
+    if options.speaker is None:
+        fill["speaker"] = get_speaker(settings)
+    return dataclasses.replace(options, **fill)
 
 
 def _brief_manifest(

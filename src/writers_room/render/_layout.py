@@ -13,8 +13,12 @@ from PIL import Image, ImageDraw
 from writers_room.render.fonts import Face, FontStack, default_fonts
 
 __all__ = [
+    "FRAME_LAYOUT",
     "SAFE_AREA",
+    "Box",
+    "FrameLayout",
     "SafeArea",
+    "overlaps",
     "draw_text_block",
     "fit_text",
     "font",
@@ -35,6 +39,11 @@ class SafeArea:
     left: float = 0.07
     right: float = 0.15
 
+    @property
+    def bottom_edge(self) -> float:
+        """The safe area's bottom as a fraction of the frame height."""
+        return 1 - self.bottom
+
     def box(self, width: int, height: int) -> tuple[int, int, int, int]:
         """The safe rectangle ``(left, top, right, bottom)`` in pixels."""
         return (
@@ -46,6 +55,45 @@ class SafeArea:
 
 
 SAFE_AREA = SafeArea()
+
+Box = tuple[int, int, int, int]
+"""A rectangle ``(left, top, right, bottom)`` in pixels, right and bottom exclusive."""
+
+
+def overlaps(a: Box, b: Box) -> bool:
+    """Whether two boxes share any pixel."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@dataclass(frozen=True)
+class FrameLayout:
+    """Where each kind of text may go on a 9:16 frame, as fractions of its height.
+
+    Every band spans the safe area's width and lies inside it, and no two bands overlap:
+    the storyboard draws its labels only in ``header`` and ``action`` (and figure name
+    tags above ``caption``), the on-screen caption goes in ``caption`` and the dialogue
+    subtitles in ``subtitles``. So a burned-in caption or subtitle can never cover a
+    storyboard label, whatever the text.
+    """
+
+    header: tuple[float, float] = (0.12, 0.185)
+    action: tuple[float, float] = (0.185, 0.275)
+    caption: tuple[float, float] = (0.565, 0.635)
+    subtitles: tuple[float, float] = (0.64, 0.78)
+
+    def band(self, name: str, width: int, height: int) -> Box:
+        """The band ``name`` (``header``, ``action``, ``caption``, ``subtitles``) in pixels."""
+        top, bottom = getattr(self, name)
+        left, _, right, _ = SAFE_AREA.box(width, height)
+        return (left, round(height * top), right, round(height * bottom))
+
+    def stage(self, width: int, height: int) -> Box:
+        """Where figures stand: below the labels, down to the safe area's bottom (name
+        tags above a figure stay above ``caption``)."""
+        return (0, round(height * self.action[1]), width, round(height * SAFE_AREA.bottom_edge))
+
+
+FRAME_LAYOUT = FrameLayout()
 
 
 def font(size: int, fonts: FontStack | None = None) -> Face:

@@ -46,7 +46,6 @@ __all__ = [
     "SYNTHETIC_TAGS",
     "Rung",
     "CHUNK_DIR",
-    "VoiceLine",
     "audio_command",
     "audio_source",
     "chunk_command",
@@ -128,72 +127,26 @@ def ladder_for(width: int, height: int, *, preview: bool = False) -> list[Rung]:
     return [top, *(r for r in LADDER if r.height < height)]
 
 
-@dataclass(frozen=True)
-class VoiceLine:
-    """A spoken line placed on the timeline: an audio file, its start, and its room."""
-
-    path: Path
-    start_s: float
-    max_s: float
-
-
-# Under speech the music bed steps back by this much (about -8 dB).
-BED_UNDER_VOICE = 0.4
-
-
-def _normalised(stream: Any) -> Any:
-    """``stream`` at -16 LUFS, as 48 kHz stereo: how every sound enters the mix."""
-    return stream.filter("loudnorm", I=-16, TP=-1.5, LRA=11).filter(
-        "aformat", sample_rates=48000, channel_layouts="stereo"
-    )
-
-
-def audio_source(
-    runtime_s: float, music: Path | None = None, voices: Sequence[VoiceLine] = ()
-) -> Any:
-    """The episode's audio: silence or a music bed normalised to -16 LUFS, plus voices.
-
-    The music bed is loudness-normalised with ``loudnorm`` (streaming platforms target
-    about -14 to -16 LUFS), padded or cut to the runtime, and faded out over the last
-    second. Each voice line (from a TTS hook, see ``RenderOptions.speaker``) is
-    normalised to the same loudness, cut to its shot, delayed to the shot's start and
-    mixed over the bed, which is lowered while there is any speech in the episode.
+def audio_source(runtime_s: float, track: Path | None = None) -> Any:
+    """The episode's audio: silence, or the finished track (see
+    :func:`writers_room.render.audio.build_track`: voices over the bed, already at
+    -16 LUFS), padded or cut to exactly the runtime.
 
     Args:
         runtime_s: Episode length in seconds.
-        music: An audio file, or ``None`` for silence.
-        voices: Spoken lines to place on the timeline.
+        track: The mixed track, or ``None`` for silence.
 
     Returns:
         An ffmpeg-python audio stream.
     """
     duration = f"{runtime_s:.6f}"
-    if music is None:
-        base = ffmpeg.input("anullsrc=r=48000:cl=stereo", f="lavfi", t=duration).audio
-    else:
-        # The file: prefix stops ffmpeg from reading a name like "concat:..." as a protocol.
-        bed = ffmpeg.input(f"file:{music.resolve()}").audio
-        fade = min(1.0, runtime_s)
-        base = (
-            _normalised(bed)
-            .filter("apad")
-            .filter("atrim", duration=duration)
-            .filter("afade", t="out", st=f"{runtime_s - fade:.6f}", d=f"{fade:.6f}")
-        )
-        if voices:
-            base = base.filter("volume", BED_UNDER_VOICE)
-    if not voices:
-        return base
-    lines = [
-        _normalised(ffmpeg.input(f"file:{line.path.resolve()}").audio)
-        .filter("atrim", duration=f"{max(0.0, line.max_s):.6f}")
-        .filter("adelay", delays=round(line.start_s * 1000), all=1)
-        for line in voices
-    ]
-    # duration=first: the base track sets the length; normalize=0 keeps every input's
-    # level instead of dividing by the number of inputs.
-    return ffmpeg.filter(
-        [base, *lines], "amix", inputs=1 + len(lines), duration="first", normalize=0
+    if track is None:
+        return ffmpeg.input("anullsrc=r=48000:cl=stereo", f="lavfi", t=duration).audio
+    # The file: prefix stops ffmpeg from reading a name like "concat:..." as a protocol.
+    return (
+        ffmpeg.input(f"file:{track.resolve()}")
+        .audio.filter("apad")
+        .filter("atrim", duration=duration)
     )
 
 

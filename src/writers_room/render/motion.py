@@ -31,6 +31,7 @@ __all__ = [
     "clip_plan",
     "crossfade_half_frames",
     "ease",
+    "local_window",
     "move_window",
     "plan_move",
 ]
@@ -170,9 +171,26 @@ class Clip:
     tail: int
 
 
+def _as_list(overlay: CaptionOverlay | Sequence[CaptionOverlay] | None) -> list[CaptionOverlay]:
+    if overlay is None:
+        return []
+    if isinstance(overlay, CaptionOverlay):
+        return [overlay]
+    return list(overlay)
+
+
+def local_window(overlay: CaptionOverlay, clip_start: int, frames: int) -> tuple[int, int] | None:
+    """The clip frames ``[first, end)`` an overlay shows on (``clip_start``: the timeline
+    frame of the clip's first frame); ``None`` when it shows on none of them."""
+    first = 0 if overlay.first_frame is None else overlay.first_frame - clip_start
+    end = frames if overlay.end_frame is None else overlay.end_frame - clip_start
+    first, end = max(0, first), min(frames, end)
+    return (first, end) if end > first else None
+
+
 def clip_plan(
     stills: Sequence[str],
-    overlays: Sequence[CaptionOverlay | None],
+    overlays: Sequence[CaptionOverlay | Sequence[CaptionOverlay] | None],
     moves: Sequence[Move],
     timeline: Timeline,
     size: tuple[int, int],
@@ -185,7 +203,9 @@ def clip_plan(
 
     Args:
         stills: Keyframe paths, one per shot, relative to ffmpeg's working directory.
-        overlays: Caption plates (paths relative the same way), ``None`` where no caption.
+        overlays: Per shot, the plates burned into its clip (paths relative the same
+            way): a caption for the whole clip, subtitles for some of its frames
+            (:func:`local_window`); one plate or ``None`` is accepted too.
         moves: One move per shot.
         timeline: Frame-exact shot boundaries.
         size: Output frame size (width, height).
@@ -216,8 +236,14 @@ def clip_plan(
             raw = ffmpeg.input(
                 raw_stills[index], f="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}"
             )
+        clip_start = timeline.starts[index] - head
+        plates = [
+            (plate, window)
+            for plate in _as_list(overlay)
+            if (window := local_window(plate, clip_start, frames)) is not None
+        ]
         commands = [
-            _clip_args(source, overlay, move, frames, size, timeline.fps, src_w, src_h)
+            _clip_args(source, plates, move, frames, size, timeline.fps, src_w, src_h)
             for source in (png, raw)
             if source is not None
         ]
@@ -235,7 +261,7 @@ def clip_plan(
 
 def _clip_args(
     source: Any,
-    overlay: CaptionOverlay | None,
+    overlay: CaptionOverlay | Sequence[tuple[CaptionOverlay, tuple[int, int]]] | None,
     move: Move,
     frames: int,
     size: tuple[int, int],
@@ -257,9 +283,16 @@ def _clip_args(
             **_zoompan_exprs(move, frames),
         )
     )
-    if overlay is not None:
-        plate = ffmpeg.input(str(overlay.path), f="image2", pattern_type="none").video
-        clip = clip.overlay(plate, x=overlay.x, y=overlay.y, eof_action="repeat")
+    plates = [(overlay, (0, frames))] if isinstance(overlay, CaptionOverlay) else overlay or []
+    for plate_spec, (first, end) in plates:
+        plate = ffmpeg.input(str(plate_spec.path), f="image2", pattern_type="none").video
+        options: dict[str, Any] = {}
+        if (first, end) != (0, frames):
+            # On for frames first..end-1: the product is positive only between them, and
+            # ceil() of it over a huge divisor is 1 there and 0 elsewhere. An expression
+            # without commas, which ffmpeg-python would not escape in a filter argument.
+            options["enable"] = f"ceil((n-{first - 0.5})*({end - 0.5}-n)/1000000000)"
+        clip = clip.overlay(plate, x=plate_spec.x, y=plate_spec.y, eof_action="repeat", **options)
     output = ffmpeg.output(
         clip.filter("format", "yuv420p"),
         "pipe:1",

@@ -129,12 +129,31 @@ def _move_path(move: Move, frames: int, device: str) -> tuple[Any, Any, Any]:
     return scale, centre_x, centre_y
 
 
+Plate = tuple[np.ndarray, int, int] | tuple[np.ndarray, int, int, int, int]
+"""A plate as ``(RGBA array, x, y)`` (every frame) or ``(RGBA array, x, y, first, end)``
+(clip frames ``first`` to ``end - 1``)."""
+
+
+def _plates(
+    overlay: Plate | list[Plate] | None, frames: int
+) -> list[tuple[tuple[np.ndarray, int, int], tuple[int, int]]]:
+    if overlay is None:
+        return []
+    items = overlay if isinstance(overlay, list) else [overlay]
+    out = []
+    for item in items:
+        pixels, x, y = item[0], item[1], item[2]
+        window = (int(item[3]), int(item[4])) if len(item) == 5 else (0, frames)  # type: ignore[misc]
+        out.append(((pixels, int(x), int(y)), window))
+    return out
+
+
 def clip_frames(
     still: np.ndarray,
     move: Move,
     frames: int,
     *,
-    overlay: tuple[np.ndarray, int, int] | None = None,
+    overlay: Plate | list[Plate] | None = None,
     device: str = "cpu",
     per_pass: int = FRAMES_PER_PASS,
 ) -> Iterator[np.ndarray]:
@@ -147,7 +166,8 @@ def clip_frames(
         still: The keyframe, ``(H, W, 3)`` uint8 RGB, already at the output size (even).
         move: The shot's move.
         frames: Frames in the clip (the move spans all of them, head and tail included).
-        overlay: The caption plate as ``(RGBA array, x, y)``, composited on every frame.
+        overlay: The plates burned in (see :data:`Plate`): a caption on every frame,
+            subtitles on some; one plate or a list.
         device: Torch device to compute on.
         per_pass: Frames per batched pass.
     """
@@ -166,7 +186,11 @@ def clip_frames(
     with torch.inference_mode(), torch.cuda.stream(stream) if on_gpu else nullcontext():
         rgb = torch.from_numpy(np.array(still, dtype=np.uint8)).to(device)
         planes = _yuv(rgb.permute(2, 0, 1).float()).to(dtype)  # (3, H, W)
-        plate = _caption_plate(overlay, width, height, device, dtype)
+        plates = [
+            (found, window)
+            for pixels, window in _plates(overlay, frames)
+            if (found := _caption_plate(pixels, width, height, device, dtype)) is not None
+        ]
         scale, centre_x, centre_y = _move_path(move, frames, device)
         frame_bytes = width * height * 3 // 2
         # Copies to pinned memory are DMA transfers, not a CPU copy through a staging
@@ -182,10 +206,12 @@ def clip_frames(
             cols = bicubic_matrices(centre_x[span], scale[span], width, width).to(dtype)
             # (n, 1, H, H) @ (1, 3, H, W) @ (n, 1, W, W): rows, then columns.
             moved = rows[:, None] @ planes[None] @ cols.transpose(1, 2)[:, None]
-            if plate is not None:
-                colour, alpha, (x0, y0, x1, y1) = plate
-                region = moved[:, :, y0:y1, x0:x1]
-                moved[:, :, y0:y1, x0:x1] = region + (colour - region) * alpha
+            for (colour, alpha, (x0, y0, x1, y1)), (first, end) in plates:
+                a, b = max(first, span.start) - span.start, min(end, span.stop) - span.start
+                if b <= a:
+                    continue
+                region = moved[a:b, :, y0:y1, x0:x1]
+                moved[a:b, :, y0:y1, x0:x1] = region + (colour - region) * alpha
             luma = moved[:, 0].float()
             chroma = F.avg_pool2d(moved[:, 1:].float(), 2)
             out = torch.cat(
@@ -211,7 +237,7 @@ def write_clip(
     move: Move,
     frames: int,
     *,
-    overlay: tuple[np.ndarray, int, int] | None = None,
+    overlay: Plate | list[Plate] | None = None,
     device: str = "cpu",
 ) -> int:
     """Write the clip's raw yuv420p frames to ``path``; returns the bytes written."""

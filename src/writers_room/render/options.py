@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from writers_room.errors import InputError
+from writers_room.render.cast import CastMember
 from writers_room.render.voice import Speaker
 
 __all__ = ["MOTION_BACKENDS", "RenderOptions", "check_options"]
@@ -26,8 +27,13 @@ class RenderOptions:
         preset: x264 preset; default ``veryfast`` (full) or ``superfast`` (preview, the
             fastest that keeps CABAC and 8x8 transforms, i.e. High profile).
         segment_s: HLS segment and GOP length in seconds.
-        music: A music bed to loudness-normalise under the episode; default silence.
+        music: A music bed under the episode; default: a quiet generated pad under
+            voiced dialogue, silence without.
         headline: Thumbnail headline; default each shot's caption.
+        headlines: The approved packaging's headlines, one per thumbnail variant in turn
+            (before ``headline``).
+        thumbnail_shots: Shot ids the approved packaging picked for thumbnails, best
+            first; the rest of the variants come from the ranking.
         thumbnail_variants: How many thumbnail variants (at least 3 by contract).
         use_cache: Read and write the content-addressed keyframe cache.
         characters: Character name → prompt fragment, for the diffusion renderer.
@@ -44,8 +50,11 @@ class RenderOptions:
             join them; 1 is the single pass. Default: chosen by the core count
             (:func:`~writers_room.render.encode.encode_chunks_for`), 1 on small machines.
         speaker: A text-to-speech engine (:class:`~writers_room.render.voice.Speaker`)
-            that voices each shot's ``dialogue`` over the bed; ``None`` (the default):
-            no speech.
+            that voices each line of dialogue over the bed; ``None`` (the default): no
+            speech, subtitles timed from each line's estimated length. The job layer
+            passes the engine the settings name (``WRITERS_ROOM_TTS``).
+        cast: The series' characters (looks for storyboard figures, voices).
+        locations: The bible's locations (storyboard slug lines).
         motion: Where the Ken Burns moves are drawn: ``ffmpeg`` (``zoompan`` in a clip
             process per shot, on the CPU), ``torch`` (on the keyframe renderer's torch
             device, see :mod:`~writers_room.render.motion_torch`; the CPU where it has
@@ -68,6 +77,10 @@ class RenderOptions:
     encode_chunks: int | None = None
     motion: str = "auto"
     speaker: Speaker | None = None
+    cast: tuple[CastMember, ...] = ()
+    locations: tuple[str, ...] = ()
+    headlines: tuple[str, ...] = ()
+    thumbnail_shots: tuple[str, ...] = ()
 
 
 def check_options(options: RenderOptions, out_dir: Path) -> None:

@@ -40,7 +40,8 @@ from PIL import Image
 
 from writers_room.brief.manifest import ShotManifest
 from writers_room.render._compose import ClipSpec, EpisodeJob, lower_thread_priority
-from writers_room.render.captions import write_caption_overlays, write_vtt
+from writers_room.render.animatic import Dialogue, prepare_dialogue
+from writers_room.render.captions import CaptionOverlay, write_caption_overlays, write_vtt
 from writers_room.render.credentials import ContentSigner, content_credentials, content_signer
 from writers_room.render.encode import (
     CHUNK_DIR,
@@ -70,7 +71,14 @@ from writers_room.render.keyframes import (
     get_renderer,
     render_keyframes,
 )
-from writers_room.render.motion import Clip, Move, clip_plan, crossfade_half_frames, plan_move
+from writers_room.render.motion import (
+    Clip,
+    Move,
+    clip_plan,
+    crossfade_half_frames,
+    local_window,
+    plan_move,
+)
 from writers_room.render.motion_torch import write_clip
 from writers_room.render.options import MOTION_BACKENDS, RenderOptions, check_options
 from writers_room.render.provenance import (
@@ -81,7 +89,6 @@ from writers_room.render.provenance import (
 )
 from writers_room.render.thumbnails import THUMBNAIL_SIZES, Thumbnail, make_thumbnails
 from writers_room.render.validate import Timeline, check_fonts, check_manifest, safe_name, timeline
-from writers_room.render.voice import speak_dialogue
 
 if TYPE_CHECKING:
     from writers_room.config import Settings
@@ -138,6 +145,8 @@ class RenderResult:
     gpu_seconds: float
     cache_hits: tuple[str, ...]
     rendered_shots: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    """Lines that run past their shots (see ``provenance.json``'s ``warnings``)."""
 
     def artifacts(self, root: Path) -> dict[str, Any]:
         """The output paths relative to ``root`` (e.g. the room's home), as JSON data."""
@@ -169,12 +178,18 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _plate(root: Path, overlay: Any) -> tuple[Any, int, int] | None:
-    """A caption plate as ``(RGBA array, x, y)`` for torch motion, or ``None``."""
-    if overlay is None:
-        return None
-    with Image.open(root / overlay.path) as plate:
-        return np.asarray(plate.convert("RGBA")), int(overlay.x), int(overlay.y)
+def _plates(root: Path, overlays: list[Any], clip: Clip, start: int) -> list[Any]:
+    """A clip's plates as ``(RGBA array, x, y, first, end)`` for torch motion (clip
+    frames; ``start`` is the shot's first timeline frame)."""
+    plates = []
+    for overlay in overlays:
+        window = local_window(overlay, start - clip.head, clip.frames)
+        if window is None:
+            continue
+        with Image.open(root / overlay.path) as plate:
+            pixels = np.asarray(plate.convert("RGBA"))
+        plates.append((pixels, int(overlay.x), int(overlay.y), *window))
+    return plates
 
 
 def _emit(progress: Progress | None, stage: str, done: int, total: int) -> None:
@@ -202,7 +217,8 @@ class _Render:
     clock: StageClock
     partial: Path = Path()
     keyframe_names: list[str] = field(default_factory=list)
-    overlays: list[Any] = field(default_factory=list)
+    overlays: list[list[Any]] = field(default_factory=list)
+    dialogue: Dialogue = field(default_factory=Dialogue)
     moves: list[Move] = field(default_factory=list)
     raw_stills: list[str] = field(default_factory=list)
     drawn_on: str | None = None
@@ -211,7 +227,6 @@ class _Render:
     fell_back: list[int] = field(default_factory=list)  # torch motion failed: ffmpeg made them
     ranges: list[tuple[int, int]] = field(default_factory=list)
     threads: list[int] | None = None
-    voice_records: list[dict[str, Any]] = field(default_factory=list)
     workers: int = 1
     encode_started: float = 0.0
 
@@ -234,13 +249,17 @@ def _plan(
     signer = content_signer(settings)
     if renderer is None:
         renderer = get_renderer(
-            settings, characters=dict(options.characters), **dict(options.diffusion)
+            settings,
+            cast=options.cast,
+            locations=options.locations,
+            characters=dict(options.characters),
+            **dict(options.diffusion),
         )
     check_fonts(
         manifest,
         fonts,
         storyboard=renderer.fonts if isinstance(renderer, StoryboardRenderer) else None,
-        headline=options.headline,
+        headline=" ".join((options.headline or "", *options.headlines)).strip() or None,
     )
     return _Render(
         settings=settings,
@@ -260,23 +279,60 @@ def _plan(
     )
 
 
+def _voices(r: _Render) -> None:
+    """Stage 2: every line voiced (or timed), placed in its shot, subtitled and mixed."""
+    with r.clock.stage("voices"):
+        r.dialogue = prepare_dialogue(
+            r.manifest,
+            r.frames,
+            r.work,
+            cast=r.options.cast,
+            speaker=r.options.speaker,
+            music=r.options.music,
+        )
+
+
 def _captions(r: _Render) -> None:
-    """Stage 2: the WebVTT sidecar and the caption plates the clips burn in."""
+    """Stage 3: the WebVTT sidecar and the caption and subtitle plates the clips burn in."""
     manifest, partial = r.manifest, r.partial
     r.keyframe_names = [
         f"keyframes/{index:02d}_{safe_name(shot.shot_id)}.png"
         for index, shot in enumerate(manifest.shots)
     ]
     with r.clock.stage("captions"):
-        write_vtt(manifest, r.frames, partial / "captions.vtt")
+        write_vtt(manifest, r.frames, partial / "captions.vtt", r.dialogue.cues)
+        plates = write_caption_overlays(
+            manifest, r.size, r.work, r.fonts, cues=r.dialogue.cues, timeline=r.frames
+        )
         r.overlays = [
-            dataclasses.replace(o, path=o.path.relative_to(partial)) if o else None
-            for o in write_caption_overlays(manifest, r.size, r.work, r.fonts)
+            [dataclasses.replace(o, path=o.path.relative_to(partial)) for o in shot_plates]
+            for shot_plates in _with_labels(_label_plates(r), plates)
         ]
 
 
+def _with_labels(labels: list[list[Any]], plates: list[list[Any]]) -> list[list[Any]]:
+    """Each shot's label plate (under its caption and subtitles), then its other plates."""
+    if not labels:
+        return plates
+    return [first + rest for first, rest in zip(labels, plates, strict=True)]
+
+
+def _label_plates(r: _Render) -> list[list[Any]]:
+    """Storyboard header plates, one per shot, first in each shot's list of plates."""
+    renderer = r.renderer
+    if not isinstance(renderer, StoryboardRenderer):
+        return []
+    out = []
+    for index, shot in enumerate(r.manifest.shots):
+        plate, x, y, _ = renderer.label_plate(shot, r.size)
+        path = r.work / f"labels_{index:03d}.png"
+        plate.save(path, format="PNG", compress_level=1)
+        out.append([CaptionOverlay(path=path, x=x, y=y, width=plate.width, height=plate.height)])
+    return out
+
+
 def _motion(r: _Render) -> None:
-    """Stage 3: each shot's move and clip, and where the moves are drawn."""
+    """Stage 4: each shot's move and clip, and where the moves are drawn."""
     count = len(r.keyframe_names)
     r.moves = [plan_move(shot.camera, index) for index, shot in enumerate(r.manifest.shots)]
     r.raw_stills = [f".work/stills/{index:02d}.rgb" for index in range(count)]
@@ -298,8 +354,8 @@ def _motion(r: _Render) -> None:
 
 
 def _episode_job(r: _Render) -> EpisodeJob:
-    """Stage 4: the encode plan (single pass or time chunks), voices, audio and folders,
-    as the helper-process job that turns keyframes into clips into HLS."""
+    """Stage 5: the encode plan (single pass or time chunks), audio and folders, as the
+    helper-process job that turns keyframes into clips into HLS."""
     manifest, options, partial, rungs = r.manifest, r.options, r.partial, r.rungs
     r.ranges = chunk_ranges(
         r.frames.total_frames,
@@ -318,12 +374,8 @@ def _episode_job(r: _Render) -> EpisodeJob:
         "preset": r.preset,
         "threads": r.threads,
     }
-    voices, r.voice_records = (
-        speak_dialogue(options.speaker, manifest.shots, r.frames, r.work / "voice")
-        if options.speaker is not None
-        else ([], [])
-    )
-    audio = audio_source(manifest.runtime_s, options.music, voices)
+    track = r.dialogue.track
+    audio = audio_source(manifest.runtime_s, track.path if track is not None else None)
     encoder = hls_command(audio, rungs, **encoding)
     chunks: list[tuple[int, int, list[str]]] = []
     package: list[str] | None = None
@@ -385,7 +437,7 @@ def _hand_off(
                 np.asarray(image),
                 r.moves[index],
                 r.clips[index].frames,
-                overlay=_plate(partial, r.overlays[index]),
+                overlay=_plates(partial, r.overlays[index], r.clips[index], r.frames.starts[index]),
                 device=r.drawn_on,
             )
         except Exception:  # the clip process can still make this clip
@@ -408,7 +460,7 @@ def _hand_off(
 def _keyframes_and_encode(
     r: _Render, job: EpisodeJob, progress: Progress | None
 ) -> tuple[list[KeyframeRecord], list[Thumbnail]]:
-    """Stage 5: keyframes, motion and encode at once, thumbnails beside the encode."""
+    """Stage 6: keyframes, motion and encode at once, thumbnails beside the encode."""
     # Clips drawn with torch: a few at once on a GPU (each is mostly a copy to the host
     # and a file write, which release the GIL), so the last batch's clips do not
     # queue behind each other while the encoder waits for them.
@@ -446,9 +498,12 @@ def _keyframes_and_encode(
                     r.manifest.shots,
                     r.partial / "thumbnails",
                     headline=options.headline,
+                    headlines=options.headlines,
+                    chosen=options.thumbnail_shots,
                     sizes=[PREVIEW_SIZE] if r.preview else list(THUMBNAIL_SIZES),
                     variants=max(3, options.thumbnail_variants),
                     fonts=r.fonts,
+                    frames=_thumbnail_frames(r),
                 )
 
         # Thumbnails are Pillow work; they overlap the encode instead of following it,
@@ -476,8 +531,21 @@ def _keyframes_and_encode(
     return records, thumbs
 
 
+def _thumbnail_frames(r: _Render) -> Any:
+    """Storyboard thumbnails are drawn without the header (name tags kept)."""
+    renderer = r.renderer
+    if not isinstance(renderer, StoryboardRenderer):
+        return None
+
+    def draw(index: int, size: tuple[int, int]) -> tuple[Any, list[Any]]:
+        frame = renderer.frame(r.manifest.shots[index], size, labels="names")
+        return frame.image, [box for _, box in frame.labels]
+
+    return draw
+
+
 def _master(r: _Render, identity: Mapping[str, Any], renderer_info: Mapping[str, Any]) -> Any:
-    """Stage 6: the MP4 master with synthetic-content tags, and its content credentials."""
+    """Stage 7: the MP4 master with synthetic-content tags, and its content credentials."""
     manifest, partial = r.manifest, r.partial
     title = f"{manifest.series_id} {manifest.episode_id} v{manifest.brief_version}"
     with r.clock.stage("master"):
@@ -518,18 +586,22 @@ def _encode_facts(r: _Render) -> dict[str, Any]:
         "motion_workers": min(r.workers, len(r.clips)),
         "motion": f"torch ({r.drawn_on})" if r.drawn_on else "ffmpeg zoompan",
         "motion_fallback_shots": sorted(r.fell_back),
-        "voice": {"speaker": options.speaker.name, "lines": r.voice_records}
+        "voice": {"speaker": options.speaker.name, "lines": r.dialogue.records()}
         if options.speaker is not None
         else None,
-        "audio": "silence"
-        if options.music is None
-        else {
-            "music": Path(options.music).name,
-            "sha256": sha256_file(Path(options.music)),
-            "loudnorm": "I=-16:TP=-1.5:LRA=11",
-        },
+        "audio": _audio_facts(r),
         "container_tags": SYNTHETIC_TAGS,
     }
+
+
+def _audio_facts(r: _Render) -> Any:
+    track, music = r.dialogue.track, r.options.music
+    if track is None:
+        return "silence"
+    facts = dict(track.facts)
+    if music is not None:
+        facts |= {"music": Path(music).name, "sha256": sha256_file(Path(music))}
+    return facts
 
 
 def _provenance(
@@ -541,7 +613,7 @@ def _provenance(
     thumbs: list[Thumbnail],
     gpu_seconds: float,
 ) -> dict[str, Any]:
-    """Stage 7: the ``provenance.json`` document (written by the caller)."""
+    """Stage 8: the ``provenance.json`` document (written by the caller)."""
     partial, frames, clock = r.partial, r.frames, r.clock
     with clock.stage("provenance"):
         outputs = {
@@ -576,9 +648,12 @@ def _provenance(
                 for index, shot in enumerate(r.manifest.shots)
             ],
             "encode": _encode_facts(r),
+            "dialogue": r.dialogue.records() if r.options.speaker is None else None,
+            "warnings": r.dialogue.warnings,
             "thumbnails": [
                 {"file": t.path.relative_to(partial).as_posix(), "shot_id": t.shot_id}
                 | {"variant": t.variant, "style": t.style, "size": list(t.size)}
+                | {"headline": t.headline}
                 for t in thumbs
             ],
             "timings_s": {**clock.stages, "total": clock.total_s},
@@ -594,9 +669,10 @@ def _render_into(
     progress: Progress | None,
     provenance: Mapping[str, Any] | None,
 ) -> tuple[list[KeyframeRecord], list[Thumbnail], dict[str, Any], float]:
-    """Stages 2-7 into the hidden ``r.partial`` folder; returns what the result names."""
+    """Stages 2-8 into the hidden ``r.partial`` folder; returns what the result names."""
     manifest, partial = r.manifest, r.partial
     (partial / "manifest.json").write_text(manifest.model_dump_json(indent=2), "utf-8")
+    _voices(r)
     _captions(r)
     _motion(r)
     job = _episode_job(r)
@@ -641,9 +717,10 @@ def render_manifest(
 ) -> RenderResult:
     """Render ``manifest`` into ``out_dir`` (which must not exist yet, or be empty).
 
-    The stages, in order: validate, plan (:func:`_plan`), captions, motion, the episode
-    job (keyframes, clips and encode at once, thumbnails beside them), master, provenance;
-    then the hidden folder is renamed into place.
+    The stages, in order: validate, plan (:func:`_plan`), voices (dialogue voiced,
+    placed, subtitled and mixed), captions, motion, the episode job (keyframes, clips and
+    encode at once, thumbnails beside them), master, provenance; then the hidden folder
+    is renamed into place.
 
     Args:
         settings: Room settings: the keyframe cache lives under ``settings.renders_path``
@@ -709,4 +786,5 @@ def render_manifest(
         gpu_seconds=round(gpu_seconds, 3),
         cache_hits=tuple(rec.shot_id for rec in records if rec.cache_hit),
         rendered_shots=tuple(rec.shot_id for rec in records if not rec.cache_hit),
+        warnings=tuple(r.dialogue.warnings),
     )

@@ -165,6 +165,8 @@ def _drawn_text(
         drawn.append((None, "headline", headline, fonts))
     for index, shot in enumerate(manifest.shots):
         drawn.append((index, "caption", shot.caption, fonts))
+        drawn.append((index, "dialogue", shot.dialogue.upper(), fonts))  # subtitles, names
+        drawn.append((index, "dialogue", shot.dialogue, fonts))
         if not headline and not shot.caption.strip():
             drawn.append((index, "action", shot.action, fonts))  # the thumbnail's headline
         if storyboard is not None:
@@ -173,9 +175,7 @@ def _drawn_text(
                 (index, "camera", shot.camera.upper(), storyboard),
                 (index, "framing", shot.framing.upper(), storyboard),
                 (index, "mood", shot.mood.upper(), storyboard),
-                (index, "dialogue", shot.dialogue, storyboard),
-                (index, "characters", " ".join(shot.characters), storyboard),
-                (index, "caption", shot.caption, storyboard),
+                (index, "characters", " ".join(shot.characters).upper(), storyboard),
             ]
     return drawn
 

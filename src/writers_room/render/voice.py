@@ -1,33 +1,39 @@
-"""The TTS hook: spoken dialogue from any text-to-speech engine, placed on the timeline.
+"""The TTS hook: each line of dialogue voiced in its character's voice, placed in its shot.
 
-The room ships no speech model (nothing may be downloaded at run time, and voices are a
-casting decision). A studio plugs its engine in as a :class:`Speaker` through
-``RenderOptions.speaker``; the render then asks it for each shot's ``dialogue``, places
-each line at its shot's first frame, cuts it at the shot's end, normalises it to the
-episode's loudness and mixes it over the music bed (see
-:func:`~writers_room.render.encode.audio_source`). Dialogue text reaches the engine as a
-Python string, never a shell or an ffmpeg filter; the engine's file reaches ffmpeg as an
-input path only.
+A :class:`Speaker` is any text-to-speech engine: the room ships two
+(:mod:`writers_room.render.tts`: eSpeak NG offline, and any OpenAI-compatible speech
+endpoint) and a studio can plug in its own through ``RenderOptions.speaker``. The render
+asks it for every line of every shot's ``dialogue`` (``"MARA: …"`` lines, one call per
+speaker), with the character's :class:`~writers_room.render.cast.Voice` when the engine
+takes a ``voice`` argument; an engine written for the earlier hook (no ``voice``) is
+called as before. Each line is then placed on the timeline
+(:func:`~writers_room.render.dialogue.place_lines`) and mixed over the bed
+(:mod:`writers_room.render.audio`). Dialogue text reaches the engine as a Python string,
+never a shell or an ffmpeg filter; the engine's file reaches ffmpeg as an input path only.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from writers_room.brief.manifest import Shot
 from writers_room.errors import InputError
-from writers_room.render.encode import VoiceLine
-from writers_room.render.provenance import sha256_file
-from writers_room.render.validate import Timeline
+from writers_room.render.cast import Cast, SpokenLine, Voice
 
-__all__ = ["Speaker", "speak_dialogue"]
+__all__ = ["Speaker", "speak_lines", "takes_voice"]
 
 
 @runtime_checkable
 class Speaker(Protocol):
-    """A text-to-speech engine."""
+    """A text-to-speech engine.
+
+    ``speak`` may also take a keyword ``voice`` (a
+    :class:`~writers_room.render.cast.Voice`: variant, pitch, rate, character, and the
+    character's ``slot`` in the cast); engines that do are given each speaker's voice.
+    """
 
     name: str
     """Engine and voice, as recorded in provenance."""
@@ -38,23 +44,36 @@ class Speaker(Protocol):
         ...
 
 
-def speak_dialogue(
-    speaker: Speaker, shots: Sequence[Shot], timeline: Timeline, work: Path
-) -> tuple[list[VoiceLine], list[dict[str, Any]]]:
-    """Ask ``speaker`` for every shot with dialogue; the lines and their provenance.
+def takes_voice(speaker: Speaker) -> bool:
+    """Whether ``speaker.speak`` accepts a ``voice`` keyword."""
+    try:
+        parameters = inspect.signature(speaker.speak).parameters.values()
+    except (TypeError, ValueError):  # a builtin or C extension: call it the plain way
+        return False
+    return any(p.name == "voice" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def speak_lines(
+    speaker: Speaker,
+    lines: Sequence[SpokenLine],
+    shots: Sequence[Shot],
+    cast: Cast,
+    work: Path,
+) -> list[Path]:
+    """Ask ``speaker`` for every line; the audio file of each, in order.
 
     Raises:
         InputError: the engine failed or wrote no file; the message names the shot.
     """
     work.mkdir(parents=True, exist_ok=True)
-    lines: list[VoiceLine] = []
-    records: list[dict[str, Any]] = []
-    for index, shot in enumerate(shots):
-        text = shot.dialogue.strip()
-        if not text:
-            continue
+    with_voice = takes_voice(speaker)
+    files: list[Path] = []
+    for number, line in enumerate(lines):
+        shot = shots[line.shot_index]
+        voice: Voice = cast.voice(line)
+        extra: dict[str, Any] = {"voice": voice} if with_voice else {}
         try:
-            path = Path(speaker.speak(text, shot=shot, out=work / f"{index:02d}"))
+            path = Path(speaker.speak(line.text, shot=shot, out=work / f"{number:03d}", **extra))
         except Exception as exc:  # an engine's failure, reported against the shot
             raise InputError(
                 f"shot {shot.shot_id!r}: the speaker {speaker.name!r} failed: {exc}",
@@ -67,15 +86,5 @@ def speak_dialogue(
                 field="dialogue",
                 value=shot.shot_id,
             )
-        start_s = timeline.starts[index] / timeline.fps
-        max_s = timeline.frames[index] / timeline.fps
-        lines.append(VoiceLine(path=path, start_s=start_s, max_s=max_s))
-        records.append(
-            {
-                "shot_id": shot.shot_id,
-                "start_s": round(start_s, 6),
-                "max_s": round(max_s, 6),
-                "sha256": sha256_file(path),
-            }
-        )
-    return lines, records
+        files.append(path)
+    return files

@@ -46,7 +46,8 @@ class Character(NamedTuple):
     short: str
     name: str
     description: str
-    look: str  # visual shorthand for keyframe prompts
+    look: str  # visual shorthand for keyframe prompts and storyboard figures
+    voice: dict[str, Any] | None = None  # temp voice: variant, pitch, rate
 
 
 @dataclass(frozen=True)

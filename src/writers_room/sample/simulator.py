@@ -26,17 +26,14 @@ from __future__ import annotations
 import csv
 import json
 import math
-import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import yaml
 
 from writers_room.ingest.events import EVENT_TYPES
 from writers_room.ingest.events import OPTIONAL as EVENT_OPTIONAL
@@ -44,6 +41,7 @@ from writers_room.ingest.events import REQUIRED as EVENT_REQUIRED
 from writers_room.ingest.metrics import REQUIRED as METRIC_REQUIRED
 from writers_room.sample.bibles import SERIES, Episode, Series
 from writers_room.sample.comments import write_comments
+from writers_room.sample.series_file import write_series
 from writers_room.sample.world import (
     DAYS,
     MS_PER_DAY,
@@ -151,7 +149,7 @@ def generate(
     series_files = []
     for index, series in enumerate(SERIES):
         path = out / f"{series.series_id}.yaml"
-        _write_series(series, path)
+        write_series(series, path)
         series_files.append(path)
         report("series", index + 1, len(SERIES))
 
@@ -184,80 +182,6 @@ def generate(
 # --------------------------------------------------------------------------------------
 # series.yaml
 # --------------------------------------------------------------------------------------
-
-
-def _series_document(series: Series) -> dict[str, Any]:
-    cast = {c.short: c for c in series.characters}
-    episodes = []
-    for episode in series.episodes:
-        shots = []
-        start = 0.0
-        for index, shot in enumerate(episode.shots):
-            people = [cast[s] for s in shot.characters.split(",") if s]
-            looks = "; ".join(f"{c.name} ({c.look})" for c in people) or "no people in frame"
-            shot_id = f"s{index + 1:02d}"
-            shots.append(
-                {
-                    "shot_id": shot_id,
-                    "start_s": round(start, 3),
-                    "duration_s": float(shot.duration_s),
-                    "camera": shot.camera,
-                    "action": shot.action,
-                    "mood": shot.mood,
-                    "framing": shot.framing,
-                    "caption": shot.caption,
-                    "dialogue": shot.dialogue,
-                    "characters": [c.name for c in people],
-                    "keyframe_prompt": (
-                        f"{series.style}; {shot.framing}, {shot.camera}; {shot.action}; "
-                        f"{shot.mood} mood; {looks}"
-                    ),
-                    # Stable per shot, independent of the sample seed: keyframes of an
-                    # unchanged shot must not change between sample runs.
-                    "seed": zlib.crc32(
-                        f"{series.series_id}/{episode.episode_id}/{shot_id}".encode()
-                    )
-                    & 0x7FFFFFFF,
-                }
-            )
-            start += shot.duration_s
-        episodes.append(
-            {
-                "episode_id": episode.episode_id,
-                "title": episode.title,
-                "brief": {
-                    "premise": episode.premise,
-                    "hook": episode.hook,
-                    "twist": episode.twist,
-                    "payoff": episode.payoff,
-                    "beats": list(episode.beats),
-                    "locked_beats": list(episode.locked_beats),
-                },
-                "variants": list(episode.variants),
-                "shots": shots,
-            }
-        )
-    return {
-        "series_id": series.series_id,
-        "title": series.title,
-        "premise": series.premise,
-        "audience": series.audience,
-        "tone_refs": list(series.tone_refs),
-        "brand": series.brand,
-        "characters": [{"name": c.name, "description": c.description} for c in series.characters],
-        "constraints": {
-            "runtime_s": [45, 90],
-            "locations": list(series.locations),
-            "cast": [c.name for c in series.characters],
-        },
-        "approvers": ["U0SHOWRUN1"],
-        "episodes": episodes,
-    }
-
-
-def _write_series(series: Series, path: Path) -> None:
-    text = yaml.safe_dump(_series_document(series), sort_keys=False, allow_unicode=True, width=100)
-    path.write_text(text, encoding="utf-8")
 
 
 def _runtime(episode: Episode) -> int:
