@@ -20,6 +20,7 @@ from writers_room.ingest.metrics import ingest_metrics
 from writers_room.ingest.series import add_series_file
 from writers_room.store.db import session_scope
 from writers_room.store.models import Outcome, Proposal, Publication
+from writers_room.writer.context import build_contexts
 
 HEADER = (
     "series_id,episode_id,variant_id,window_start,window_hours,impressions,clicks,views,"
@@ -170,6 +171,11 @@ def test_the_window_review_reports_and_stores_the_outcome(
         assert (row.proposal_id, row.verdict, row.metric) == ("p-cut", "improved", "completion")
         assert row.window_end == END
         assert blocked_reason(session, "gold", "e1") is None
+        # The writer's context for any episode of the series carries the verdict.
+        ctx, _guard = build_contexts(settings, session, "gold", "e2", report)
+    (past,) = ctx.past_outcomes
+    assert (past.kind, past.verdict, past.finding) == ("pacing_cut", "improved", "pacing")
+    assert "completion +" in past.summary
 
 
 def test_a_change_that_did_not_work_stops_the_blind_iterations(

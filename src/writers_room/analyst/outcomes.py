@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from writers_room.analyst.metrics import DAY, WindowRow, at_second
 from writers_room.brief.report import OutcomeResult
@@ -339,19 +339,16 @@ def store_outcomes(
 
 
 def past_outcomes(
-    settings: Settings, series_id: str, *, kind: str | None = None, limit: int = 5
+    session: Session, series_id: str, *, kind: str | None = None, limit: int = 5
 ) -> list[Outcome]:
     """The newest final verdict of each published change of a series (optionally of one
     kind), newest first: what the writer cites as precedent."""
-    with session_scope(settings) as session:
-        query = select(Outcome).where(
-            Outcome.series_id == series_id, Outcome.verdict != "too_early"
-        )
-        if kind is not None:
-            query = query.where(Outcome.kind == kind)
-        rows = session.exec(
-            query.order_by(Outcome.window_end.desc(), Outcome.id.desc())  # type: ignore[attr-defined,union-attr]
-        ).all()
+    query = select(Outcome).where(Outcome.series_id == series_id, Outcome.verdict != "too_early")
+    if kind is not None:
+        query = query.where(Outcome.kind == kind)
+    rows = session.exec(
+        query.order_by(Outcome.window_end.desc(), Outcome.id.desc())  # type: ignore[attr-defined,union-attr]
+    ).all()
     seen: set[str] = set()
     newest: list[Outcome] = []
     for row in rows:
