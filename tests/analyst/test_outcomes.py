@@ -193,3 +193,14 @@ def test_a_change_that_did_not_work_stops_the_blind_iterations(
         )
     with session_scope(settings) as session:
         assert blocked_reason(session, "gold", "e1") is None  # a human answered
+
+
+def test_a_change_live_as_several_variants_is_measured_over_all_of_them() -> None:
+    cells = synthetic(lift=0.08)
+    cells += [(e, "v2-title", ws, n, c) for e, _v, ws, n, c in synthetic(lift=0.08, seed=8)]
+    both = Change("p-cut", "e1", "v1-thumb", "r-1", "pacing_cut", "pacing", PUBLISHED,
+                  variant_ids=("v1-thumb", "v2-title"))  # fmt: skip
+    (result,) = outcomes_of([both], as_rows(cells), END)
+    assert result.variant_id == "v1-thumb,v2-title"
+    assert result.counts["treated_after"] == 2 * 3 * 3000
+    assert result.verdict == "improved"

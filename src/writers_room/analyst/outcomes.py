@@ -1,9 +1,10 @@
 """Did the change work: the outcome of every published, applied proposal.
 
-A render published as a variant (``writers-room publish``, a :class:`Publication` row)
-carries the brief version an approved proposal wrote. The proposal's kind says which
-metric it meant to move (:data:`TARGET_METRIC`). The outcome is a difference in
-differences over the 24-hour metric windows:
+A render published as a variant (``writers-room publish``, a :class:`Publication` row;
+a change published as several variants of its episode is measured over all of them, from
+its first publication) carries the brief version an approved proposal wrote. The
+proposal's kind says which metric it meant to move (:data:`TARGET_METRIC`). The outcome
+is a difference in differences over the 24-hour metric windows:
 
     effect = (variant after − variant before) − (cohort after − cohort before)
 
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlmodel import Session, select
@@ -91,6 +92,13 @@ class Change:
     kind: str
     finding: str
     published_at: datetime
+    # Every variant the change went live as (a brief change reaches each thumbnail the
+    # episode is served under); ``variant_id`` alone when empty.
+    variant_ids: tuple[str, ...] = ()
+
+    @property
+    def variants(self) -> tuple[str, ...]:
+        return self.variant_ids or (self.variant_id,)
 
 
 @dataclass
@@ -175,7 +183,7 @@ def outcome_of(
         if published <= r.window_start and r.window_start + DAY <= window_end
     }
     treated = [
-        r for r in rows if r.episode_id == change.episode_id and r.variant_id == change.variant_id
+        r for r in rows if r.episode_id == change.episode_id and r.variant_id in change.variants
     ]
     others = [r for r in rows if r.episode_id != change.episode_id]
     cells = {
@@ -216,16 +224,18 @@ def _result(
     name = METRIC_LABEL[metric]
     if effect is not None and ci_low is not None and ci_high is not None:
         summary = (
-            f"{change.kind} on {change.episode_id}/{change.variant_id}: {name} "
+            f"{change.kind} on {change.episode_id}/{'+'.join(change.variants)}: {name} "
             f"{_fmt(effect, metric)} against the cohort (90 % interval "
             f"{_fmt(ci_low, metric)} to {_fmt(ci_high, metric)}) — {label}"
         )
     else:
-        summary = f"{change.kind} on {change.episode_id}/{change.variant_id}: {name} — {label}"
+        summary = (
+            f"{change.kind} on {change.episode_id}/{'+'.join(change.variants)}: {name} — {label}"
+        )
     return OutcomeResult(
         proposal_id=change.proposal_id,
         episode_id=change.episode_id,
-        variant_id=change.variant_id,
+        variant_id=",".join(change.variants),
         render_id=change.render_id,
         kind=change.kind,
         finding=change.finding,
@@ -276,7 +286,13 @@ def published_changes(settings: Settings, series_id: str) -> list[Change]:
     changes: dict[str, Change] = {}
     for pub in pubs:
         proposal = proposals.get(pub.proposal_id or "")
-        if proposal is None or proposal.status != "applied" or pub.proposal_id in changes:
+        if proposal is None or proposal.status != "applied":
+            continue
+        held = changes.get(proposal.proposal_id)
+        if held is not None:  # live as one more variant: measured together, from the first
+            if pub.variant_id not in held.variants:
+                more = (*held.variants, pub.variant_id)
+                changes[proposal.proposal_id] = replace(held, variant_ids=more)
             continue
         findings = proposal.evidence.get("findings") or [""]
         changes[proposal.proposal_id] = Change(
@@ -287,6 +303,7 @@ def published_changes(settings: Settings, series_id: str) -> list[Change]:
             kind=proposal.kind,
             finding=str(findings[0]),
             published_at=pub.published_at,
+            variant_ids=(pub.variant_id,),
         )
     return list(changes.values())
 

@@ -267,7 +267,9 @@ class OutcomeResult(BaseModel):
 
     proposal_id: str
     episode_id: str
-    variant_id: str = Field(description="The variant the render was published as.")
+    variant_id: str = Field(
+        description="The variant(s) the render was published as, comma-separated."
+    )
     render_id: str
     kind: str = Field(description="The proposal's kind.")
     finding: str = Field(description="The diagnosis kind the proposal addressed, if any.")

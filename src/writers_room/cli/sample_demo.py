@@ -17,6 +17,7 @@ from writers_room.cli._common import (
     settings,
     stage_reporter,
 )
+from writers_room.cli.follow_up import follow_up, print_follow_up
 from writers_room.cli.rendering import run_renders
 from writers_room.cli.reviewing import print_proposals, short_hash
 from writers_room.cli.series_ingest import (
@@ -61,7 +62,8 @@ def demo(
     """Run the whole loop on the bundled sample series.
 
     Ingest → window review (report, proposals) → approval (a prompt on a terminal, or
-    ``--yes-as NAME``) → apply → render and package; prints where everything is.
+    ``--yes-as NAME``) → apply → render and package → publish → the next window's
+    review, which reports whether the change worked; prints where everything is.
     """
     from writers_room.graphs.window_review.run import start_review
     from writers_room.ingest.series import add_series_file
@@ -98,6 +100,7 @@ def demo(
             _print_review_brief(s, review)
     decided = _demo_decide(s, reviews, yes_as=yes_as, interactive=show and yes_as is None)
     jobs = run_renders(s, [r for d in decided for r in d.render_ids], show=show)
+    followed = follow_up(s, reviews, jobs, show=show)
     if as_json:
         emit_json(
             {
@@ -127,10 +130,12 @@ def demo(
                     {"render_id": j.render_id, "status": j.status, "artifacts": j.artifacts}
                     for j in jobs
                 ],
+                "follow_up": followed,
             }
         )
         return
     _print_demo_end(s, reviews, decided, jobs)
+    print_follow_up(followed)
 
 
 def _print_summary(series_id: str, rows: list[Any]) -> None:
