@@ -41,3 +41,15 @@ def test_the_last_outcome_of_the_same_kind_and_finding_is_cited() -> None:
     # No outcome of that kind yet: the rationale is left as it was.
     plain = _with_precedent(ctx, _proposal("sequel"))
     assert plain.rationale == _proposal("sequel").rationale
+
+
+def test_the_model_prompt_lists_past_outcomes() -> None:
+    from writers_room.writer.prompts import _outcomes
+
+    ctx = IdeationContext.model_construct(
+        past_outcomes=[_outcome("p-cut", "pacing_cut", "pacing", "completion +8.0 pp")]
+    )
+    lines = _outcomes(ctx)
+    assert lines[0].startswith("## How the series' published changes worked out")
+    assert lines[1] == "- (pacing_cut, improved) completion +8.0 pp"
+    assert _outcomes(IdeationContext.model_construct(past_outcomes=[])) == []
