@@ -162,6 +162,8 @@ def test_the_window_review_reports_and_stores_the_outcome(
     data = json.loads((report_dir(settings, report) / "report.json").read_text())
     assert data["outcomes"][0]["verdict"] == "improved"
     assert data["outcomes"][0]["finding"] == "pacing"
+    html = (report_dir(settings, report) / "report.html").read_text()
+    assert "Did the published changes work" in html and "p-cut (pacing_cut)" in html
     console = Console(width=200, record=True)
     console.print(render_report_text(report))
     assert "Did the published changes work" in console.export_text()
