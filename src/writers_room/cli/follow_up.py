@@ -90,10 +90,14 @@ def follow_up(
 
 def print_follow_up(result: dict[str, Any]) -> None:
     for series_id, entry in result.items():
+        renders: dict[tuple[str, str, str], list[str]] = {}
         for pub in entry["published"]:
+            key = (pub["render_id"], pub["episode_id"], pub["published_at"])
+            renders.setdefault(key, []).append(pub["variant_id"])
+        for (render_id, episode_id, at), variants in renders.items():
             out.print(
-                f"\n[green]✓[/] published {pub['render_id']} as {series_id}/{pub['episode_id']}/"
-                f"{pub['variant_id']} from {pub['published_at']}"
+                f"\n[green]✓[/] published {render_id} as {series_id}/{episode_id} "
+                f"({', '.join(variants)}) from {at}"
             )
         out.print(
             f"[bold]{series_id}[/] next window ending {entry['window_end']}: did the change work?"
