@@ -170,6 +170,7 @@ def test_every_contract_command_has_help() -> None:
         ["reject"],
         ["note"],
         ["render"],
+        ["publish"],
         ["chat"],
         ["serve"],
         ["sample"],

@@ -126,6 +126,12 @@ def test_demo_runs_the_whole_loop_then_again(tmp_path: Path) -> None:
     manifest = json.loads((home / job["artifacts"]["manifest"]).read_text())
     assert manifest["brief_version"] == 2
     assert (home / "reports" / "harbor-hearts").is_dir()
+    # Published as every variant of its episode; the next window reports the outcome.
+    (follow,) = summary["follow_up"].values()
+    assert {p["render_id"] for p in follow["published"]} == {job["render_id"]}
+    (outcome,) = follow["outcomes"]
+    assert outcome["proposal_id"] == decision["proposal_id"]
+    assert outcome["verdict"] in ("improved", "too_early")  # the effect is planted
 
     status = json.loads(_cli(home, "status", "--json").stdout)["series"]
     assert [s["episodes"] for s in status] == [8, 8]

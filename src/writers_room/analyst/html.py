@@ -166,5 +166,23 @@ def render_html(
             if flags
             else "<p class=muted>Nothing suspicious.</p>"
         )
+        + _outcomes(report)
         + "</body></html>\n"
+    )
+
+
+def _outcomes(report: AnalystReport) -> str:
+    """The published changes and whether they worked (nothing when none was published)."""
+    if not report.outcomes:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(o.episode_id)}</td><td>{escape(o.proposal_id)} ({escape(o.kind)})"
+        f"</td><td>{escape(o.label)}</td><td>{escape(o.summary)}</td></tr>"
+        for o in report.outcomes
+    )
+    return (
+        "<h2>Did the published changes work</h2>"
+        f'<p class="muted">{escape(report.outcomes[0].method)}.</p>'
+        "<table><tr><th>episode</th><th>change</th><th>verdict</th><th>what happened</th>"
+        f"</tr>{rows}</table>"
     )

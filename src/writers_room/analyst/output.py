@@ -215,4 +215,20 @@ def render_report_text(report: AnalystReport, *, themes: int = 8) -> Any:
         for flag in report.flags:
             flags.add_row(flag.kind, flag.episode_id or "", Text(flag.detail))
         parts.append(flags)
+    parts.extend(_outcome_tables(report))
     return Group(*parts)
+
+
+def _outcome_tables(report: AnalystReport) -> list[Any]:
+    """The published changes' outcomes as one table (none when nothing was published)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if not report.outcomes:
+        return []
+    changes = Table(title="Did the published changes work", title_justify="left")
+    for name in ("episode", "change", "verdict", "what happened"):
+        changes.add_column(name)
+    for o in report.outcomes:
+        changes.add_row(o.episode_id, o.proposal_id, o.label, Text(o.summary))
+    return [changes]

@@ -34,6 +34,7 @@ from sqlmodel import select
 
 from writers_room.analyst import comments as cm
 from writers_room.analyst import diagnosis as dx
+from writers_room.analyst import outcomes
 from writers_room.analyst import scorecard as sc
 from writers_room.analyst import themes as th
 from writers_room.analyst import variants as vr
@@ -194,9 +195,13 @@ def analyse(
         comment_scope=intel.scope,
         thresholds=_thresholds(),
     )
+    if seg is None:
+        report.outcomes = outcomes.evaluate(settings, series_id, rows, end)
     if write:
         report.files = file_names(report)
         write_report(settings, report, charts)
+        if seg is None:
+            outcomes.store_outcomes(settings, series_id, end, report.outcomes)
     return report
 
 

@@ -27,12 +27,15 @@ __all__ = [
     "FindingKind",
     "Flag",
     "Metrics",
+    "OutcomeResult",
+    "OutcomeVerdict",
     "Quote",
     "Theme",
     "VariantResult",
     "WindowSpan",
 ]
 
+OutcomeVerdict = Literal["improved", "no_change", "worse", "too_early"]
 Band = Literal["iterate_hook", "adjust_pacing", "double_down"]
 FindingKind = Literal["hook_packaging", "hook_failure", "pacing", "low_participation", "resonance"]
 
@@ -254,6 +257,45 @@ class WindowSpan(BaseModel):
     windows: int
 
 
+class OutcomeResult(BaseModel):
+    """What a published, applied change did to the metric it targeted (docs/METHOD.md).
+
+    A difference in differences: the published variant's change from before publication
+    to after, minus the change of the cohort (the series' other episodes) over the same
+    days, with a 90 % interval from a normal approximation.
+    """
+
+    proposal_id: str
+    episode_id: str
+    variant_id: str = Field(
+        description="The variant(s) the render was published as, comma-separated."
+    )
+    render_id: str
+    kind: str = Field(description="The proposal's kind.")
+    finding: str = Field(description="The diagnosis kind the proposal addressed, if any.")
+    metric: str = Field(description="The targeted metric, e.g. retention_10s.")
+    published_at: str
+    verdict: OutcomeVerdict
+    label: str = Field(description="'improved', 'no change', 'worse' or 'too early: …'.")
+    effect: float | None = Field(description="Difference in differences (a fraction).")
+    ci_low: float | None = Field(description="90 % interval, low end.")
+    ci_high: float | None = Field(description="90 % interval, high end.")
+    before: float | None = Field(description="The variant's metric before publication.")
+    after: float | None = Field(description="The variant's metric after publication.")
+    cohort_before: float | None
+    cohort_after: float | None
+    unit: str = Field(description="What the metric is counted over: starters or impressions.")
+    counts: dict[str, int] = Field(
+        description="Units behind each of the four cells (treated/cohort × before/after)."
+    )
+    windows_before: int
+    windows_after: int
+    cohort: list[str] = Field(description="The other episodes that make the cohort.")
+    more_needed: int | None = Field(description="Units still needed before a verdict.")
+    method: str = Field(description="How the interval was computed.")
+    summary: str = Field(description="One sentence with the numbers, for writers.")
+
+
 class AnalystReport(BaseModel):
     """The window review of one series (``report.json``)."""
 
@@ -274,3 +316,7 @@ class AnalystReport(BaseModel):
     comment_scope: CommentScope
     thresholds: dict[str, float] = Field(description="The constants the verdicts used.")
     files: list[str] = Field(default_factory=list, description="Files written beside this.")
+    outcomes: list[OutcomeResult] = Field(
+        default_factory=list,
+        description="Published changes and what they did to their targeted metric.",
+    )

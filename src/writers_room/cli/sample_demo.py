@@ -17,6 +17,7 @@ from writers_room.cli._common import (
     settings,
     stage_reporter,
 )
+from writers_room.cli.follow_up import follow_up, print_follow_up
 from writers_room.cli.rendering import run_renders
 from writers_room.cli.reviewing import print_change_set, print_proposals
 from writers_room.cli.series_ingest import (
@@ -62,7 +63,8 @@ def demo(
 
     Ingest → window review (report, proposals) → approval (a prompt on a terminal;
     ``--yes-as NAME``, or off a terminal the sample series' own approver, U0SHOWRUN1,
-    saying so) → apply → render and package; prints where the episode is.
+    saying so) → apply → render and package → publish → the next window's review, which
+    reports whether the change worked; prints where everything is.
     """
     from writers_room.graphs.window_review.run import start_review
     from writers_room.ingest.series import add_series_file
@@ -105,6 +107,7 @@ def demo(
         as_sample_approver=not show and not as_json,
     )
     jobs = run_renders(s, [r for d in decided for r in d.render_ids], show=show)
+    followed = follow_up(s, reviews, jobs, show=show)
     if as_json:
         emit_json(
             {
@@ -134,10 +137,12 @@ def demo(
                     {"render_id": j.render_id, "status": j.status, "artifacts": j.artifacts}
                     for j in jobs
                 ],
+                "follow_up": followed,
             }
         )
         return
     _print_demo_end(s, reviews, decided, jobs)
+    print_follow_up(followed)
 
 
 def _print_summary(series_id: str, rows: list[Any]) -> None:

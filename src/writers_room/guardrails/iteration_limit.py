@@ -5,6 +5,12 @@ is a writer's note or a human edit of a proposal — an approve click alone is n
 count lives in the database (``blinditeration``), so it survives restarts. When the count
 reaches the limit, or the scores of the last iterations did not improve, the room stops
 proposing for that episode and escalates to the showrunners until someone writes a note.
+
+The same happens when the outcome of a published AI change is in and it did not work: the
+window review stores one :class:`Outcome` per published change (``analyst.outcomes``), and
+a final ``no_change`` or ``worse`` on the newest change published since the last human
+input blocks the episode like a non-improving score — the room's theory of the problem was
+wrong, and another blind guess is not the answer.
 """
 
 from __future__ import annotations
@@ -12,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from writers_room.store.db import audit
-from writers_room.store.models import BlindIteration, Note
+from writers_room.store.models import BlindIteration, Note, Outcome
 
 __all__ = [
     "MAX_BLIND_ITERATIONS",
@@ -47,8 +53,9 @@ def _row(session: Session, series_id: str, episode_id: str) -> BlindIteration:
 def blocked_reason(session: Session, series_id: str, episode_id: str) -> str | None:
     """Why the room may not propose for this episode now, or ``None`` if it may."""
     row = session.get(BlindIteration, (series_id, episode_id))
+    failed = _failed_outcome(session, series_id, episode_id, row)
     if row is None:
-        return None
+        return failed
     if row.count >= MAX_BLIND_ITERATIONS:
         return (
             f"{row.count} AI iterations in a row without fresh human creative input "
@@ -62,7 +69,33 @@ def blocked_reason(session: Session, series_id: str, episode_id: str) -> str | N
             f"the last AI iteration did not improve the score ({before:.1f} → {after:.1f}); "
             "waiting for a writer's note"
         )
-    return None
+    return failed
+
+
+def _failed_outcome(
+    session: Session, series_id: str, episode_id: str, row: BlindIteration | None
+) -> str | None:
+    """Why the newest published change since the last human input did not count as
+    working (``no_change`` or ``worse`` in its newest review), or ``None``."""
+    since = row.last_human_input_at if row is not None else None
+    outcomes = session.exec(
+        select(Outcome)
+        .where(
+            Outcome.series_id == series_id,
+            Outcome.episode_id == episode_id,
+            Outcome.verdict != "too_early",
+        )
+        .order_by(Outcome.published_at.desc(), Outcome.window_end.desc())  # type: ignore[attr-defined]
+    ).first()
+    if outcomes is None or outcomes.verdict not in ("no_change", "worse"):
+        return None
+    if since is not None and outcomes.published_at <= since:
+        return None
+    label = outcomes.detail.get("summary") or f"{outcomes.metric}: {outcomes.verdict}"
+    return (
+        f"the last published change ({outcomes.proposal_id}) did not work: {label}; "
+        "waiting for a writer's note"
+    )
 
 
 def record_iteration(

@@ -3,8 +3,8 @@
 Raw events live in Parquet (see :mod:`writers_room.ingest.events`); everything else —
 series, episodes with their brief versions and shot manifests, variants, aggregated metric
 windows, redacted comments, proposals, decisions, blind-iteration counters, window runs,
-render jobs and the append-only audit log — lives here. Schema changes go through Alembic
-migrations in ``memory/migrations``.
+render jobs, publications, the outcomes of published changes and the append-only audit
+log — lives here. Schema changes go through Alembic migrations in ``memory/migrations``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ __all__ = [
     "IngestRun",
     "MetricWindow",
     "Note",
+    "Outcome",
     "Proposal",
+    "Publication",
     "RenderJob",
     "Series",
     "Variant",
@@ -326,3 +328,53 @@ class AuditLog(SQLModel, table=True):
     subject: str = ""
     content_hash: str | None = None
     detail: dict[str, Any] = _json(default_factory=dict)
+
+
+class Publication(SQLModel, table=True):
+    """A render put live as one distribution variant from ``published_at`` on.
+
+    It ties the render (and so its brief version and the applied proposal that wrote it)
+    to the variant whose events follow it: the outcome of the change is read from them.
+    """
+
+    __table_args__ = (UniqueConstraint("render_id", "variant_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    render_id: str = Field(index=True)
+    series_id: str = Field(index=True)
+    episode_id: str
+    variant_id: str
+    brief_version: int
+    proposal_id: str | None = Field(
+        default=None, index=True, description="The applied proposal the render carries."
+    )
+    published_at: datetime = _ts()
+    published_by: str
+    created_at: datetime = _ts(default_factory=utcnow)
+
+
+class Outcome(SQLModel, table=True):
+    """Did a published change work: its targeted metric before and after, against the cohort.
+
+    One row per (proposal, review window); written by the window review
+    (``analyst.outcomes``), read by the iteration limit and the writer's context.
+    """
+
+    __table_args__ = (UniqueConstraint("proposal_id", "window_end"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: str = Field(index=True)
+    window_end: datetime = _ts()
+    series_id: str = Field(index=True)
+    episode_id: str
+    variant_id: str
+    kind: str = Field(description="The proposal's kind.")
+    finding: str = Field(default="", description="The diagnosis kind the proposal addressed.")
+    metric: str = Field(description="The targeted metric, e.g. retention_10s.")
+    published_at: datetime = _ts()
+    verdict: str = Field(description="improved, no_change, worse or too_early.")
+    effect: float | None = Field(default=None, description="Difference in differences.")
+    ci_low: float | None = None
+    ci_high: float | None = None
+    detail: dict[str, Any] = _json(default_factory=dict)
+    computed_at: datetime = _ts(default_factory=utcnow)

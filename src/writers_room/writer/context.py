@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from writers_room.analyst.outcomes import past_outcomes
 from writers_room.brief.bundle import Brand, Character, Constraints
 from writers_room.brief.report import AnalystReport, EpisodeReport, Flag, Theme
 from writers_room.config import Settings
@@ -29,6 +30,7 @@ from writers_room.store.models import Comment, Decision, Episode, Note, Proposal
 __all__ = [
     "CommentSnippet",
     "IdeationContext",
+    "PastOutcome",
     "PastDecision",
     "SeriesInfo",
     "build_contexts",
@@ -40,6 +42,7 @@ __all__ = [
 MAX_COMMENTS = 12
 MAX_DECISIONS = 10
 MAX_NOTES = 5
+MAX_OUTCOMES = 10
 
 
 class SeriesInfo(BaseModel):
@@ -74,6 +77,18 @@ class PastDecision(BaseModel):
     reason: str = Field(default="", description="The decider's note or rejection reason.")
 
 
+class PastOutcome(BaseModel):
+    """What an earlier published change of the series did to the metric it targeted."""
+
+    proposal_id: str
+    episode_id: str
+    kind: str
+    finding: str = ""
+    metric: str
+    verdict: str = Field(description="improved, no_change or worse.")
+    summary: str = Field(description="The analyst's sentence with the numbers.")
+
+
 class IdeationContext(BaseModel):
     """Everything the ideator may use to propose changes to one episode."""
 
@@ -90,6 +105,10 @@ class IdeationContext(BaseModel):
     )
     past_decisions: list[PastDecision] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="Writers' notes, newest first.")
+    past_outcomes: list[PastOutcome] = Field(
+        default_factory=list,
+        description="Final outcomes of the series' published changes, newest first.",
+    )
     revision_feedback: list[str] = Field(
         default_factory=list, description="Brand-guard reasons from the previous round."
     )
@@ -361,6 +380,18 @@ def build_contexts(
         comments=comments,
         past_decisions=past,
         notes=[redact(n.text).text for n in notes],
+        past_outcomes=[
+            PastOutcome(
+                proposal_id=o.proposal_id,
+                episode_id=o.episode_id,
+                kind=o.kind,
+                finding=o.finding,
+                metric=o.metric,
+                verdict=o.verdict,
+                summary=str(o.detail.get("summary", "")),
+            )
+            for o in past_outcomes(session, series_id, limit=MAX_OUTCOMES)
+        ],
         revision_feedback=list(revision_feedback),
     )
     if embed is None and rejected:

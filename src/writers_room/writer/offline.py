@@ -715,4 +715,16 @@ class OfflineWriter:
             proposal = _RULES[kind](writing, finding)
             if proposal is not None:
                 proposals.append(proposal)
-        return proposals
+        return [_with_precedent(ctx, p) for p in proposals]
+
+
+def _with_precedent(ctx: IdeationContext, proposal: BriefChangeProposal) -> BriefChangeProposal:
+    """Cite how the series' last published change of the same kind worked out (the one
+    that addressed the same finding first), so the approver weighs the idea by its record."""
+    same = [o for o in ctx.past_outcomes if o.kind == proposal.kind and o.summary]
+    if not same:
+        return proposal
+    findings = set(proposal.evidence.findings)
+    last = next((o for o in same if o.finding in findings), same[0])
+    text = f"{proposal.rationale} Last time: {last.summary}."
+    return proposal.model_copy(update={"rationale": text})

@@ -456,6 +456,16 @@ def _decisions(ctx: IdeationContext) -> list[str]:
     return out
 
 
+def _outcomes(ctx: IdeationContext) -> list[str]:
+    if not ctx.past_outcomes:
+        return []
+    return [
+        "## How the series' published changes worked out (measured against the cohort; "
+        "cite the one of the same kind in your rationale, and do not repeat what failed)",
+        *(f"- ({o.kind}, {o.verdict}) {_clean(o.summary)}" for o in ctx.past_outcomes),
+    ]
+
+
 def _notes(ctx: IdeationContext) -> list[str]:
     if not ctx.notes:
         return []
@@ -515,6 +525,7 @@ def ideation_messages(
         *_viewers(ctx),
         *_notes(ctx),
         *_decisions(ctx),
+        *_outcomes(ctx),
     ]
     if ctx.revision_feedback:
         sections += [
