@@ -8,11 +8,8 @@ mentions, suspicious bursts) and returns an :class:`AnalystReport`. With ``write
 it also writes ``report.json``, ``report.html`` and the charts under
 ``<home>/reports/<series_id>/<window_end>/``. Same data in, byte-identical files out.
 
-Comment intelligence reads the comments posted *in the window*: the review is about the
-last 24 hours, and a lifetime view would let an old episode's settled conversation drown
-what viewers said today. Themes use the vectors embedded at ingest, read from the comment
-index one per distinct text (fitted on a fixed sample above ``MAX_THEME_TEXTS`` distinct
-texts); flags, questions and character mentions read every comment's text.
+Comment intelligence (:mod:`writers_room.analyst.intel`) reads the comments posted *in
+the window*.
 
 The CLI prints :func:`report_json` for ``--json`` and :func:`render_report_text`
 otherwise; both live in :mod:`writers_room.analyst.output` with the file writing, and are
@@ -21,19 +18,17 @@ named here too.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 from sqlmodel import select
 
 from writers_room.analyst import comments as cm
 from writers_room.analyst import diagnosis as dx
+from writers_room.analyst import flags as fl
 from writers_room.analyst import scorecard as sc
 from writers_room.analyst import themes as th
 from writers_room.analyst import variants as vr
@@ -44,7 +39,7 @@ from writers_room.analyst.cliff import (
     steepest_excess,
     typical_losses,
 )
-from writers_room.analyst.flags import comment_flags
+from writers_room.analyst.intel import Intel, comment_intel, quote
 from writers_room.analyst.metrics import (
     DAY,
     Totals,
@@ -67,17 +62,10 @@ from writers_room.analyst.segments import normalise_segment, segment_windows
 from writers_room.brief.manifest import ShotManifest
 from writers_room.brief.report import (
     AnalystReport,
-    AudienceVoice,
-    CharacterMentions,
     Cliff,
-    CommentScope,
     EpisodeReport,
-    EpisodeTheme,
     Finding,
-    Flag,
     Metrics,
-    Quote,
-    Theme,
     VariantResult,
     WindowSpan,
 )
@@ -94,15 +82,6 @@ __all__ = [
 ]
 
 QUOTES_PER_FINDING = 5
-EXAMPLES_PER_VOICE = 3
-# Comment/view anomaly: an episode's stored comments per starter at least this multiple
-# of the series median in the window, with at least ANOMALY_MIN_COMMENTS comments.
-ANOMALY_COMMENT_MULTIPLE = 5.0
-ANOMALY_MIN_COMMENTS = 20
-# Fake-traffic pattern: CTR at least this multiple of target while 3-s retention is below
-# FAKE_TRAFFIC_RETENTION_RATIO of target (clicks that never watch).
-FAKE_TRAFFIC_CTR_MULTIPLE = 3.0
-FAKE_TRAFFIC_RETENTION_RATIO = 0.5
 
 
 @dataclass
@@ -163,13 +142,13 @@ def analyse(
     order = sorted(infos.values(), key=lambda e: (e.position, e.episode_id))
     in_window = [e for e in order if (e.episode_id, start) in groups]
 
-    intel = _comment_intel(settings, series, start, end, seg)
+    intel = comment_intel(settings, series, start, end, seg)
     charts = Charts()
     episodes = [
         _episode_report(e, order, groups, first_window, start, end, intel, charts)
         for e in in_window
     ]
-    flags = intel.flags + _traffic_flags(episodes, intel)
+    flags = intel.flags + fl.traffic_flags(episodes, intel.table)
     flags.sort(key=lambda f: (f.kind, f.episode_id or "", f.detail))
     report = AnalystReport(
         series_id=series_id,
@@ -272,7 +251,7 @@ def _episode_report(
     first_window: Mapping[str, datetime],
     start: datetime,
     end: datetime,
-    intel: _Intel,
+    intel: Intel,
     charts: Charts,
 ) -> EpisodeReport:
     rows = groups[(info.episode_id, start)]
@@ -416,240 +395,7 @@ def _variants(
     return results, verdict.winner, winner_retention, verdict
 
 
-# --------------------------------------------------------------------------------------
-# Comments
-# --------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Intel:
-    table: cm.CommentTable
-    quotable: cm.BoolArray  # not a burst, an injection or a flooding author's comment
-    comment_theme: npt.NDArray[np.int64]  # theme id per comment, 0 when none
-    themes: list[Theme]
-    by_volume: list[int]
-    by_authors: list[int]
-    characters: list[CharacterMentions]
-    voices: dict[str, AudienceVoice]
-    flags: list[Flag]
-    scope: CommentScope
-
-
-class _IndexOpener:
-    """Opens the comment index's collection on a background thread."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._result: list[Any] = []
-        self._error: list[BaseException] = []
-        self._thread = threading.Thread(
-            target=self._open, args=(settings,), name="analyst-index", daemon=True
-        )
-        # No embedded index on disk means no comment was ever embedded: don't create one.
-        self.exists = bool(settings.chroma_url) or settings.chroma_path.exists()
-        if self.exists:
-            self._thread.start()
-
-    def _open(self, settings: Settings) -> None:
-        try:
-            from writers_room.index.chroma import CommentIndex
-
-            collection = CommentIndex(settings).collection
-            collection.get(ids=["analyst-warm-up"], include=[])
-            self._result.append(collection)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            self._error.append(exc)
-
-    def collection(self) -> Any:
-        if not self.exists:
-            return None
-        self._thread.join()
-        if self._error:
-            raise self._error[0]
-        return self._result[0]
-
-
-def _quote(table: cm.CommentTable, i: int) -> Quote:
-    r = table.record(i)
-    return Quote(comment_id=r.comment_id, text=r.text, likes=r.likes, episode_id=r.episode_id)
-
-
-def _theme_vectors(
-    table: cm.CommentTable, themable: npt.NDArray[np.bool_], index: _IndexOpener
-) -> tuple[list[str], list[str], dict[str, np.ndarray], int]:
-    """The distinct texts, the sample of them themed, their vectors, and how many of the
-    themable comments' sampled texts have no vector in the index."""
-    # One vector per distinct text, read by one comment id per text.
-    first_of_text = np.full(len(table.texts), -1, dtype=np.int64)
-    candidates = np.flatnonzero(themable)[::-1]  # reversed: the lowest id per text wins
-    first_of_text[table.text[candidates]] = candidates
-    texts = [table.texts[t] for t in np.flatnonzero(first_of_text >= 0)]
-    chosen = th.sample_texts(texts, th.MAX_THEME_TEXTS)
-    vectors: dict[str, np.ndarray] = {}
-    if chosen:
-        text_code = {t: i for i, t in enumerate(table.texts)}
-        wanted = {t: table.ids[first_of_text[text_code[t]]] for t in chosen}
-        collection = index.collection()
-        if collection is not None:
-            vectors = th.fetch_vectors(collection, wanted)
-    chosen_set = set(chosen)
-    chosen_t = np.array([t in chosen_set for t in table.texts], dtype=bool)
-    has_vector_t = np.array([t in vectors for t in table.texts], dtype=bool)
-    missing = int((themable & chosen_t[table.text] & ~has_vector_t[table.text]).sum())
-    return texts, chosen, vectors, missing
-
-
-def _audience_voices(
-    table: cm.CommentTable,
-    themable: npt.NDArray[np.bool_],
-    quotable: npt.NDArray[np.bool_],
-    comment_theme: npt.NDArray[np.int64],
-    label_of: Mapping[int, str],
-) -> dict[str, AudienceVoice]:
-    """Each episode's audience: questions, predictions, sentiment and its top themes."""
-    voices: dict[str, AudienceVoice] = {}
-    asks_all = table.question_t[table.text] if table.n else np.zeros(0, dtype=bool)
-    guesses_all = table.prediction_t[table.text] if table.n else np.zeros(0, dtype=bool)
-    for episode_id in sorted(table.episodes):
-        mine = table.episode_mask(episode_id) & themable
-        n = int(mine.sum())
-        if n == 0:
-            continue
-        asks, guesses = mine & asks_all, mine & guesses_all
-        authors = table.distinct_authors(mine)
-        engaged = table.distinct_authors(asks | guesses)
-        tids, counts = np.unique(comment_theme[mine & (comment_theme > 0)], return_counts=True)
-        theme_authors = {
-            int(tid): table.distinct_authors(mine & (comment_theme == tid)) for tid in tids
-        }
-        top = sorted(
-            zip(tids.tolist(), counts.tolist(), strict=True),
-            key=lambda tc: (-theme_authors[tc[0]], -tc[1], tc[0]),
-        )[:3]
-        voices[episode_id] = AudienceVoice(
-            comments=n,
-            distinct_authors=authors,
-            questions=int(asks.sum()),
-            predictions=int(guesses.sum()),
-            engaged_author_share=engaged / authors if authors else 0.0,
-            sentiment=float(table.sentiment_t[table.text[mine]].mean()),
-            question_examples=[
-                _quote(table, i) for i in table.top(asks & quotable, EXAMPLES_PER_VOICE)
-            ],
-            prediction_examples=[
-                _quote(table, i) for i in table.top(guesses & quotable, EXAMPLES_PER_VOICE)
-            ],
-            themes=[
-                EpisodeTheme(
-                    theme_id=tid,
-                    label=label_of[tid],
-                    comments=count,
-                    distinct_authors=theme_authors[tid],
-                )
-                for tid, count in top
-            ],
-        )
-    return voices
-
-
-def _comment_intel(
-    settings: Settings,
-    series: Series,
-    start: datetime,
-    end: datetime,
-    seg: Mapping[str, str | bool] | None,
-) -> _Intel:
-    platform = seg.get("platform") if seg else None
-    # Opening the comment index (import, client, first read of its segments) takes seconds
-    # in a fresh process and mostly waits on Chroma's own code: start it now, so it runs
-    # while the comments are read from SQL and their texts are analysed.
-    index = _IndexOpener(settings)
-    table = cm.load_comments(
-        settings, series.series_id, start, end, platform if isinstance(platform, str) else None
-    )
-    bursts = cm.find_bursts(table)
-    floods = cm.find_floods(table)
-    index_of = {cid: i for i, cid in enumerate(table.ids)} if bursts else {}
-    in_burst = np.zeros(table.n, dtype=bool)
-    for b in bursts:
-        in_burst[[index_of[cid] for cid in b.comment_ids]] = True
-    injection = table.injection_t[table.text] if table.n else np.zeros(0, dtype=bool)
-    keys = cm.flood_keys(table)
-    flood_pairs = [
-        table.episodes.index(f.episode_id) * max(1, len(table.authors))
-        + table.authors.index(f.author)
-        for f in floods
-    ]
-    flooded = np.isin(keys, flood_pairs)
-    themable = ~in_burst & ~injection
-    quotable = themable & ~flooded
-
-    texts, chosen, vectors, missing = _theme_vectors(table, themable, index)
-    stats, theme_index = th.build_themes(table, themable, vectors, flooded)
-
-    authors_rank = th.rank_by_authors(stats)
-    volume_rank = th.rank_by_volume(stats)
-    theme_id = {index: rank + 1 for rank, index in enumerate(authors_rank)}
-    volume_pos = {index: rank + 1 for rank, index in enumerate(volume_rank)}
-    themes = [
-        Theme(
-            theme_id=theme_id[i],
-            label=stats[i].label,
-            terms=stats[i].terms,
-            comments=len(stats[i].members),
-            distinct_authors=stats[i].authors,
-            likes=stats[i].likes,
-            sentiment=stats[i].sentiment,
-            examples=[table.ids[c] for c in stats[i].examples],
-            example_texts=[table.texts[table.text[c]] for c in stats[i].examples],
-            episodes=stats[i].episodes,
-            flagged_comments=stats[i].flagged,
-            rank_by_authors=theme_id[i],
-            rank_by_volume=volume_pos[i],
-        )
-        for i in authors_rank
-    ]
-    to_id = np.array([0] + [theme_id[i] for i in range(len(stats))], dtype=np.int64)
-    comment_theme = to_id[theme_index + 1]
-    label_of = {t.theme_id: t.label for t in themes}
-
-    voices = _audience_voices(table, themable, quotable, comment_theme, label_of)
-
-    flags = comment_flags(table, bursts, floods, injection)
-
-    characters = [
-        CharacterMentions(
-            name=c.name,
-            comments=c.comments,
-            distinct_authors=c.authors,
-            sentiment=c.sentiment,
-            episodes=c.episodes,
-        )
-        for c in cm.character_mentions(table, series.characters, themable)
-    ]
-    scope = CommentScope(
-        start=iso_utc(start),
-        end=iso_utc(end),
-        comments=table.n,
-        themed=sum(len(s.members) for s in stats),
-        excluded=int((~themable).sum()),
-        missing_vectors=missing,
-        sampled=len(chosen) < len(texts),
-    )
-    return _Intel(
-        table=table,
-        quotable=quotable,
-        comment_theme=comment_theme,
-        themes=themes,
-        by_volume=[theme_id[i] for i in volume_rank],
-        by_authors=[theme_id[i] for i in authors_rank],
-        characters=characters,
-        voices=voices,
-        flags=flags,
-        scope=scope,
-    )
-
-
-def _finding(d: dx.Diagnosis, episode_id: str, baseline: str, intel: _Intel) -> Finding:
+def _finding(d: dx.Diagnosis, episode_id: str, baseline: str, intel: Intel) -> Finding:
     table = intel.table
     pool = table.episode_mask(episode_id) & intel.quotable
     chosen = table.top(cm.cue_mask(d.kind, table, pool), QUOTES_PER_FINDING)
@@ -669,80 +415,8 @@ def _finding(d: dx.Diagnosis, episode_id: str, baseline: str, intel: _Intel) -> 
         baseline=baseline,
         shot_id=d.shot_id,
         comment_ids=[table.ids[i] for i in chosen],
-        quotes=[_quote(table, i) for i in chosen],
+        quotes=[quote(table, i) for i in chosen],
     )
-
-
-def _traffic_flags(episodes: Sequence[EpisodeReport], intel: _Intel) -> list[Flag]:
-    flags = []
-    table = intel.table
-    stored = {
-        e: int(c)
-        for e, c in zip(
-            table.episodes, np.bincount(table.episode, minlength=len(table.episodes)), strict=True
-        )
-    }
-    ratios = {
-        e.episode_id: stored.get(e.episode_id, 0) / e.metrics.starts
-        for e in episodes
-        if e.metrics.starts > 0
-    }
-    typical = sorted(ratios.values())[len(ratios) // 2] if ratios else 0.0
-    for e in episodes:
-        n = stored.get(e.episode_id, 0)
-        if n >= ANOMALY_MIN_COMMENTS and (
-            e.metrics.starts == 0
-            or (typical > 0 and ratios[e.episode_id] >= ANOMALY_COMMENT_MULTIPLE * typical)
-        ):
-            ratio = ratios.get(e.episode_id, float(n))
-            flags.append(
-                Flag(
-                    kind="comment_view_anomaly",
-                    detail=f"{n} comments for {e.metrics.starts} starters on {e.episode_id} "
-                    f"({ratio:.2f} per starter vs a series median of {typical:.2f})",
-                    episode_id=e.episode_id,
-                    evidence={
-                        "comments": float(n),
-                        "starts": float(e.metrics.starts),
-                        "comments_per_start": ratio,
-                        "series_median": typical,
-                        "multiple": ANOMALY_COMMENT_MULTIPLE,
-                    },
-                )
-            )
-        m = e.metrics
-        if m.clicks > m.impressions:
-            flags.append(
-                Flag(
-                    kind="traffic_anomaly",
-                    detail=f"{m.clicks} clicks for {m.impressions} impressions on "
-                    f"{e.episode_id}: the counts cannot both be right",
-                    episode_id=e.episode_id,
-                    evidence={"clicks": float(m.clicks), "impressions": float(m.impressions)},
-                )
-            )
-        elif (
-            m.impressions >= dx.MIN_IMPRESSIONS
-            and m.starts >= dx.MIN_STARTERS
-            and m.ctr >= FAKE_TRAFFIC_CTR_MULTIPLE * e.targets["ctr"]
-            and m.retention_3s < FAKE_TRAFFIC_RETENTION_RATIO * e.targets["retention_3s"]
-        ):
-            flags.append(
-                Flag(
-                    kind="traffic_anomaly",
-                    detail=f"CTR {m.ctr:.1%} is {m.ctr / e.targets['ctr']:.1f}x target but only "
-                    f"{m.retention_3s:.0%} watch 3 s on {e.episode_id}: clicks that never "
-                    "watch look like bought or bot traffic",
-                    episode_id=e.episode_id,
-                    evidence={
-                        "ctr": m.ctr,
-                        "target_ctr": e.targets["ctr"],
-                        "retention_3s": m.retention_3s,
-                        "target_retention_3s": e.targets["retention_3s"],
-                    },
-                )
-            )
-    return flags
 
 
 def _thresholds() -> dict[str, float]:
@@ -759,7 +433,7 @@ def _thresholds() -> dict[str, float]:
             "burst_min_comments": float(cm.BURST_MIN_COMMENTS),
             "flood_min_comments": float(cm.FLOOD_MIN_COMMENTS),
             "flood_min_share": cm.FLOOD_MIN_SHARE,
-            "anomaly_comment_multiple": ANOMALY_COMMENT_MULTIPLE,
+            "anomaly_comment_multiple": fl.ANOMALY_COMMENT_MULTIPLE,
             "max_theme_texts": float(th.MAX_THEME_TEXTS),
         }
     )
