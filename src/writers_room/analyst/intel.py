@@ -42,7 +42,8 @@ EXAMPLES_PER_VOICE = 3
 @dataclass
 class Intel:
     table: cm.CommentTable
-    quotable: cm.BoolArray  # not a burst, an injection or a flooding author's comment
+    themable: cm.BoolArray  # not a burst or an injection
+    quotable: cm.BoolArray  # ...nor a flooding author's comment
     comment_theme: npt.NDArray[np.int64]  # theme id per comment, 0 when none
     themes: list[Theme]
     by_volume: list[int]
@@ -255,6 +256,7 @@ def comment_intel(
     )
     return Intel(
         table=table,
+        themable=themable,
         quotable=quotable,
         comment_theme=comment_theme,
         themes=themes,
