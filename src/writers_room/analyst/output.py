@@ -39,6 +39,7 @@ class Charts:
 
     variant_curves: dict[str, list[tuple[str, list[float]]]] = field(default_factory=dict)
     bands: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
+    band_labels: dict[str, str] = field(default_factory=dict)  # cohort, series, benchmark
     shots: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
 

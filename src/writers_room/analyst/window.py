@@ -19,7 +19,7 @@ named here too.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,22 +33,25 @@ from writers_room.analyst import scorecard as sc
 from writers_room.analyst import themes as th
 from writers_room.analyst import variants as vr
 from writers_room.analyst.cliff import (
-    CliffPoint,
-    find_cliff,
+    CliffTest,
+    Reference,
+    detect_cliff,
+    reference,
     shot_at,
     steepest_excess,
-    typical_losses,
 )
+from writers_room.analyst.evidence import finding_sentences
+from writers_room.analyst.funnel import series_funnels
 from writers_room.analyst.intel import Intel, comment_intel, quote
 from writers_room.analyst.metrics import (
     DAY,
-    Totals,
     WindowRow,
     load_windows,
     metrics_of,
     resolve_window,
     totals,
 )
+from writers_room.analyst.money import monetisation, price_complaints
 from writers_room.analyst.output import (
     Charts,
     file_names,
@@ -59,6 +62,7 @@ from writers_room.analyst.output import (
     write_report,
 )
 from writers_room.analyst.segments import normalise_segment, segment_windows
+from writers_room.analyst.trends import span_label, trends
 from writers_room.brief.manifest import ShotManifest
 from writers_room.brief.report import (
     AnalystReport,
@@ -66,7 +70,6 @@ from writers_room.brief.report import (
     EpisodeReport,
     Finding,
     Metrics,
-    VariantResult,
     WindowSpan,
 )
 from writers_room.config import Settings
@@ -90,6 +93,21 @@ class _EpisodeInfo:
     title: str
     position: int
     manifest: ShotManifest | None
+
+
+@dataclass
+class _Room:
+    """What every episode's judgement reads: the series' windows and the window's comments."""
+
+    order: list[_EpisodeInfo]
+    groups: dict[tuple[str, datetime], list[WindowRow]]
+    first_window: dict[str, datetime]
+    start: datetime
+    end: datetime
+    label: str  # the reviewed window in words: "24 h to 2026-11-19 00:00 UTC"
+    intel: Intel
+    charts: Charts
+    curves: dict[str, tuple[list[float], int]]  # each episode's curve and starters (peers)
 
 
 def analyse(
@@ -142,19 +160,37 @@ def analyse(
     order = sorted(infos.values(), key=lambda e: (e.position, e.episode_id))
     in_window = [e for e in order if (e.episode_id, start) in groups]
 
-    intel = comment_intel(settings, series, start, end, seg)
-    charts = Charts()
-    episodes = [
-        _episode_report(e, order, groups, first_window, start, end, intel, charts)
-        for e in in_window
-    ]
-    flags = intel.flags + fl.traffic_flags(episodes, intel.table)
+    room = _Room(
+        order=order,
+        groups=groups,
+        first_window=first_window,
+        start=start,
+        end=end,
+        label=span_label(1, end),
+        intel=comment_intel(settings, series, start, end, seg),
+        charts=Charts(),
+        curves={
+            e.episode_id: (t.curve, t.views)
+            for e in in_window
+            if (t := totals(groups[(e.episode_id, start)])).views
+        },
+    )
+    episodes = [_episode_report(e, room) for e in in_window]
+    flags = room.intel.flags + fl.traffic_flags(episodes, room.intel.table)
     flags.sort(key=lambda f: (f.kind, f.episode_id or "", f.detail))
+    price = price_complaints(room.intel, room.label)
+    funnels, funnel_note = series_funnels(
+        settings, series_id, [e.episode_id for e in order if e.position < 10**6], end, seg
+    )
+    by_window: dict[datetime, list[WindowRow]] = defaultdict(list)
+    for row in rows:
+        by_window[row.window_start].append(row)
     report = AnalystReport(
         series_id=series_id,
         title=series.title,
         window_start=iso_utc(start),
         window_end=iso_utc(end),
+        window_label=room.label,
         segment=seg,
         spans={
             name: WindowSpan(
@@ -165,17 +201,21 @@ def analyse(
             for name, n in (("24h", 1), ("72h", 3), ("7d", 7))
         },
         episodes=episodes,
-        themes=intel.themes,
-        themes_by_volume=intel.by_volume,
-        themes_by_authors=intel.by_authors,
-        characters=intel.characters,
+        findings=[price] if price is not None else [],
+        trends=trends(by_window, end),
+        funnels=funnels,
+        funnel_note=funnel_note,
+        themes=room.intel.themes,
+        themes_by_volume=room.intel.by_volume,
+        themes_by_authors=room.intel.by_authors,
+        characters=room.intel.characters,
         flags=flags,
-        comment_scope=intel.scope,
+        comment_scope=room.intel.scope,
         thresholds=_thresholds(),
     )
     if write:
         report.files = file_names(report)
-        write_report(settings, report, charts)
+        write_report(settings, report, room.charts)
     return report
 
 
@@ -216,64 +256,126 @@ def _load_series(settings: Settings, series_id: str) -> tuple[Series, dict[str, 
 
 
 def _cohort(
-    episode: _EpisodeInfo,
-    order: Sequence[_EpisodeInfo],
-    groups: Mapping[tuple[str, datetime], list[WindowRow]],
-    first_window: Mapping[str, datetime],
-    age: int,
-) -> tuple[dict[str, dict[str, float]], list[list[float]], dict[str, int]]:
-    """Earlier episodes' values, curves and pooled counts in their same-age window."""
+    episode: _EpisodeInfo, room: _Room, age: int
+) -> tuple[dict[str, dict[str, float]], list[tuple[list[float], int]], dict[str, int]]:
+    """Earlier episodes' values, curves (with starters) and pooled counts in their
+    same-age window."""
     values: dict[str, dict[str, float]] = {}
-    curves: list[list[float]] = []
+    curves: list[tuple[list[float], int]] = []
     counts: Counter[str] = Counter()
-    for other in order:
+    for other in room.order:
         if (other.position, other.episode_id) >= (episode.position, episode.episode_id):
             break
-        first = first_window.get(other.episode_id)
+        first = room.first_window.get(other.episode_id)
         if first is None:
             continue
-        rows = groups.get((other.episode_id, first + age * DAY))
+        rows = room.groups.get((other.episode_id, first + age * DAY))
         if not rows:
             continue
         t = totals(rows)
         if t.views <= 0 or t.impressions <= 0:
             continue
         values[other.episode_id] = sc.target_values(metrics_of(t))
-        curves.append(t.curve)
+        curves.append((t.curve, t.views))
         counts.update(starts=t.views, comments=t.comments, shares_saves=t.shares + t.saves)
     return values, curves, dict(counts)
 
 
-def _episode_report(
+def _reference(
     info: _EpisodeInfo,
-    order: Sequence[_EpisodeInfo],
-    groups: Mapping[tuple[str, datetime], list[WindowRow]],
-    first_window: Mapping[str, datetime],
-    start: datetime,
-    end: datetime,
-    intel: Intel,
-    charts: Charts,
-) -> EpisodeReport:
-    rows = groups[(info.episode_id, start)]
+    room: _Room,
+    cohort: sc.Targets,
+    curves: list[tuple[list[float], int]],
+    age: int,
+) -> Reference:
+    """What the episode's curve is compared with, second by second: its cohort, else the
+    series' other episodes in the window, else the benchmark."""
+    peers = [c for e, c in room.curves.items() if e != info.episode_id]
+    return reference(
+        curves if cohort.cohort else [],
+        f"the cohort ({', '.join(cohort.cohort)} at age {age} d)",
+        peers,
+        f"the series' other episodes in the {room.label}",
+        sc.MIN_COHORT,
+    )
+
+
+def _episode_report(info: _EpisodeInfo, room: _Room) -> EpisodeReport:
+    rows = room.groups[(info.episode_id, room.start)]
     t = totals(rows)
     m = metrics_of(t)
-    age = int((start - first_window[info.episode_id]) / DAY)
-    cohort_values, cohort_curves, cohort_counts = _cohort(info, order, groups, first_window, age)
+    age = int((room.start - room.first_window[info.episode_id]) / DAY)
+    cohort_values, cohort_curves, cohort_counts = _cohort(info, room, age)
     targets = sc.cohort_targets(cohort_values)
     comps = sc.components(m, targets.values)
     score = sc.total(comps)
+    ref = _reference(info, room, targets, cohort_curves, age)
+    found = detect_cliff(t.curve, ref, t.views)
+    findings = _findings(info, room, m, t.curve, targets, ref, cohort_counts, age)
+    band, score_band, capped_by = sc.capped_band(score, [f.kind for f in findings])
+    variants, verdict = vr.variant_results(rows)
+    by_window = {
+        ws: rs for (episode_id, ws), rs in room.groups.items() if episode_id == info.episode_id
+    }
 
-    # The cohort's normal loss per second; without a cohort, the benchmark everywhere.
-    typical = typical_losses(cohort_curves) if targets.cohort else {}
-    point = find_cliff(t.curve) if t.views > 0 else None
-    cliff = _cliff_model(
-        point,
-        info.manifest,
-        typical.get(point.second, sc.BENCHMARK_LOSS_PER_S) if point else None,
+    def span(n: int) -> Metrics | None:
+        picked = [r for ws in sorted(by_window) if room.end - n * DAY <= ws < room.end
+                  for r in by_window[ws]]  # fmt: skip
+        return metrics_of(totals(picked)) if picked else None
+
+    room.charts.variant_curves[info.episode_id] = [(r.variant_id, list(r.retention)) for r in rows]
+    room.charts.bands[info.episode_id] = sc.curve_band([list(c) for c in ref.curves])
+    room.charts.band_labels[info.episode_id] = ref.source
+    room.charts.shots[info.episode_id] = (
+        [(s.shot_id, s.start_s) for s in info.manifest.shots] if info.manifest else []
     )
+    return EpisodeReport(
+        episode_id=info.episode_id,
+        title=info.title,
+        position=info.position,
+        age_days=age,
+        score=score,
+        band=band,
+        score_band=score_band,
+        band_capped_by=capped_by,
+        band_reason=sc.band_reason(score, band, score_band, capped_by),
+        components=comps,
+        targets={k: targets.values[k] for k in sorted(targets.values)},
+        target_sources={k: targets.sources[k] for k in sorted(targets.sources)},
+        cohort=targets.cohort,
+        metrics=m,
+        shortfalls=sc.shortfalls(m, targets.values, targets.sources),
+        metrics_72h=span(3),
+        metrics_7d=span(7),
+        retention_curve=[round(v, 3) for v in t.curve],
+        cliff=_cliff_model(found, info.manifest, ref),
+        findings=findings,
+        variants=variants,
+        winner=verdict.winner,
+        winner_retention=verdict.winner_retention,
+        variant_verdict=verdict.text,
+        more_impressions_needed=verdict.more_impressions,
+        variant_difference_detectable=verdict.detectable,
+        monetisation=monetisation(m, targets.values, bool(targets.cohort), room.label),
+        trends=trends(by_window, room.end),
+        audience=room.intel.voices.get(info.episode_id),
+    )
+
+
+def _findings(
+    info: _EpisodeInfo,
+    room: _Room,
+    m: Metrics,
+    curve: list[float],
+    targets: sc.Targets,
+    ref: Reference,
+    cohort_counts: dict[str, int],
+    age: int,
+) -> list[Finding]:
+    """The diagnosis rules on the episode's window, as report findings with quotes."""
     lo, hi = dx.PACING_SPAN
-    excess = steepest_excess(t.curve, typical, sc.BENCHMARK_LOSS_PER_S, lo, hi) if t.views else None
-    span_point, span_typical = excess if excess else (None, sc.BENCHMARK_LOSS_PER_S)
+    excess = steepest_excess(curve, ref, lo, hi) if m.starts else None
+    span_point, span_typical = excess if excess else (None, 0.0)
     span_shot = shot_at(info.manifest, span_point.second)[0] if span_point else ""
     diagnoses = dx.diagnose(
         m,
@@ -288,55 +390,15 @@ def _episode_report(
         if targets.cohort
         else "benchmarks (fewer than 2 earlier episodes with a same-age window)"
     )
-    findings = [_finding(d, info.episode_id, baseline, intel) for d in diagnoses]
-
-    variants, winner, winner_retention, verdict = _variants(rows)
-
-    def span(n: int) -> Metrics | None:
-        picked = [
-            r
-            for (episode_id, ws), rs in sorted(groups.items())
-            if episode_id == info.episode_id and end - n * DAY <= ws < end
-            for r in rs
-        ]
-        return metrics_of(totals(picked)) if picked else None
-
-    charts.variant_curves[info.episode_id] = [(r.variant_id, list(r.retention)) for r in rows]
-    charts.bands[info.episode_id] = sc.curve_band(cohort_curves)
-    charts.shots[info.episode_id] = (
-        [(s.shot_id, s.start_s) for s in info.manifest.shots] if info.manifest else []
-    )
-    return EpisodeReport(
-        episode_id=info.episode_id,
-        title=info.title,
-        position=info.position,
-        age_days=age,
-        score=score,
-        band=sc.band(score),
-        components=comps,
-        targets={k: targets.values[k] for k in sorted(targets.values)},
-        target_sources={k: targets.sources[k] for k in sorted(targets.sources)},
-        cohort=targets.cohort,
-        metrics=m,
-        metrics_72h=span(3),
-        metrics_7d=span(7),
-        retention_curve=[round(v, 3) for v in t.curve],
-        cliff=cliff,
-        findings=findings,
-        variants=variants,
-        winner=winner,
-        winner_retention=winner_retention,
-        variant_verdict=verdict.text,
-        more_impressions_needed=verdict.more_impressions,
-        audience=intel.voices.get(info.episode_id),
-    )
+    return [_finding(d, info.episode_id, baseline, room.intel) for d in diagnoses]
 
 
 def _cliff_model(
-    point: CliffPoint | None, manifest: ShotManifest | None, cohort_loss: float | None
+    found: CliffTest | None, manifest: ShotManifest | None, ref: Reference
 ) -> Cliff | None:
-    if point is None:
+    if found is None:
         return None
+    point = found.point
     shot_id, shot_start, shot_end, caption, action = shot_at(manifest, point.second)
     return Cliff(
         second=point.second,
@@ -344,55 +406,16 @@ def _cliff_model(
         loss_per_s=point.loss_per_s,
         retention_before=point.before,
         retention_after=point.after,
-        cohort_loss_per_s=cohort_loss,
+        cohort_loss_per_s=found.typical,
+        excess_per_s=found.excess,
+        z=found.z,
+        compared_with=ref.label,
         shot_id=shot_id or None,
         shot_start_s=shot_start if shot_id else None,
         shot_end_s=shot_end if shot_id else None,
         caption=caption,
         action=action,
     )
-
-
-def _variants(
-    rows: Sequence[WindowRow],
-) -> tuple[list[VariantResult], str | None, str | None, vr.Verdict]:
-    by_variant: dict[str, Totals] = {}
-    for variant_id in sorted({r.variant_id for r in rows}):
-        by_variant[variant_id] = totals(r for r in rows if r.variant_id == variant_id)
-    ids = list(by_variant)
-    ts = [by_variant[v] for v in ids]
-    r10_counts = [
-        round(t.views * (t.curve[min(10, len(t.curve) - 1)] / 100)) if t.curve else 0 for t in ts
-    ]
-    p_ctr = vr.prob_best([t.clicks for t in ts], [t.impressions for t in ts])
-    p_ret = vr.prob_best(r10_counts, [t.views for t in ts])
-    watch = [t.view_seconds for t in ts]
-    watch_total = sum(watch)
-    results = []
-    for i, variant_id in enumerate(ids):
-        m = metrics_of(ts[i])
-        results.append(
-            VariantResult(
-                variant_id=variant_id,
-                impressions=m.impressions,
-                clicks=m.clicks,
-                ctr=m.ctr,
-                starts=m.starts,
-                retention_10s=m.retention_10s,
-                avg_view_s=m.avg_view_s,
-                p_best_ctr=p_ctr[i],
-                p_best_retention=p_ret[i],
-                watch_time_share=watch[i] / watch_total if watch_total > 0 else 0.0,
-            )
-        )
-    verdict = vr.verdict(ids, p_ctr, [t.impressions for t in ts], [t.clicks for t in ts])
-    winner_retention = None
-    if len(ids) > 1:
-        lead = max(range(len(ids)), key=lambda i: (p_ret[i], -i))
-        enough = min(t.views for t in ts) >= dx.MIN_STARTERS
-        if p_ret[lead] >= vr.WINNER_PROBABILITY and enough:
-            winner_retention = ids[lead]
-    return results, verdict.winner, winner_retention, verdict
 
 
 def _finding(d: dx.Diagnosis, episode_id: str, baseline: str, intel: Intel) -> Finding:
@@ -406,7 +429,7 @@ def _finding(d: dx.Diagnosis, episode_id: str, baseline: str, intel: Intel) -> F
         in_theme = pool & (intel.comment_theme == top)
         chosen = table.top(in_theme if in_theme.any() else pool, QUOTES_PER_FINDING)
     problem, proposal = dx.PROBLEMS[d.kind]
-    return Finding(
+    finding = Finding(
         kind=d.kind,
         problem=problem,
         proposal=proposal,
@@ -417,6 +440,8 @@ def _finding(d: dx.Diagnosis, episode_id: str, baseline: str, intel: Intel) -> F
         comment_ids=[table.ids[i] for i in chosen],
         quotes=[quote(table, i) for i in chosen],
     )
+    finding.sentences = finding_sentences(finding)
+    return finding
 
 
 def _thresholds() -> dict[str, float]:
