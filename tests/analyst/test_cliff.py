@@ -17,7 +17,6 @@ from writers_room.analyst.cliff import (
     reference,
     shot_at,
     smoothed_losses,
-    steepest_excess,
 )
 from writers_room.brief.manifest import ShotManifest
 
@@ -83,17 +82,20 @@ def test_cliff_span_and_short_curves() -> None:
     assert find_cliff(curve, start=50) is None
 
 
-def test_steepest_excess_compares_with_the_cohort_at_the_same_second() -> None:
-    # The cohort loses 4 pp/s at 6-7 s (the tail of the opening) and 1 pp/s later; an
-    # episode losing 4.5 at 6 s and 3.5 at 14 s has its real problem at 14 s.
-    cohort_curve = [100 - 4 * s if s <= 8 else 68 - (s - 8) for s in range(31)]
-    episode = [100 - 4 * s if s <= 8 else 68 - (s - 8) for s in range(31)]
-    episode = with_drop(with_drop(episode, 6, 0.5), 14, 7.5)
+def test_the_cliff_compares_with_the_cohort_at_the_same_second() -> None:
+    # The cohort loses 8 pp/s at 6-7 s (the tail of the opening) and 1 pp/s later; an
+    # episode losing 8.5 at 6 s and 13 at 14 s has its real problem at 14 s, though its
+    # steepest seconds are the opening's.
+    cohort_curve = [100 - 8 * s if s <= 8 else 36 - (s - 8) for s in range(31)]
+    episode = [100 - 8 * s if s <= 8 else 36 - (s - 8) for s in range(31)]
+    episode = with_drop(with_drop(episode, 6, 0.5), 14, 12)
     ref = reference([(cohort_curve, 500), (cohort_curve, 500)], "cohort", [], "", 2)
-    point, cohort_loss = steepest_excess(episode, ref, 6, 20)  # type: ignore[misc]
-    assert point.second == 14
-    assert cohort_loss == pytest.approx(1.0)
+    found = detect_cliff(episode, ref, 500, start=6, end=20)
+    assert found is not None and found.point.second == 14
+    assert found.typical == pytest.approx(1.0)
     assert find_cliff(episode, start=6, end=20).second in (6, 7)  # type: ignore[union-attr]
+    # Outside the span asked for there is no cliff.
+    assert detect_cliff(episode, ref, 500, start=16, end=20) is None
 
 
 def opening(seconds: int = 40, fast: float = 1.0) -> list[float]:

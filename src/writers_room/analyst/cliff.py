@@ -220,8 +220,20 @@ def is_cliff(t: CliffTest) -> bool:
     return t.ratio >= CLIFF_MULTIPLE and t.excess >= CLIFF_MIN_EXCESS_PP and t.z >= CLIFF_MIN_Z
 
 
-def detect_cliff(curve: Sequence[float], ref: Reference, starters: int) -> CliffTest | None:
+def detect_cliff(
+    curve: Sequence[float],
+    ref: Reference,
+    starters: int,
+    *,
+    start: int = FIRST_CLIFF_SECOND,
+    end: int | None = None,
+) -> CliffTest | None:
     """The second whose smoothed loss most exceeds the reference's, if it is a cliff.
+
+    Comparing with the reference's loss *at the same second* matters: viewers leave
+    faster at 6 s than at 20 s on every healthy curve, so a span-wide average would call
+    the tail of the natural opening drop a cliff. ``start`` and ``end`` limit the search
+    to a span of seconds (the pacing rule's 6-20 s).
 
     Only seconds that pass :func:`is_cliff` compete; among them the largest smoothed
     excess wins (ties: the larger raw loss, then the earlier second). Smoothing spreads
@@ -234,9 +246,10 @@ def detect_cliff(curve: Sequence[float], ref: Reference, starters: int) -> Cliff
     smooth = smoothed_losses(curve)
     loss = losses(curve)
     passing: dict[int, CliffTest] = {}
+    last = max(smooth, default=-1) if end is None else end
     for second, value in smooth.items():
         typical = ref.at(second)
-        if typical is None:
+        if typical is None or not start <= second <= last:
             continue
         # Cheap pre-checks before the full test: most seconds are nowhere near a cliff.
         if value < CLIFF_MULTIPLE * typical or value - typical < CLIFF_MIN_EXCESS_PP:
@@ -254,7 +267,7 @@ def detect_cliff(curve: Sequence[float], ref: Reference, starters: int) -> Cliff
             -s,
         ),
     )
-    near = [s for s in (best - 1, best, best + 1) if s in passing]
+    near = [s for s in (best - 1, best, best + 1) if s in passing]  # all inside the span
     chosen = max(
         near, key=lambda s: (round(loss[s] - passing[s].typical, COMPARE_DECIMALS), s == best, -s)
     )
@@ -266,38 +279,6 @@ def typical_losses(curves: Sequence[Sequence[float]]) -> dict[int, float]:
     per_curve = [smoothed_losses(c) for c in curves]
     seconds = sorted({s for losses_ in per_curve for s in losses_})
     return {s: statistics.median([p[s] for p in per_curve if s in p]) for s in seconds}
-
-
-def steepest_excess(
-    curve: Sequence[float], ref: Reference, start: int, end: int
-) -> tuple[CliffPoint, float] | None:
-    """The second in ``[start, end]`` whose smoothed loss most exceeds the reference's.
-
-    Comparing with the reference's loss *at the same second* matters: viewers leave
-    faster at 6 s than at 20 s on every healthy curve, so a span-wide average would call
-    the tail of the natural opening drop a cliff.
-
-    Returns:
-        The point and the typical loss at its second, or ``None`` if the span is empty
-        (or holds no second the reference can judge).
-    """
-    smooth = smoothed_losses(curve)
-    typical = {s: ref.at(s) for s in smooth if start <= s <= end}
-    candidates = {s: t for s, t in typical.items() if t is not None}
-    if not candidates:
-        return None
-    loss = losses(curve)
-    second = max(
-        candidates,
-        key=lambda s: (
-            round(smooth[s] - candidates[s], COMPARE_DECIMALS),
-            round(loss[s], COMPARE_DECIMALS),
-            -s,
-        ),
-    )
-    point = find_cliff(curve, start=second, end=second)
-    assert point is not None
-    return point, candidates[second]
 
 
 def shot_at(manifest: ShotManifest | None, second: int) -> tuple[str, float, float, str, str]:

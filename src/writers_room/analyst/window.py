@@ -38,7 +38,6 @@ from writers_room.analyst.cliff import (
     detect_cliff,
     reference,
     shot_at,
-    steepest_excess,
 )
 from writers_room.analyst.evidence import finding_sentences
 from writers_room.analyst.funnel import series_funnels
@@ -373,9 +372,10 @@ def _findings(
     age: int,
 ) -> list[Finding]:
     """The diagnosis rules on the episode's window, as report findings with quotes."""
+    # The pacing rule reads the cliff inside its span (a cliff elsewhere is not pacing).
     lo, hi = dx.PACING_SPAN
-    excess = steepest_excess(curve, ref, lo, hi) if m.starts else None
-    span_point, span_typical = excess if excess else (None, 0.0)
+    in_span = detect_cliff(curve, ref, m.starts, start=lo, end=hi)
+    span_point, span_typical = (in_span.point, in_span.typical) if in_span else (None, 0.0)
     span_shot = shot_at(info.manifest, span_point.second)[0] if span_point else ""
     diagnoses = dx.diagnose(
         m,
