@@ -55,7 +55,8 @@ def monetisation(m: Metrics, targets: dict[str, float], cohort: bool, label: str
     target = targets["conversions"]
     whose = "the cohort's" if cohort else "the benchmark"
     sentence = (
-        f"{count(m.conversions)} purchases from {count(m.starts)} starters "
+        f"{count(m.conversions)} purchase{'' if m.conversions == 1 else 's'} from "
+        f"{count(m.starts)} starters "
         f"({pct(m.conversions_per_view, 2)}, {times(m.conversions_per_view / target)} {whose} "
         f"{pct(target, 2)}), ${m.revenue:,.2f} (${m.revenue_per_view:.3f} per starter) in the "
         f"{label}."

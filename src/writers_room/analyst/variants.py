@@ -138,6 +138,11 @@ class Verdict:
     p_worst_retention: tuple[float, ...] = ()
 
 
+def _below(p: float) -> str:
+    """A probability under the winner bar, never rounded up to it (94.96 % is not 95.0 %)."""
+    return f"{math.floor(p * 1000) / 10:.1f}%"
+
+
 def _ratio(num: float, den: float) -> float:
     return num / den if den > 0 else 0.0
 
@@ -175,7 +180,7 @@ def _ctr_shortfall(arms: Sequence[Arm], p_lead: float) -> tuple[str, int | None,
             True,
         )
     return (
-        f"inconclusive (best P(best) {p_lead:.1%} < {WINNER_PROBABILITY:.0%}): "
+        f"inconclusive (best P(best) {_below(p_lead)} < {WINNER_PROBABILITY:.0%}): "
         f"~{more} more impressions needed (~{target} per variant) if the CTRs hold",
         more,
         True,
