@@ -328,3 +328,25 @@ def test_trends_and_funnel_say_which_window(
         assert all(0 <= s.continued <= s.viewers for s in funnel.steps)
         assert funnel.weakest is not None and funnel.sentence.startswith(funnel.label)
     assert report.funnels[0].steps[0].viewers > 0
+
+
+def test_report_html_reads_as_sentences_with_windows(sample_room: SampleRoom) -> None:
+    import json
+
+    end = datetime(2026, 11, 19, tzinfo=UTC)
+    report = analyse(sample_room.settings, "harbor-hearts", window_end=end)
+    folder = report_dir(sample_room.settings, report)
+    from html import unescape
+
+    html = unescape((folder / "report.html").read_text())
+    assert "The 24 h to 2026-11-19 00:00 UTC" in html
+    assert "3 days to 2026-11-19 00:00 UTC" in html and "viewers of N who start N+1" in html
+    assert "but the pacing finding caps it at adjust_pacing" in html
+    assert "Cliff at 11 s</b> during shot <b>s05</b>" in html and "No cliff:" in html
+    assert "CTR 2.1% is 0.40× the cohort's 5.2%." in html  # ep03's evidence, in words
+    assert "ctr_low_below_ratio" not in html and "Paywall drop-off not measured" in html
+    data = json.loads((folder / "report.json").read_text())
+    ep03 = next(e for e in data["episodes"] if e["episode_id"] == "ep03")
+    assert ep03["findings"][0]["sentences"][0] == "CTR 2.1% is 0.40× the cohort's 5.2%."
+    assert data["window_label"] == "24 h to 2026-11-19 00:00 UTC"
+    assert data["trends"]["72h"]["current"]["label"] == "3 days to 2026-11-19 00:00 UTC"

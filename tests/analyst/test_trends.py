@@ -142,3 +142,21 @@ def test_the_funnel_counts_viewers_who_start_the_next_episode(
     assert series_funnels(gold_room, "nope", ["a", "b"], end)[0] == []
     assert "paywall drop-off not measured" in PAYWALL_NOTE and "purchase" in PAYWALL_NOTE
     json.dumps([f.model_dump() for f in funnels])  # serialisable
+
+
+def test_ingest_totals_say_which_window_they_cover(gold_room: Settings) -> None:
+    from writers_room.store.status import episode_summaries, room_status, window_span
+
+    assert window_span([]) == ("", "", "")
+    assert window_span([END - DAY])[2] == "24 h to 2026-11-20 00:00 UTC"
+    assert window_span([END - 3 * DAY, END - DAY])[2] == (
+        "3 days to 2026-11-20 00:00 UTC (2 daily windows with data)"
+    )
+    rows = {e.episode_id: e for e in episode_summaries(gold_room, "gold")}
+    # e1 and e4 have two days of data, e2 and e3 one: the ingest table's figures cover
+    # those spans, the review's the last 24 hours, and each table says so.
+    assert rows["e1"].window_label == "2 days to 2026-11-18 00:00 UTC"
+    assert rows["e2"].window_label == "24 h to 2026-11-17 00:00 UTC"
+    assert rows["e1"].window_end == "2026-11-18T00:00:00+00:00"
+    (status,) = room_status(gold_room, "gold")
+    assert status.window_label == "2 days to 2026-11-18 00:00 UTC"
