@@ -163,6 +163,22 @@ def test_the_reference_falls_back_to_peers_then_to_the_benchmark() -> None:
     assert found is not None and found.point.second == 15
 
 
+
+def test_without_cohort_or_peers_the_benchmark_curve_judges_every_second() -> None:
+    from writers_room.analyst.scorecard import benchmark_curve
+
+    curve = benchmark_curve(40)
+    assert (curve[3], curve[8], curve[10], curve[20]) == (75.0, 55.0, 52.5, 42.5)
+    bench = reference([], "c", [], "p", 2, curve)
+    assert bench.source == "benchmark" and bench.at(4) == pytest.approx(4.0)
+    # A curve shaped like the benchmark has no cliff; one that keeps losing 8 points a
+    # second through 10 s (a 20 % hook) is steeper than the benchmark from 7 s on.
+    assert detect_cliff(curve, bench, 10_000) is None
+    weak = [100 - 8 * s if s <= 10 else 20 - 0.5 * (s - 10) for s in range(41)]
+    found = detect_cliff(weak, bench, 800)
+    assert found is not None and 7 <= found.point.second <= 9
+
+
 def test_cliff_z_counts_the_references_own_noise() -> None:
     exact = excess_z(12.0, 1.0, 3, 300)
     assert exact == pytest.approx((36 - 9) / 3)

@@ -4,8 +4,8 @@ Every feed video loses viewers fastest in its first seconds, and a healthy curve
 losing a little every second after that. A *cliff* is not the steepest part of the
 curve — that is nearly always the opening — but a second whose loss is steeper than the
 reference curves' loss *at the same second*: the series' cohort (its earlier episodes at
-the same age), else the series' other episodes in the same window, else (for the seconds
-after the opening only) the method's benchmark. :func:`detect_cliff` returns the second
+the same age), else the series' other episodes in the same window, else the method's
+benchmark curve (``scorecard.benchmark_curve``). :func:`detect_cliff` returns the second
 whose loss most exceeds the reference, if that excess passes :func:`is_cliff`'s test;
 otherwise the episode has no cliff.
 """
@@ -35,8 +35,8 @@ CLIFF_MULTIPLE = 2.0
 CLIFF_MIN_EXCESS_PP = 3.0
 CLIFF_MIN_Z = 3.0
 # Typical smoothed loss per second of a healthy curve once the opening is over, in
-# percentage points; with no reference curve at all only seconds from BENCHMARK_FROM_S
-# on are compared with it (the opening's natural decay has no fixed benchmark).
+# percentage points: what a second past the end of every reference curve is compared
+# with, from BENCHMARK_FROM_S on (before it, the opening's decay has no one figure).
 BENCHMARK_LOSS_PER_S = 1.0
 BENCHMARK_FROM_S = 10
 
@@ -170,8 +170,10 @@ def reference(
     peers: Sequence[tuple[Sequence[float], int]],
     peers_label: str,
     minimum: int = 2,
+    benchmark: Sequence[float] = (),
 ) -> Reference:
-    """The cohort's curves when there are ``minimum`` of them, else the peers', else none.
+    """The cohort's curves when there are ``minimum`` of them, else the peers', else the
+    ``benchmark`` curve (exact: no noise of its own).
 
     Curves come with their starters: ``(curve, starters)``.
     """
@@ -188,6 +190,8 @@ def reference(
                 tuple(tuple(c) for c, _ in usable),
                 sum(n for _, n in usable),
             )
+    if benchmark:
+        return Reference(smoothed_losses(benchmark), "benchmark", "the method's benchmark curve")
     label = f"the benchmark of {BENCHMARK_LOSS_PER_S:g} pp/s after {BENCHMARK_FROM_S} s"
     return Reference({}, "benchmark", label)
 

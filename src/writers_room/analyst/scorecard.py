@@ -17,6 +17,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from writers_room.analyst.cliff import BENCHMARK_LOSS_PER_S
 from writers_room.analyst.diagnosis import upper_bound
 from writers_room.analyst.evidence import pct, times
 from writers_room.brief.report import Band, Components, Metrics, Shortfall
@@ -80,6 +81,32 @@ BAND_CAPS: dict[str, Band] = {
 SHORTFALL_RATIO = 0.8
 AIM_FLOORS = {"retention_10s": 0.45, "completion": 0.30}
 AIMS = {"retention_10s": "45–60%", "completion": "30–45%"}
+
+
+def benchmark_curve(seconds: int) -> list[float]:
+    """The method's benchmark retention curve, percent per second up to ``seconds``.
+
+    Straight lines through 100 % at 0 s and the benchmarks at 3, 8 and 10 s, then
+    ``BENCHMARK_LOSS_PER_S`` points a second: what an episode's losses are compared with
+    second by second when its series has neither a cohort nor two other episodes.
+    """
+    points = [
+        (0, 100.0),
+        (3, 100 * BENCHMARK_RETENTION_3S),
+        (8, 100 * BENCHMARK_RETENTION_8S),
+        (10, 100 * BENCHMARK_RETENTION_10S),
+    ]
+    out = []
+    for s in range(seconds + 1):
+        if s >= points[-1][0]:
+            value = points[-1][1] - BENCHMARK_LOSS_PER_S * (s - points[-1][0])
+        else:
+            (a, va), (b, vb) = next(
+                (p, q) for p, q in zip(points, points[1:], strict=False) if p[0] <= s < q[0]
+            )
+            value = va + (vb - va) * (s - a) / (b - a)
+        out.append(round(max(0.0, value), 3))
+    return out
 
 
 def target_values(m: Metrics) -> dict[str, float]:

@@ -296,6 +296,7 @@ def _reference(
         peers,
         f"the series' other episodes in the {room.label}",
         sc.MIN_COHORT,
+        sc.benchmark_curve(max((len(c) for c, _ in room.curves.values()), default=1) - 1),
     )
 
 
