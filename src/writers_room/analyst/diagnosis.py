@@ -4,7 +4,7 @@
 |---|---|
 | hook_packaging | CTR low, retention fine |
 | hook_failure | CTR low and 8-s retention < 35 % |
-| pacing | CTR fine, sharp drop between 6 and 20 s |
+| pacing | CTR fine, a cliff between 6 and 20 s at 3x the usual loss there |
 | low_participation | retention fine, few comments |
 | resonance | strong retention and a shares/saves spike |
 
