@@ -33,6 +33,9 @@ from writers_room.analyst import scorecard as sc
 from writers_room.analyst import themes as th
 from writers_room.analyst import variants as vr
 from writers_room.analyst.cliff import (
+    CLIFF_MIN_EXCESS_PP,
+    CLIFF_MIN_Z,
+    CLIFF_MULTIPLE,
     CliffTest,
     Reference,
     detect_cliff,
@@ -40,7 +43,7 @@ from writers_room.analyst.cliff import (
     shot_at,
 )
 from writers_room.analyst.evidence import finding_sentences
-from writers_room.analyst.funnel import series_funnels
+from writers_room.analyst.funnel import MIN_FUNNEL_VIEWERS, series_funnels
 from writers_room.analyst.intel import Intel, comment_intel, quote
 from writers_room.analyst.metrics import (
     DAY,
@@ -50,7 +53,12 @@ from writers_room.analyst.metrics import (
     resolve_window,
     totals,
 )
-from writers_room.analyst.money import monetisation, price_complaints
+from writers_room.analyst.money import (
+    PRICE_MIN_SHARE,
+    PRICE_MIN_VIEWERS,
+    monetisation,
+    price_complaints,
+)
 from writers_room.analyst.output import (
     Charts,
     file_names,
@@ -455,6 +463,15 @@ def _thresholds() -> dict[str, float]:
             "min_cohort_episodes": float(sc.MIN_COHORT),
             "winner_probability": vr.WINNER_PROBABILITY,
             "winner_min_impressions_per_variant": float(vr.MIN_IMPRESSIONS_PER_VARIANT),
+            "winner_min_starters_per_variant": float(vr.MIN_STARTERS_PER_VARIANT),
+            "no_difference_traffic_multiple": float(vr.NO_DIFFERENCE_TRAFFIC_MULTIPLE),
+            "cliff_multiple": CLIFF_MULTIPLE,
+            "cliff_min_excess_pp_per_s": CLIFF_MIN_EXCESS_PP,
+            "cliff_min_z": CLIFF_MIN_Z,
+            "shortfall_ratio": sc.SHORTFALL_RATIO,
+            "price_min_viewers": float(PRICE_MIN_VIEWERS),
+            "price_min_share": PRICE_MIN_SHARE,
+            "funnel_min_viewers": float(MIN_FUNNEL_VIEWERS),
             "burst_window_s": float(cm.BURST_WINDOW_S),
             "burst_min_comments": float(cm.BURST_MIN_COMMENTS),
             "flood_min_comments": float(cm.FLOOD_MIN_COMMENTS),
