@@ -8,6 +8,7 @@
 | demo | ``writers-room demo`` end to end in a fresh home (peak RSS: ≤ 2 GB) | — |
 | chroma_write | the index writes alone: the sample comments' vectors with the room's metadata | — |
 | comments_1m | 1M comments ingested into a fresh room, streamed | peak RSS ≤ 4 GB |
+| writing | the offline writer on every episode of two sample rooms, guard-checked | see below |
 """
 
 from __future__ import annotations
@@ -565,6 +566,30 @@ scenario(
         target="overhead ≤ 250 ms per review; approve → applied ≤ 200 ms (SQLite)",
         setup=_graph_setup,
         run=_graph_run,
+        repeats=3,
+    )
+)
+
+
+def _writing_run(rooms: Any, work: Path) -> dict[str, Any]:
+    from benchmarks import bench_writing
+
+    return bench_writing.run(rooms, work)
+
+
+def _writing_setup(work: Path) -> Any:
+    from benchmarks import bench_writing
+
+    return bench_writing.setup(work)
+
+
+scenario(
+    Scenario(
+        name="writing",
+        target="new text ≥ 90 %; 0 twist cuts, spoilers, copied comments, captions off "
+        "speaker; notes 100 %; promote_variant 100 %; ≤ 200 ms per episode",
+        setup=_writing_setup,
+        run=_writing_run,
         repeats=3,
     )
 )

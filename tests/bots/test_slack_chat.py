@@ -140,6 +140,26 @@ def test_room_command_note_is_fresh_human_input(
     )
 
 
+def test_room_command_draft_next_posts_a_pending_proposal(
+    sqlite_room: Settings, app: RoomApp, slack: MockSlack
+) -> None:
+    assert send_command(app, slack, "draft next") == 200
+    (reply,) = slack.wait_for("response_url")
+    assert reply.params["response_type"] == "in_channel"
+    assert "Drafted tiny/ep3, after ep2" in reply.params["text"]
+    (post,) = slack.wait_for("chat.postMessage")
+    app.workers.drain()
+    assert any(b.get("type") == "actions" for b in post.params["blocks"])  # approve / reject
+    with session_scope(sqlite_room) as session:
+        (row,) = session.exec(select(Proposal)).all()
+    assert (row.kind, row.status, row.episode_id) == ("new_episode", "pending", "ep3")
+    assert row.proposal_id in reply.params["text"]
+    assert send_command(app, slack, "draft ep7") == 200
+    replies = slack.wait_for("response_url", count=2)
+    assert replies[1].params["response_type"] == "ephemeral"
+    assert "only the next episode can be drafted" in replies[1].params["text"]
+
+
 def test_room_command_approve_needs_an_approver(
     room: Settings, app: RoomApp, slack: MockSlack
 ) -> None:

@@ -318,3 +318,27 @@ def test_edit_click_by_a_non_approver_opens_nothing(
     assert "Only approvers" in denial.params["text"]
     assert slack.calls_to("views.open") == []
     assert decisions(room) == []
+
+
+def test_edit_modal_keeps_a_drafted_shot_list_it_cannot_hold() -> None:
+    """A new episode's shot list is longer than a Slack text input: shown, kept, not clipped."""
+    from writers_room.bots.slack.blocks import edit_modal, parse_edit_submission
+
+    shots = [{"shot_id": f"sh{i:02d}", "action": "x" * 400, "duration_s": 5} for i in range(10)]
+    p = {
+        "episode_id": "ep3",
+        "proposal_id": "p-0123456789ab",
+        "summary": "Draft of ep3.",
+        "changes": [
+            {"path": "brief.title", "before": None, "after": "The Door"},
+            {"path": "manifest.shots", "before": None, "after": shots},
+        ],
+    }
+    view = edit_modal(p, private_metadata="{}")
+    inputs = [b for b in view["blocks"] if b["type"] == "input"]
+    assert [b["block_id"] for b in inputs] == [change_block_id(0), "edit_note"]
+    assert any("too long to edit here" in json.dumps(b) for b in view["blocks"])
+    values = {change_block_id(0): {"after": {"value": "The Open Door"}}}
+    changes, _, errors = parse_edit_submission(p, values)
+    assert errors == {}
+    assert [c["after"] for c in changes] == ["The Open Door", shots]

@@ -154,6 +154,38 @@ def test_typed_approval_is_bound_to_what_the_thread_was_shown(
         assert session.exec(select(Decision).where(Decision.proposal_id == proposal_id)).all() == []
 
 
+def test_draft_the_next_episode_is_a_pending_proposal(
+    chat: ChatRoom, sample_room: Settings
+) -> None:
+    t = thread()
+    wrong = ask(chat, "series:harbor-hearts draft episode 12", t)
+    assert wrong.intent == "clarify" and "`ep09` comes after `ep08`" in wrong.text
+    reply = ask(chat, "series:harbor-hearts draft the next episode", t)
+    assert (reply.intent, reply.episode_id) == ("draft", "ep09")
+    (proposal_id,) = reply.proposals
+    with session_scope(sample_room) as session:
+        row = session.get(Proposal, proposal_id)
+        assert row is not None
+        assert (row.kind, row.status, row.episode_id, row.base_version) == (
+            "new_episode",
+            "pending",
+            "ep09",
+            0,
+        )
+    assert "sh01" in reply.text and "MARA: Dad?" in reply.text
+    assert f"approve {proposal_id}" in reply.text
+    # The same room drafts the same episode: asking again shows the same proposal.
+    again = ask(chat, "draft episode 9", t)
+    assert again.intent == "draft" and again.proposals == [proposal_id]
+    # The conversation showed it, so the approver's typed approval is bound to it.
+    decided = ask(chat, f"approve {proposal_id}", t, user=APPROVER)
+    assert decided.intent == "approve" and "version 1" in decided.text, decided.text
+    with session_scope(sample_room) as session:
+        assert session.get(Proposal, proposal_id).status == "applied"  # type: ignore[union-attr]
+        job = session.exec(select(RenderJob).where(RenderJob.proposal_id == proposal_id)).one()
+        assert (job.episode_id, job.brief_version) == ("ep09", 1)
+
+
 def test_render_status_lists_jobs(chat: ChatRoom, sample_room: Settings) -> None:
     with session_scope(sample_room) as session:
         session.add(

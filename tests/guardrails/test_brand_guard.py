@@ -312,7 +312,8 @@ def test_copying_an_instruction_like_comment_fails_even_without_trigger_words() 
     assert looks_like_injection(comment)
     assert not looks_like_injection(copied.changes[0].after)
     verdict = check(copied, guard(untrusted=[comment]))
-    assert failed(verdict) == {"injection"}
+    # Copying any viewer comment is refused too (copied_comment); injection says why it's worse.
+    assert failed(verdict) == {"injection", "copied_comment"}
     assert "copies instruction-like viewer text" in verdict.reasons[0]
     assert check(copied, guard()).passed  # the same words, not from a flagged comment
 
@@ -374,3 +375,21 @@ def test_a_name_from_a_writer_s_note_is_allowed() -> None:
     assert not check(proposal(changes=[hook(text)]), guard()).passed
     noted = context(notes=["Introduce Rick, Theo's cousin, in this episode."])
     assert check(proposal(changes=[change("brief.hook", text, noted)]), guard(noted)).passed
+
+
+def test_every_alternative_of_a_choice_is_checked_like_the_first() -> None:
+    from writers_room.brief.proposals import Choice
+
+    ctx = guard()
+    clean = proposal()
+    bad = clean.model_copy(
+        update={
+            "choices": [
+                Choice(slot="headline", options=["Mail came.", "What a hot mess of a morning."])
+            ]
+        }
+    )
+    assert check(clean, ctx).passed
+    verdict = check(bad, ctx)
+    assert not verdict.checks["brand_voice"]
+    assert any("choices[0].options[1]" in r for r in verdict.reasons)

@@ -64,11 +64,7 @@ def draft(**overrides: Any) -> dict[str, Any]:
             {"path": "brief.hook", "after": "Theo and Walt shouting on the dock, before all else."},
             {"path": "manifest.shots[0].duration_s", "after": 4.0},
         ],
-        "evidence": {
-            "metrics": {"retention_10s": 0.99, "invented_metric": 3.0},
-            "comment_ids": ["c2"],
-            "findings": ["hook_failure"],
-        },
+        "evidence": {"comment_ids": ["c2"], "findings": ["hook_failure"]},
         "assets": ["headline: The night Dad died."],
         "rationale": "The retention cliff is in the slow opening.",
     }
@@ -109,8 +105,10 @@ def test_valid_json_becomes_checked_proposals() -> None:
     # ``before`` comes from the brief in force, not from the model.
     assert proposal.changes[0].before == BRIEF["hook"]
     assert proposal.changes[1].before == 6.0
-    # Numbers are the report's; names the report does not have are dropped.
-    assert proposal.evidence.metrics == {"retention_10s": pytest.approx(0.28)}
+    # Numbers are the report's, those behind the diagnosis cited: never the model's copy.
+    assert proposal.evidence.metrics == pytest.approx(
+        {"ctr": 0.025, "ctr_cohort": 0.052, "retention_8s": 0.31}
+    )
     assert proposal.evidence.quotes == [COMMENTS[1].text]
     assert proposal.rationale.startswith("LLM ideator")
     assert brand_guard.check(proposal, guard(ctx)).passed
@@ -160,10 +158,112 @@ def test_no_valid_output_raises_without_leaking_comment_text() -> None:
 
 
 def test_unknown_comment_ids_are_re_asked() -> None:
-    invented = draft(evidence={"comment_ids": ["c404"], "metrics": {"ctr": 0.025}})
+    invented = draft(evidence={"comment_ids": ["c404"], "findings": ["hook_failure"]})
     model = RecordingFakeChatModel(messages=iter([reply(invented), reply(draft())]))
     LLMIdeator(model).propose(context(["hook_failure"]))
     assert "['c404'] are not ids of the comments given" in str(model.calls[1][0][-1].content)
+
+
+HOOKS = [
+    "Theo and Walt shouting on the dock, before all else.",
+    "A fist hits the dock rail; Walt's voice cuts through the storm.",
+    "Mara freezes at the first photo: her father, mid-shout.",
+]
+
+
+def test_choices_and_the_new_kinds_travel_in_the_schema_and_into_the_proposal() -> None:
+    answer = draft(
+        choices=[
+            # The change's hook listed second: the room puts it first, the rest keep order.
+            {"slot": "hook", "path": "brief.hook", "options": [HOOKS[1], HOOKS[0], HOOKS[2]]},
+            {"slot": "headline", "path": None, "options": ["Low tide.", "Mail came twice."]},
+        ]
+    )
+    promote = draft(
+        kind="promote_variant",
+        summary="Serve the storm thumbnail by default: it wins on click-through.",
+        changes=[{"path": "brief.default_variant", "after": "v2-storm"}],
+        choices=[],
+    )["proposals"][0]
+    answer["proposals"].append(promote)
+    model = RecordingFakeChatModel(messages=iter([reply(answer)]))
+    ctx = context(["hook_failure"])
+    hook, promoted = LLMIdeator(model).propose(ctx)
+
+    assert [(c.slot, c.path) for c in hook.choices] == [
+        ("hook", "brief.hook"),
+        ("headline", None),
+    ]
+    assert hook.choices[0].options == [HOOKS[0], HOOKS[1], HOOKS[2]]
+    assert hook.choices[0].options[0] == hook.changes[0].after
+    # A brief field only a proposal sets may be set the first time (nothing before).
+    assert promoted.kind == "promote_variant"
+    assert (promoted.changes[0].path, promoted.changes[0].before) == ("brief.default_variant", None)
+
+    schema = model.calls[0][1]["response_format"]["json_schema"]["schema"]
+    draft_schema = schema["$defs"]["ProposalDraft"]["properties"]
+    assert "choices" in draft_schema
+    assert {"promote_variant", "new_episode"} <= set(draft_schema["kind"]["enum"])
+    choice = schema["$defs"]["DraftChoice"]["properties"]
+    assert choice["options"]["maxItems"] == 3
+    assert "metrics" not in schema["$defs"]["DraftEvidence"]["properties"]
+
+
+def test_a_choice_may_name_a_line_inside_a_new_shot() -> None:
+    stinger = "BEA (V.O.): I saw the boat go down. I saw who was on it."
+    shot = {
+        "shot_id": "s09", "start_s": 50.0, "duration_s": 4.0, "framing": "wide",
+        "action": "The lighthouse lamp turns over the dark water", "caption": "",
+        "dialogue": stinger, "characters": [], "camera": "", "mood": "ominous",
+        "keyframe_prompt": "", "seed": 9,
+    }  # fmt: skip
+    answer = draft(
+        kind="sequel",
+        summary="End on Bea's voice from the lighthouse so ep04 opens on a witness.",
+        changes=[{"path": "manifest.shots[+]", "after": shot}],
+        choices=[
+            {
+                "slot": "stinger",
+                "path": "manifest.shots[8].dialogue",
+                "options": [stinger, "BEA (V.O.): Your father wasn't alone out there."],
+            }
+        ],
+    )
+    model = RecordingFakeChatModel(messages=iter([reply(answer)]))
+    (proposal,) = LLMIdeator(model).propose(context(["hook_failure"]))
+    assert proposal.choices[0].path == "manifest.shots[8].dialogue"
+    assert proposal.choices[0].options[0] == stinger
+
+    wrong = copy.deepcopy(answer)
+    wrong["proposals"][0]["choices"][0]["options"] = ["BEA (V.O.): Something else."]
+    model = RecordingFakeChatModel(messages=iter([reply(wrong), reply(answer)]))
+    LLMIdeator(model).propose(context(["hook_failure"]))
+    assert "its first option must be exactly what the change at manifest.shots[8]" in str(
+        model.calls[1][0][-1].content
+    )
+
+
+def test_a_choice_that_does_not_lead_with_its_change_is_re_asked() -> None:
+    wrong = draft(
+        choices=[{"slot": "hook", "path": "brief.hook", "options": HOOKS[1:]}],
+    )
+    orphan = draft(
+        choices=[{"slot": "title", "path": "brief.title", "options": ["Low Tide", "Undertow"]}],
+    )
+    unfired = draft(evidence={"comment_ids": ["c2"], "findings": ["resonance"]})
+    model = RecordingFakeChatModel(
+        messages=iter([reply(wrong), reply(orphan), reply(unfired), reply(draft())])
+    )
+    ideator = LLMIdeator(model, max_attempts=4)
+    (proposal,) = ideator.propose(context(["hook_failure"]))
+    assert proposal.choices == []
+    feedback = [str(call[0][-1].content) for call in model.calls[1:]]
+    assert (
+        "proposals[0].choices[0] (hook): its first option must be exactly what the change"
+        in (feedback[0])
+    )
+    assert "writes brief.title, which none of the changes sets" in feedback[1]
+    assert "evidence.findings ['resonance'] did not fire for this episode" in feedback[2]
 
 
 def test_structured_call_returns_the_schema_object_without_postprocess() -> None:

@@ -71,6 +71,15 @@ class Brief(BaseModel):
     locked_beats: list[str] = Field(
         default_factory=list, description="Beats the showrunner has locked; proposals keep them."
     )
+    title: str = Field(default="", description="Distribution title, when a proposal set one.")
+    default_variant: str = Field(
+        default="", description="The variant distribution serves by default, once promoted."
+    )
+
+    def stored(self) -> dict[str, Any]:
+        """The brief as stored: fields only a proposal sets are left out until set."""
+        unset = {name for name in ("title", "default_variant") if not getattr(self, name)}
+        return self.model_dump(exclude=unset)
 
 
 class EpisodeSpec(BaseModel):

@@ -12,13 +12,14 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "PATH_PATTERN",
     "PATH_TOKEN",
     "PROPOSAL_KINDS",
     "BriefChangeProposal",
+    "Choice",
     "Evidence",
     "FieldChange",
     "apply_changes",
@@ -26,7 +27,14 @@ __all__ = [
 ]
 
 ProposalKind = Literal[
-    "hook_rewrite", "packaging", "pacing_cut", "participation", "sequel", "note_followup"
+    "promote_variant",
+    "hook_rewrite",
+    "packaging",
+    "pacing_cut",
+    "participation",
+    "sequel",
+    "note_followup",
+    "new_episode",
 ]
 PROPOSAL_KINDS: tuple[str, ...] = ProposalKind.__args__  # type: ignore[attr-defined]
 
@@ -62,6 +70,29 @@ class Evidence(BaseModel):
     findings: list[str] = Field(default_factory=list, description="Diagnosis kinds addressed.")
 
 
+ChoiceSlot = Literal["hook", "headline", "title", "stinger", "caption", "thumbnail", "line"]
+
+
+class Choice(BaseModel):
+    """A creative choice the approver makes: two or three written alternatives.
+
+    The first option is the one the proposal's ``changes`` already write (at ``path``, or
+    inside a larger value they write, such as a new shot); choosing another sets ``path``
+    to it after the changes are applied. A choice without a path is copy to publish with
+    the episode (a headline, thumbnail text).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    slot: ChoiceSlot = Field(description="What is being chosen: hook, headline, title, ...")
+    path: str | None = Field(
+        default=None,
+        pattern=PATH_PATTERN.pattern,
+        description="The brief/manifest field the chosen option writes; None for copy.",
+    )
+    options: list[str] = Field(min_length=1, max_length=3, description="Written alternatives.")
+
+
 class BriefChangeProposal(BaseModel):
     """A concrete, reviewable change to one episode's brief (and shot manifest)."""
 
@@ -81,20 +112,59 @@ class BriefChangeProposal(BaseModel):
         description="Assets to produce: thumbnails, headlines, alternate cuts.",
     )
     rationale: str = Field(default="", description="The rule or reasoning behind it.")
+    choices: list[Choice] = Field(
+        default_factory=list,
+        description="Creative alternatives (hook line, headline, title, stinger) to choose from.",
+    )
+
+    @model_validator(mode="after")
+    def _choices_match_changes(self) -> BriefChangeProposal:
+        written = {c.path: c.after for c in self.changes}
+        for choice in self.choices:
+            if choice.path is None:
+                continue
+            if choice.path in written:
+                if written[choice.path] != choice.options[0]:
+                    raise ValueError(
+                        f"choice {choice.slot!r}: its first option must be what the change at "
+                        f"{choice.path} writes"
+                    )
+            elif not any(_field_of(choice.path) == _field_of(path) for path in written):
+                raise ValueError(
+                    f"choice {choice.slot!r} writes {choice.path}, which no change sets"
+                )
+        return self
+
+
+def _field_of(path: str) -> str:
+    """``manifest.shots[3].caption`` → ``manifest.shots``: the top field a path lives in."""
+    match = re.match(r"^(brief|manifest)\.[A-Za-z_][A-Za-z0-9_]*", path)
+    return match.group(0) if match else path
 
 
 def content_hash(
-    *, episode_id: str, kind: str, summary: str, changes: list[dict[str, Any]], base_version: int
+    *,
+    episode_id: str,
+    kind: str,
+    summary: str,
+    changes: list[dict[str, Any]],
+    base_version: int,
+    choices: list[dict[str, Any]] | None = None,
 ) -> str:
-    """SHA-256 of exactly what a human approves: the summary and the field-level diff."""
+    """SHA-256 of exactly what a human approves: the summary, the field-level diff and the
+    written alternatives (when there are any, so hashes of proposals without stay as they
+    were)."""
+    content: dict[str, Any] = {
+        "episode_id": episode_id,
+        "kind": kind,
+        "summary": summary,
+        "changes": changes,
+        "base_version": base_version,
+    }
+    if choices:
+        content["choices"] = choices
     blob = json.dumps(
-        {
-            "episode_id": episode_id,
-            "kind": kind,
-            "summary": summary,
-            "changes": changes,
-            "base_version": base_version,
-        },
+        content,
         sort_keys=True,
         separators=(",", ":"),
         default=str,

@@ -1,4 +1,5 @@
-"""``review`` and ``proposals``: a window's report and proposals, and one change set."""
+"""``review``, ``draft`` and ``proposals``: a window's report and proposals, the next
+episode drafted as a proposal, and one change set."""
 
 from __future__ import annotations
 
@@ -77,6 +78,50 @@ def review(
         )
 
 
+def draft(
+    series: Annotated[str, typer.Option("--series", help="Series id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Draft the next episode (brief and script) as a proposal waiting for an approver."""
+    from writers_room.writer.draft import propose_next_episode, script_text
+
+    drafted, p = propose_next_episode(settings(), series)
+    if as_json:
+        emit_json(
+            {
+                "proposal": {**p, "short_hash": short_hash(p)},
+                "episode_id": drafted.episode_id,
+                "after": drafted.after,
+                "position": drafted.position,
+                "brief": drafted.brief,
+                "manifest": drafted.manifest,
+                "audience": {
+                    "source": drafted.audience.source,
+                    "window_end": drafted.audience.window_end,
+                },
+            }
+        )
+        return
+    for line in script_text(drafted.episode_id, drafted.brief, drafted.manifest):
+        out.print(escape(line), highlight=False, soft_wrap=True)
+    pid, hash_ = p["proposal_id"], short_hash(p)
+    out.print(f"\n[bold]{pid}[/] · new_episode · {p['status']} · hash {hash_}", highlight=False)
+    if p["status"] != "pending":
+        out.print(
+            f"This exact draft was {p['status']} by {p['decided_by']}; the room drafts the same "
+            "episode until the episodes, the bible or the audience change.",
+            highlight=False,
+        )
+        return
+    for line in (
+        f"See the change set: [bold]writers-room proposals show {pid}[/]",
+        f"Approve it (registers {drafted.episode_id} at brief v1 and renders it): "
+        f"[bold]writers-room approve {pid} --as NAME --hash {hash_}[/]",
+        f"Or reject it: [bold]writers-room reject {pid} --as NAME --reason TEXT[/]",
+    ):
+        out.print(line, highlight=False, soft_wrap=True)
+
+
 @proposals_app.callback()
 def proposals(
     ctx: typer.Context,
@@ -111,6 +156,22 @@ def print_change_set(proposal: dict[str, Any], console: Console) -> None:
         highlight=False,
     )
     console.print(escape(p["summary"]), highlight=False)
+    if p["kind"] == "new_episode":
+        # A whole episode: shown as the script it writes, which is exactly the change set.
+        from writers_room.brief.new_episode import blank_episode
+        from writers_room.brief.proposals import apply_changes
+        from writers_room.writer.draft import script_text
+
+        brief, manifest = apply_changes(
+            *blank_episode(p["series_id"], p["episode_id"]), p["changes"]
+        )
+        for line in script_text(p["episode_id"], brief, manifest):
+            console.print(escape(line), highlight=False, soft_wrap=True)
+        for choice in p.get("choices", []):
+            options = " | ".join(choice["options"])
+            console.print(escape(f"{choice['slot']} options: {options}"), highlight=False)
+        console.print(f"hash {short_hash(p)}", highlight=False)
+        return
     for change in p["changes"]:
         console.print(
             f"  {escape(str(change['path']))}: {escape(repr(change.get('before')))} → "

@@ -65,6 +65,7 @@ def demo(
     """
     from writers_room.graphs.window_review.run import start_review
     from writers_room.ingest.series import add_series_file
+    from writers_room.sample.notes import SAMPLE_AUTHOR, SAMPLE_NOTES, add_sample_notes
     from writers_room.store.status import episode_summaries
 
     s = settings()
@@ -86,6 +87,11 @@ def demo(
         )
         for sid, rows in summaries.items():
             _print_summary(sid, rows)
+    if add_sample_notes(s, series_ids) and not as_json:
+        out.print(f"Writers' notes from the sample's showrunner ({SAMPLE_AUTHOR}):")
+        for sid, eid, text in SAMPLE_NOTES:
+            out.print(f"  {sid} {eid}: “{text}”")
+        out.print()
     reviews = {sid: start_review(s, sid) for sid in series_ids}
     if not as_json:
         for review in reviews.values():

@@ -12,6 +12,12 @@ The database, not graph state, is the authority:
   list denies everyone;
 * applying needs an approved decision row bound to the proposal's current hash, and moves
   ``approved → applied`` exactly once.
+
+A ``new_episode`` proposal (a drafted episode, see ``writer/draft.py``) goes through the
+same gate. It is a diff of the blank episode (``brief/new_episode.py``), stored with
+``base_version`` 0; applying it registers the episode (next position, its brief's title)
+and writes its version 1, in the same transaction as ``approved → applied``. It is refused
+if the episode exists by then (another draft for the same id was applied first).
 """
 
 from __future__ import annotations
@@ -22,10 +28,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from writers_room.brief import new_episode
+from writers_room.brief.bundle import Brief
 from writers_room.brief.manifest import ShotManifest
 from writers_room.brief.proposals import BriefChangeProposal, apply_changes, content_hash
 from writers_room.config import Settings
@@ -78,16 +86,16 @@ def store_pending(
     """Store proposals as ``pending`` (idempotent: same content, same id, one row)."""
     rows = []
     for proposal in proposals:
-        brief = current_brief(session, series_id, proposal.episode_id)
-        if brief is None:
-            raise InputError(f"series {series_id!r} has no episode {proposal.episode_id!r}")
+        base_version = _base_version(session, series_id, proposal)
         changes = [c.model_dump(mode="json") for c in proposal.changes]
+        choices = [c.model_dump(mode="json") for c in proposal.choices]
         digest = content_hash(
             episode_id=proposal.episode_id,
             kind=proposal.kind,
             summary=proposal.summary,
             changes=changes,
-            base_version=brief.version,
+            base_version=base_version,
+            choices=choices,
         )
         proposal_id = _proposal_id(series_id, window_end, digest)
         row = session.get(Proposal, proposal_id)
@@ -100,7 +108,7 @@ def store_pending(
                 status="pending",
                 kind=proposal.kind,
                 summary=proposal.summary,
-                changes={"items": changes},
+                changes={"items": changes, **({"choices": choices} if choices else {})},
                 evidence={
                     **proposal.evidence.model_dump(mode="json"),
                     "target": proposal.target,
@@ -109,7 +117,7 @@ def store_pending(
                 },
                 assets=list(proposal.assets),
                 content_hash=digest,
-                base_version=brief.version,
+                base_version=base_version,
                 iteration=iteration,
                 thread_id=thread_id,
             )
@@ -125,6 +133,30 @@ def store_pending(
         rows.append(row)
     session.flush()
     return rows
+
+
+def _base_version(session: Session, series_id: str, proposal: BriefChangeProposal) -> int:
+    """The brief version a proposal is a diff of (0 for a new episode: the blank one).
+
+    Raises:
+        InputError: the episode does not exist (or, for ``new_episode``, already does),
+            or the series does not exist.
+    """
+    if proposal.kind != new_episode.KIND:
+        brief = current_brief(session, series_id, proposal.episode_id)
+        if brief is None:
+            raise InputError(f"series {series_id!r} has no episode {proposal.episode_id!r}")
+        return brief.version
+    if session.get(Series, series_id) is None:
+        raise InputError(f"no series {series_id!r}", field="series_id", value=series_id)
+    if session.get(Episode, (series_id, proposal.episode_id)) is not None:
+        raise InputError(
+            f"series {series_id!r} already has an episode {proposal.episode_id!r}; a "
+            "new_episode proposal drafts one that does not exist yet",
+            field="episode_id",
+            value=proposal.episode_id,
+        )
+    return new_episode.BASE_VERSION
 
 
 def is_approver(settings: Settings, session: Session, series_id: str, who: str) -> bool:
@@ -180,7 +212,9 @@ def decide(
         now = datetime.now(UTC)
         values: dict[str, Any] = {"status": verdict, "decided_by": actor, "decided_at": now}
         if edited:
-            values.update(changes={"items": changes}, content_hash=expected_hash)
+            values.update(
+                changes={**proposal.changes, "items": changes}, content_hash=expected_hash
+            )
         _claim_pending(settings, session, proposal, values)
         decision = Decision(
             proposal_id=proposal_id,
@@ -247,6 +281,7 @@ def _decided_content(
         summary=proposal.summary,
         changes=edited_changes,
         base_version=proposal.base_version,
+        choices=proposal.changes.get("choices"),
     )
 
 
@@ -309,7 +344,10 @@ def _already(proposal: Proposal) -> AlreadyDecided:
     )
 
 
-def _check_edit(session: Session, proposal: Proposal, changes: list[dict[str, Any]]) -> None:
+def _base(session: Session, proposal: Proposal) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The (brief, manifest) a stored proposal is a diff of."""
+    if proposal.kind == new_episode.KIND:
+        return new_episode.blank_episode(proposal.series_id, proposal.episode_id)
     base = session.exec(
         select(BriefVersion).where(
             BriefVersion.series_id == proposal.series_id,
@@ -317,20 +355,30 @@ def _check_edit(session: Session, proposal: Proposal, changes: list[dict[str, An
             BriefVersion.version == proposal.base_version,
         )
     ).one()
+    return base.brief, base.manifest
+
+
+def _check_edit(session: Session, proposal: Proposal, changes: list[dict[str, Any]]) -> None:
+    brief, manifest = _base(session, proposal)
     try:
-        _, manifest = apply_changes(base.brief, base.manifest, changes)
+        brief, manifest = apply_changes(brief, manifest, changes)
         ShotManifest.model_validate(manifest)
-    except ValueError as exc:
-        raise InputError(f"the edited proposal does not apply: {exc}") from None
+        if proposal.kind == new_episode.KIND:
+            Brief.model_validate(brief)
+    except (ValueError, TypeError, KeyError) as exc:
+        # KeyError/TypeError: a shot without a duration, a value of the wrong type.
+        raise InputError(f"the edited proposal does not apply: {exc!s}") from None
 
 
 def apply_proposal(settings: Settings, proposal_id: str, *, actor: str = "room") -> BriefVersion:
     """Write the new brief version of an approved proposal (exactly once).
 
+    A ``new_episode`` proposal registers its episode and writes version 1 instead.
+
     Raises:
         GuardrailRefusal: there is no approved decision bound to the proposal's content,
-            or the proposal was already applied, or the brief moved on since (nothing
-            changes in any of these cases).
+            or the proposal was already applied, or the brief moved on since, or the
+            drafted episode exists by now (nothing changes in any of these cases).
     """
     with session_scope(settings) as session:
         proposal = session.get(Proposal, proposal_id)
@@ -348,6 +396,8 @@ def apply_proposal(settings: Settings, proposal_id: str, *, actor: str = "room")
             )
         if proposal.status == "applied":
             raise GuardrailRefusal(f"proposal {proposal_id} was already applied")
+        if proposal.kind == new_episode.KIND:
+            return _apply_new_episode(session, proposal, decision, actor=actor)
         episode = session.get(Episode, (proposal.series_id, proposal.episode_id))
         assert episode is not None
         if episode.current_version != proposal.base_version:
@@ -355,14 +405,7 @@ def apply_proposal(settings: Settings, proposal_id: str, *, actor: str = "room")
                 f"proposal {proposal_id} was written for brief version {proposal.base_version} "
                 f"but {proposal.episode_id} is at version {episode.current_version} now"
             )
-        result = session.execute(
-            update(Proposal)
-            .where(col(Proposal.proposal_id) == proposal_id, col(Proposal.status) == "approved")
-            .values(status="applied")
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise GuardrailRefusal(f"proposal {proposal_id} is not in the approved state")
+        _mark_applied(session, proposal_id)
         base = current_brief(session, proposal.series_id, proposal.episode_id)
         assert base is not None
         brief, manifest = apply_changes(base.brief, base.manifest, proposal.changes["items"])
@@ -392,6 +435,87 @@ def apply_proposal(settings: Settings, proposal_id: str, *, actor: str = "room")
         )
         session.flush()
         return row
+
+
+def _mark_applied(session: Session, proposal_id: str) -> None:
+    result = session.execute(
+        update(Proposal)
+        .where(col(Proposal.proposal_id) == proposal_id, col(Proposal.status) == "approved")
+        .values(status="applied")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise GuardrailRefusal(f"proposal {proposal_id} is not in the approved state")
+
+
+def _apply_new_episode(
+    session: Session, proposal: Proposal, decision: Decision, *, actor: str
+) -> BriefVersion:
+    """Register a drafted episode at the next position and write its version 1.
+
+    Runs inside :func:`apply_proposal`'s transaction: ``approved → applied``, the
+    ``Episode`` row and ``BriefVersion`` 1 commit together or not at all.
+    """
+    series_id, episode_id = proposal.series_id, proposal.episode_id
+    if session.get(Episode, (series_id, episode_id)) is not None:
+        raise GuardrailRefusal(
+            f"proposal {proposal.proposal_id} drafts {episode_id}, but {series_id} has an "
+            f"episode {episode_id} now (another draft was applied first); nothing was written"
+        )
+    _mark_applied(session, proposal.proposal_id)
+    base_brief, base_manifest = new_episode.blank_episode(series_id, episode_id)
+    brief, manifest = apply_changes(base_brief, base_manifest, proposal.changes["items"])
+    version = new_episode.BASE_VERSION + 1
+    manifest["brief_version"] = version
+    stored_manifest = ShotManifest.model_validate(manifest).model_dump(mode="json")
+    stored_brief = Brief.model_validate(brief).stored()
+    last = session.exec(
+        select(func.max(Episode.position)).where(Episode.series_id == series_id)
+    ).one()
+    position = 0 if last is None else int(last) + 1
+    session.add(
+        Episode(
+            series_id=series_id,
+            episode_id=episode_id,
+            title=new_episode.episode_title(stored_brief, episode_id),
+            position=position,
+            current_version=version,
+        )
+    )
+    row = BriefVersion(
+        series_id=series_id,
+        episode_id=episode_id,
+        version=version,
+        brief=stored_brief,
+        manifest=stored_manifest,
+        source=f"proposal:{proposal.proposal_id}",
+        proposal_id=proposal.proposal_id,
+        created_by=decision.decided_by,
+    )
+    session.add(row)
+    audit(
+        session,
+        actor=actor,
+        action="proposal.applied",
+        subject=proposal.proposal_id,
+        content_hash=proposal.content_hash,
+        detail={
+            "version": version,
+            "approved_by": decision.decided_by,
+            "new_episode": episode_id,
+            "position": position,
+        },
+    )
+    try:
+        session.flush()
+    except IntegrityError:
+        # Two drafts of the same episode applied at once: the other one registered it
+        # (session_scope rolls this transaction back, ``applied`` included).
+        raise GuardrailRefusal(
+            f"proposal {proposal.proposal_id} drafts {episode_id}, which was registered "
+            "meanwhile; nothing was written"
+        ) from None
+    return row
 
 
 # A note resets the blind-iteration count, so it has to say something: at least this

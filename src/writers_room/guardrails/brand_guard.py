@@ -25,6 +25,26 @@ fix: each names the check and the offending value. The checks:
 ``injection``
     Nothing that reads like instructions to a model, no room canary, and nothing copied
     from viewer comments that looked like instructions.
+``story_cut``
+    Nothing that carries the brief's twist or payoff is cut: their lines (verbatim, same
+    speaker), their shots, their beats, ``brief.twist``/``brief.payoff``; the hook's lines
+    too unless the proposal is a hook rewrite. ``new_episode`` proposals are exempt.
+``spoiler``
+    Headlines, thumbnail text, the title and the first shot's caption don't give the twist
+    or payoff away (a 4-word run of a line that carries them, or two of their words the
+    premise, hook, title and names don't already say).
+``copied_comment``
+    New copy (changed text, assets, choice options) lifts no run of five words from any
+    viewer comment of the series.
+``speaker``
+    A line stays with its speaker, and a caption quoting a character's line sits on a shot
+    where that character appears.
+``notes``
+    Nothing contradicts a standing writer's note: what a note keeps stays, what it cuts
+    does not come back or grow, the episode does not newly open on what it says to avoid
+    (see :mod:`writers_room.guardrails.directives`).
+
+The last five live in :mod:`writers_room.guardrails.story`.
 """
 
 from __future__ import annotations
@@ -42,7 +62,7 @@ from writers_room.brief.manifest import ShotManifest
 from writers_room.brief.paths import value_at
 from writers_room.brief.proposals import BriefChangeProposal, apply_changes
 from writers_room.brief.report import FindingKind
-from writers_room.guardrails import brand, continuity, slop
+from writers_room.guardrails import brand, continuity, slop, story
 from writers_room.guardrails.fencing import injection_markers
 from writers_room.guardrails.text import shorten, strings_in, words
 
@@ -65,6 +85,11 @@ CHECKS: tuple[str, ...] = (
     "slop",
     "near_duplicate",
     "injection",
+    "story_cut",
+    "spoiler",
+    "copied_comment",
+    "speaker",
+    "notes",
 )
 DUPLICATE_THRESHOLD = 0.92
 # Words in a row shared with an instruction-like comment that count as copying it.
@@ -92,6 +117,7 @@ class GuardContext(BaseModel):
 
     series_id: str = ""
     episode_id: str = Field(min_length=1)
+    episode_title: str = Field(default="", description="Packaging may repeat its words.")
     series_premise: str = Field(default="", description="Reference text for names/topics.")
     brand: Brand = Field(default_factory=Brand)
     characters: list[Character] = Field(default_factory=list)
@@ -111,6 +137,13 @@ class GuardContext(BaseModel):
     reference_texts: list[str] = Field(
         default_factory=list, description="More texts whose names are known (titles, notes)."
     )
+    comment_texts: list[str] = Field(
+        default_factory=list,
+        description="Every viewer comment of the series: new copy may not lift from them.",
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="The episode's writers' notes, newest first."
+    )
     similarity_threshold: float = Field(default=DUPLICATE_THRESHOLD, gt=0, le=1)
     embed: Embed | None = Field(
         default=None,
@@ -119,6 +152,17 @@ class GuardContext(BaseModel):
     )
 
     _vocabulary: set[str] | None = PrivateAttr(default=None)
+    _comments: story.CommentIndex | None = PrivateAttr(default=None)
+
+    def comment_index(self) -> story.CommentIndex:
+        """The series' comments as 5-word runs, indexed once per context."""
+        if self._comments is None:
+            self._comments = story.CommentIndex(self.comment_texts)
+        return self._comments
+
+    def names(self) -> list[str]:
+        """Character names: the bible's and the cast list's."""
+        return [*(c.name for c in self.characters), *self.constraints.cast]
 
     def vocabulary(self) -> set[str]:
         """Every word of the bible and the texts in force (names that may appear)."""
@@ -190,6 +234,14 @@ def _texts(proposal: BriefChangeProposal, base_strings: set[str]) -> list[tuple[
         for text in strings_in(change.after):
             if text.strip() and text not in base_strings:
                 out.append((change.path, text))
+    # Every alternative is text the approver may choose: checked like the first.
+    for i, choice in enumerate(proposal.choices):
+        for j, option in enumerate(choice.options):
+            if option.strip() and option not in base_strings:
+                # A title capitalises every word: read it in sentence case, or each word
+                # would look like a name the bible does not know.
+                text = option[:1] + option[1:].lower() if choice.slot == "title" else option
+                out.append((f"choices[{i}].options[{j}]", text))
     return out
 
 
@@ -461,6 +513,49 @@ def _check_near_duplicate(
         )
 
 
+def _check_story(
+    proposal: BriefChangeProposal,
+    texts: Sequence[tuple[str, str]],
+    ctx: GuardContext,
+    applied: tuple[dict[str, Any], dict[str, Any]] | None,
+    base_strings: set[str],
+    verdict: _Verdict,
+) -> None:
+    new_brief, new_manifest = applied if applied is not None else (None, None)
+    names = ctx.names()
+    verdict.ran("spoiler")
+    packaging = story.packaging_texts(proposal, ctx.brief, ctx.manifest, new_brief, new_manifest)
+    for reason in story.spoilers(
+        packaging, ctx.brief, ctx.manifest, episode_title=ctx.episode_title, names=names
+    ):
+        verdict.fail("spoiler", reason)
+    verdict.ran("copied_comment")
+    copy = [(w, t) for w, t in texts if w not in {"summary", "target", "expected_effect"}]
+    copy = [(w, t) for w, t in copy if w != "rationale"]
+    for position, choice in enumerate(proposal.choices):
+        copy += [
+            (f"choices[{position}] ({choice.slot}, option {n})", option)
+            for n, option in enumerate(choice.options, start=1)
+            if option not in base_strings
+        ]
+    for reason in story.copied_comments(
+        copy, ctx.comment_index(), [ctx.series_premise, *base_strings]
+    ):
+        verdict.fail("copied_comment", reason)
+    if new_brief is None or new_manifest is None:
+        return  # the changes do not apply (schema said why): nothing to read the story of
+    verdict.ran("story_cut")
+    for reason in story.story_cut(proposal.kind, ctx.brief, ctx.manifest, new_brief, new_manifest):
+        verdict.fail("story_cut", reason)
+    verdict.ran("speaker")
+    for reason in story.speaker_moves(ctx.manifest, new_manifest, names=names):
+        verdict.fail("speaker", reason)
+    verdict.ran("notes")
+    if proposal.kind != "new_episode":
+        for reason in story.note_conflicts(ctx.notes, ctx.manifest, new_manifest):
+            verdict.fail("notes", reason)
+
+
 def _parse(proposal: BriefChangeProposal | Mapping[str, Any]) -> BriefChangeProposal | str:
     if isinstance(proposal, BriefChangeProposal):
         return proposal
@@ -490,6 +585,7 @@ def _run(
     _check_slop(proposal, texts, ctx, verdict)
     _check_near_duplicate(similarity, ctx, verdict)
     _check_injection(proposal, texts, ctx, verdict)
+    _check_story(proposal, texts, ctx, applied, base_strings, verdict)
     return verdict.done()
 
 

@@ -72,7 +72,7 @@ def add_series(settings: Settings, bundle: SeriesBundle, *, actor: str = "cli") 
                         series_id=bundle.series_id,
                         episode_id=spec.episode_id,
                         version=1,
-                        brief=spec.brief.model_dump(),
+                        brief=spec.brief.stored(),
                         manifest=manifest,
                         source="series_add",
                         created_by=actor,
@@ -84,7 +84,7 @@ def add_series(settings: Settings, bundle: SeriesBundle, *, actor: str = "cli") 
                 episode.position = position
                 session.add(episode)
                 current = current_brief(session, bundle.series_id, spec.episode_id)
-                if current is not None and current.brief != spec.brief.model_dump():
+                if current is not None and current.brief != spec.brief.stored():
                     result.briefs_differing.append(spec.episode_id)
             for variant_id in spec.variants:
                 if session.get(Variant, (bundle.series_id, spec.episode_id, variant_id)) is None:

@@ -141,8 +141,14 @@ def guard_context(
     rejected: Sequence[RejectedIdea] = (),
     untrusted_texts: Sequence[str] = (),
     embed: Embed | None = None,
+    comment_texts: Sequence[str] = (),
 ) -> GuardContext:
-    """The guard's view of an ideation context (same bible, brief, evidence)."""
+    """The guard's view of an ideation context (same bible, brief, evidence, notes).
+
+    ``comment_texts`` are the series' viewer comments new copy may not lift from (all of
+    them, from :func:`build_contexts`); the context's own comments and ``untrusted_texts``
+    are always among them.
+    """
     known_ids = {c.comment_id for c in ctx.comments}
     for finding in ctx.report.findings:
         known_ids.update(finding.comment_ids)
@@ -151,6 +157,7 @@ def guard_context(
     return GuardContext(
         series_id=ctx.series.series_id,
         episode_id=ctx.episode_id,
+        episode_title=ctx.episode_title,
         series_premise=ctx.series.premise,
         brand=ctx.series.brand,
         characters=ctx.series.characters,
@@ -163,6 +170,10 @@ def guard_context(
         untrusted_texts=[c.text for c in ctx.comments] + list(untrusted_texts),
         # A writer's note may bring in a name (a new character is a human decision).
         reference_texts=[ctx.episode_title, ctx.series.title, ctx.series.audience, *ctx.notes],
+        comment_texts=list(
+            dict.fromkeys([*comment_texts, *(c.text for c in ctx.comments), *untrusted_texts])
+        ),
+        notes=list(ctx.notes),
         embed=embed,
     )
 
@@ -354,7 +365,13 @@ def build_contexts(
     )
     if embed is None and rejected:
         embed = _room_embedder(settings)
+    # Every comment of the series, for the copy check (text only: a few thousand rows).
+    series_comments = session.exec(select(Comment.text).where(Comment.series_id == series_id)).all()
     guard = guard_context(
-        ideation, rejected=rejected, untrusted_texts=[r.text for r in flagged], embed=embed
+        ideation,
+        rejected=rejected,
+        untrusted_texts=[r.text for r in flagged],
+        embed=embed,
+        comment_texts=list(series_comments),
     )
     return ideation, guard

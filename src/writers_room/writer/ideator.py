@@ -4,10 +4,13 @@ Two writers share one protocol, :class:`Ideator`:
 
 * :class:`OfflineWriter` (the default, ``WRITERS_ROOM_LLM=offline``): deterministic,
   rule-based, says so in every rationale.
-* :class:`LLMIdeator` (``openai``): a chat model prompted with the brief, the report's
-  numbers and fenced comments; its JSON is schema-validated (and re-asked on errors), the
-  ``before`` values and comment quotes are filled from the context rather than trusted
-  from the model, and it has no tools at all.
+* :class:`LLMIdeator` (``openai``): a chat model handed the whole script, the bible, the
+  brief, the evidence as sentences, fenced comments, the writers' notes and the rejected
+  ideas (see :mod:`writers_room.writer.prompts`). It answers through structured output
+  (:class:`ProposalDrafts`: changes, written alternatives in ``choices``, the findings and
+  comments it rests on), schema-validated and re-asked on errors. The ``before`` values,
+  the measured numbers and the comment quotes are filled from the context rather than
+  trusted from the model, and it has no tools at all.
 
 Both return :class:`~writers_room.brief.proposals.BriefChangeProposal` values and nothing
 else; the brand guard checks them and a human decides.
@@ -15,22 +18,28 @@ else; the brand guard checks them and a human decides.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field
 
+from writers_room.brief.bundle import Brief
 from writers_room.brief.paths import value_at
 from writers_room.brief.proposals import (
     PATH_PATTERN,
     BriefChangeProposal,
+    Choice,
+    ChoiceSlot,
     Evidence,
     FieldChange,
     ProposalKind,
+    apply_changes,
 )
 from writers_room.brief.report import FindingKind
 from writers_room.config import Settings
 from writers_room.guardrails.fencing import leaks_canary, new_canary
+from writers_room.guardrails.text import shorten
 from writers_room.writer.context import (
     IdeationContext,
     build_contexts,
@@ -51,6 +60,7 @@ from writers_room.writer.prompts import ideation_messages
 
 __all__ = [
     "DraftChange",
+    "DraftChoice",
     "DraftEvidence",
     "IdeationContext",
     "Ideator",
@@ -64,6 +74,7 @@ __all__ = [
 ]
 
 MAX_PROPOSALS = 5
+MAX_CHOICES = 8
 
 
 @runtime_checkable
@@ -82,28 +93,49 @@ class DraftChange(BaseModel):
 
     path: str = Field(
         pattern=PATH_PATTERN.pattern,
-        description="brief.hook, brief.beats[2], manifest.shots[3].duration_s, "
-        "manifest.shots[3] (whole shot) or manifest.shots[+] (append a shot).",
+        description="brief.hook, brief.title, brief.beats[2], manifest.shots[3].dialogue, "
+        "manifest.shots[3].duration_s, manifest.shots[3] (whole shot) or manifest.shots[+] "
+        "(append a shot).",
     )
     after: Any = Field(
-        description="The new value: text for brief fields and captions, a number of "
-        "seconds for duration_s, a whole shot object for manifest.shots[i] or [+]."
+        description="The new value, written out: text for brief fields, captions and "
+        "actions; dialogue as 'SPEAKER: line' with ' / ' between speakers; a number of "
+        "seconds for duration_s; a whole shot object for manifest.shots[i] or [+]."
+    )
+
+
+class DraftChoice(BaseModel):
+    """A creative choice: two or three written alternatives for a human to pick from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slot: ChoiceSlot = Field(
+        description="What is chosen: hook, headline, title, stinger, caption, thumbnail, line."
+    )
+    path: str | None = Field(
+        default=None,
+        pattern=PATH_PATTERN.pattern,
+        description="The field the chosen option writes (a path one of the changes sets); "
+        "null for copy published with the episode (headlines, thumbnail text).",
+    )
+    options: list[str] = Field(
+        min_length=1,
+        max_length=3,
+        description="The written alternatives, 2-3 for hook, headline, title and stinger; "
+        "with a path, the first is exactly what the change at that path writes.",
     )
 
 
 class DraftEvidence(BaseModel):
-    """What the proposal rests on."""
+    """What the proposal rests on (the room attaches the measured numbers itself)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    metrics: dict[str, float] = Field(
-        default_factory=dict, description="Report numbers, by the names the report gives."
+    findings: list[FindingKind] = Field(
+        default_factory=list, description="The diagnosis kinds it answers."
     )
     comment_ids: list[str] = Field(
         default_factory=list, description="Ids of the comments behind it (from the blocks)."
-    )
-    findings: list[FindingKind] = Field(
-        default_factory=list, description="The diagnosis kinds it answers."
     )
 
 
@@ -118,10 +150,20 @@ class ProposalDraft(BaseModel):
     expected_effect: str = Field(min_length=3, description="What should move, and how much.")
     changes: list[DraftChange] = Field(min_length=1, max_length=24)
     evidence: DraftEvidence = Field(default_factory=DraftEvidence)
-    assets: list[str] = Field(
-        default_factory=list, max_length=12, description="headline: ..., thumbnail: ..."
+    choices: list[DraftChoice] = Field(
+        default_factory=list,
+        max_length=MAX_CHOICES,
+        description="Written alternatives for the creative choices (hook, headline, title, "
+        "stinger).",
     )
-    rationale: str = Field(default="", max_length=600)
+    assets: list[str] = Field(
+        default_factory=list,
+        max_length=12,
+        description="Other assets to produce: thumbnail: ..., alt opening (0-15 s): ...",
+    )
+    rationale: str = Field(
+        default="", max_length=600, description="One or two sentences quoting the evidence."
+    )
 
 
 class ProposalDrafts(BaseModel):
@@ -132,39 +174,122 @@ class ProposalDrafts(BaseModel):
     proposals: list[ProposalDraft] = Field(max_length=MAX_PROPOSALS)
 
 
+_BRIEF_FIELDS = frozenset(Brief.model_fields)
+_TOP_FIELD = re.compile(r"^(brief|manifest)\.[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _before(ctx: IdeationContext, path: str, where: str) -> Any:
+    """The value in force at ``path``; a ``ValueError`` says which paths exist."""
+    if path.endswith("[+]"):
+        return None
+    exists, before = value_at(ctx.brief, ctx.manifest, path)
+    if exists:
+        return before
+    # A brief field only a proposal sets (title, default_variant) may be set the first time.
+    if path.startswith("brief.") and path[len("brief.") :] in _BRIEF_FIELDS:
+        return None
+    shots = len(ctx.manifest.get("shots", []))
+    raise ValueError(
+        f"{where}.path {path!r} does not exist (brief fields: "
+        f"{', '.join(sorted(set(ctx.brief) | _BRIEF_FIELDS))}; shots 0-{shots - 1})"
+    )
+
+
+def _field_of(path: str) -> str:
+    """``manifest.shots[3].caption`` -> ``manifest.shots``: the top field a path is in."""
+    match = _TOP_FIELD.match(path)
+    return match.group(0) if match else path
+
+
+def _choices(
+    draft: ProposalDraft, changes: list[FieldChange], ctx: IdeationContext, where: str
+) -> list[Choice]:
+    """The draft's choices, each first option matching what its change writes.
+
+    A choice's path is one a change sets, or lies inside a larger value a change writes
+    (a line of a new shot); its first option is the value there once the changes apply.
+    """
+    written = {c.path: c.after for c in changes}
+    fields = {_field_of(path) for path in written}
+    applied: tuple[dict[str, Any], dict[str, Any]] | None = None
+    out = []
+    for number, choice in enumerate(draft.choices):
+        options = list(dict.fromkeys(o.strip() for o in choice.options if o.strip()))
+        label = f"{where}.choices[{number}] ({choice.slot})"
+        if not options:
+            raise ValueError(f"{label} has no written option")
+        if choice.path is not None:
+            if choice.path in written:
+                after = written[choice.path]
+            elif _field_of(choice.path) in fields:
+                if applied is None:
+                    try:
+                        applied = apply_changes(
+                            ctx.brief, ctx.manifest, [c.model_dump() for c in changes]
+                        )
+                    except (TypeError, KeyError) as exc:  # a shot object without its fields
+                        raise ValueError(f"{where}.changes do not apply: {exc!r}") from exc
+                exists, after = value_at(applied[0], applied[1], choice.path)
+                if not exists:
+                    raise ValueError(f"{label}: {choice.path} does not exist after the changes")
+            else:
+                raise ValueError(
+                    f"{label} writes {choice.path}, which none of the changes sets; add that "
+                    "change or give the choice path null"
+                )
+            if after in options:
+                # The change's value leads: the order of the others is the model's.
+                options.remove(after)
+                options.insert(0, after)
+            else:
+                raise ValueError(
+                    f"{label}: its first option must be exactly what the change at "
+                    f"{choice.path} writes ({shorten(repr(after), 80)})"
+                )
+        out.append(Choice(slot=choice.slot, path=choice.path, options=options))
+    return out
+
+
 def _complete(
     drafts: ProposalDrafts, ctx: IdeationContext, *, canary: str, model: str
 ) -> list[BriefChangeProposal]:
     """Turn drafts into proposals; a ``ValueError`` names what to fix (and is re-asked)."""
     comments = {c.comment_id: c for c in ctx.comments}
     numbers = known_numbers(ctx.report)
+    fired = {f.kind: f for f in ctx.report.findings}
     proposals = []
     for index, draft in enumerate(drafts.proposals):
+        where = f"proposals[{index}]"
         if leaks_canary(draft.model_dump_json(), canary):
-            raise ValueError(
-                f"proposals[{index}] repeats a line of the system prompt; never repeat it"
+            raise ValueError(f"{where} repeats a line of the system prompt; never repeat it")
+        changes = [
+            FieldChange(
+                path=change.path,
+                before=_before(ctx, change.path, f"{where}.changes[{number}]"),
+                after=change.after,
             )
-        changes = []
-        for number, change in enumerate(draft.changes):
-            before = None
-            if not change.path.endswith("[+]"):
-                exists, before = value_at(ctx.brief, ctx.manifest, change.path)
-                if not exists:
-                    shots = len(ctx.manifest.get("shots", []))
-                    raise ValueError(
-                        f"proposals[{index}].changes[{number}].path {change.path!r} does not "
-                        f"exist (brief fields: {', '.join(sorted(ctx.brief))}; shots 0-{shots - 1})"
-                    )
-            changes.append(FieldChange(path=change.path, before=before, after=change.after))
+            for number, change in enumerate(draft.changes)
+        ]
+        choices = _choices(draft, changes, ctx, where)
         unknown = [i for i in draft.evidence.comment_ids if i not in comments]
         if unknown:
             raise ValueError(
-                f"proposals[{index}].evidence.comment_ids {unknown} are not ids of the comments "
-                "given; cite only ids shown in the comment blocks"
+                f"{where}.evidence.comment_ids {unknown} are not ids of the comments given; "
+                "cite only ids shown in the comment blocks"
             )
-        # The report's numbers, not the model's copy of them: a cited name keeps its
-        # measured value, and names the report does not have are dropped.
-        metrics = {k: numbers[k] for k in draft.evidence.metrics if k in numbers}
+        unfired = [k for k in draft.evidence.findings if k not in fired]
+        if unfired:
+            raise ValueError(
+                f"{where}.evidence.findings {unfired} did not fire for this episode; cite "
+                f"only the diagnoses given ({', '.join(fired) or 'none'})"
+            )
+        # The report's numbers behind each diagnosis cited, never the model's copy of them.
+        metrics = {
+            key: numbers[key]
+            for kind in draft.evidence.findings
+            for key in fired[kind].evidence
+            if key in numbers
+        }
         proposals.append(
             BriefChangeProposal(
                 episode_id=ctx.episode_id,
@@ -177,10 +302,11 @@ def _complete(
                     metrics=metrics,
                     comment_ids=list(draft.evidence.comment_ids),
                     quotes=[comments[i].text[:200] for i in draft.evidence.comment_ids],
-                    findings=list(draft.evidence.findings),
+                    findings=list(dict.fromkeys(draft.evidence.findings)),
                 ),
                 assets=list(draft.assets),
                 rationale=f"LLM ideator ({model}): {draft.rationale}".strip(),
+                choices=choices,
             )
         )
     return proposals

@@ -1,435 +1,579 @@
-"""The offline writer: the diagnosis table of docs/METHOD.md as concrete, deterministic edits.
+"""The offline writer: the diagnosis table of docs/METHOD.md turned into writing.
 
-It reads like a competent junior writer who knows the method and nothing else: for each
-finding of the analyst it applies one rule, edits the brief and shot manifest the way the
-rule says, and says plainly that a rule did it. It only reuses words already in the
-series bible, the brief in force, the shot manifest and (for headlines) viewers' own
-comments, so it never invents a character; it keeps locked beats and the runtime window.
+It works like a careful story editor who knows the method and has no model: for each
+finding of the analyst it writes the change the method asks for, with the lines to shoot —
+a cold open captioned with the episode's own best line, exposition trimmed sentence by
+sentence, a stinger with dialogue, titles and headlines to choose between — and says in a
+sentence or two why, quoting the numbers and the viewers. Its rules:
+
+- the data first: a variant that has already won is promoted before anything is rewritten;
+- the story stays whole: the lines that carry the twist and the payoff are never cut and
+  never used as packaging (``brief.script`` finds them);
+- viewers' words are evidence, never copy;
+- writers' notes are direction: what a note says to keep is kept, to cut is cut, to open
+  on is opened on (``guardrails.directives`` reads them).
+
+Deterministic: the same context gives the same proposals.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from writers_room.brief.proposals import BriefChangeProposal, FieldChange
-from writers_room.brief.report import Finding
+from writers_room.brief.proposals import BriefChangeProposal, Choice, FieldChange
+from writers_room.brief.report import Finding, VariantResult
+from writers_room.brief.script import content_words, format_line, parse_dialogue, sentences
 from writers_room.guardrails.text import shorten
 from writers_room.writer.context import IdeationContext
+from writers_room.writer.lines import DENSE, complaint_shots, density, line_candidates, prop_of
 from writers_room.writer.writing import (
     CONDENSE,
-    SPEAKER_PREFIX,
-    TEASER_S,
+    MIN_SHOT_S,
     WORDS_PER_S,
     Writing,
     and_then,
     first_sentence,
-    fit_dialogue,
-    frame_text,
     pct,
     round_half,
-    rule_rationale,
-    spoken_line,
 )
 
-__all__ = ["OfflineWriter"]
+__all__ = ["PROMOTE_P_BEST", "PROMOTE_MIN_STARTS", "OfflineWriter"]
 
 RULE_ORDER = ("hook_failure", "hook_packaging", "pacing", "low_participation", "resonance")
+PROMOTE_P_BEST = 0.95
+PROMOTE_MIN_STARTS = 30  # every variant needs this many starters before one is promoted
+COLD_OPEN_S = 3.0
+_PACKAGING_COMPLAINT = re.compile(r"\b(title|thumbnail|cover|recap|clickbait)\b", re.I)
+_COMPLAINT = re.compile(
+    r"\b(slow|boring|bored|lost me|confus\w*|skip\w*|swip\w*|why does it|why is|too much|"
+    r"too long|a bit much|almost (?:quit|left|scrolled)|zoned|didn'?t get|filler|recap)\b",
+    re.I,
+)
 
 
-def _hook_failure(w: Writing, finding: Finding) -> BriefChangeProposal | None:
+# --- shared sentences ---------------------------------------------------------------------
+
+
+def _quote(text: str) -> str:
+    return f"“{shorten(text.strip(), 90)}”"
+
+
+def _complaints(w: Writing, finding: Finding | None) -> list[str]:
+    quotes = [q.text for q in finding.quotes] if finding is not None else []
+    quotes += [c.text for c in w.comments if c.episode_id == w.ctx.episode_id]
+    return [q for q in dict.fromkeys(quotes) if _COMPLAINT.search(q)]
+
+
+def _variant_line(w: Writing) -> str:
+    """What the variants already say about this episode, in a sentence (or "")."""
+    variants = [v for v in w.report.variants if v.starts > 0]
+    if len(variants) < 2:
+        return ""
+    best = max(variants, key=lambda v: (v.retention_10s, v.variant_id))
+    worst = min(variants, key=lambda v: (v.retention_10s, v.variant_id))
+    if best.retention_10s < 1.5 * max(worst.retention_10s, 1e-9):
+        return ""
+    ratio = best.retention_10s / max(worst.retention_10s, 1e-9)
+    lead = "doubles" if 1.8 <= ratio < 2.5 else f"has {ratio:.1f} times"
+    verdict = (
+        "enough to call it"
+        if best.p_best_retention >= PROMOTE_P_BEST
+        else f"{best.p_best_retention * 100:.0f}% likely the best so far, not yet conclusive"
+    )
+    return (
+        f"Variant {best.variant_id} already {lead} the 10-second hold of {worst.variant_id} "
+        f"({pct(best.retention_10s)} against {pct(worst.retention_10s)}; {verdict})."
+    )
+
+
+def _rationale(*sentences_: str) -> str:
+    text = " ".join(s.strip() for s in sentences_ if s and s.strip())
+    return f"{text} (Rule-based offline writer.)"
+
+
+def _notes_line(w: Writing, applied: list[str]) -> str:
+    if not applied:
+        return ""
+    return "Notes followed: " + "; ".join(applied) + "."
+
+
+# --- the data first: promote a winning variant ---------------------------------------------
+
+
+def _winning_variant(w: Writing) -> tuple[VariantResult, str] | None:
+    variants = w.report.variants
+    if len(variants) < 2 or min(v.starts for v in variants) < PROMOTE_MIN_STARTS:
+        return None
+    for variant in sorted(variants, key=lambda v: -v.p_best_retention):
+        if variant.p_best_retention >= PROMOTE_P_BEST:
+            return variant, "retention"
+    share = max(variants, key=lambda v: v.watch_time_share)
+    if share.p_best_ctr >= PROMOTE_P_BEST and share.watch_time_share >= 0.5:
+        return share, "watch time"
+    return None
+
+
+def promote_variant(w: Writing) -> BriefChangeProposal | None:
+    """When one variant has won on 10-s retention (or watch time), make it the default."""
+    found = _winning_variant(w)
+    if found is None:
+        return None
+    winner, basis = found
+    current = str(w.brief.get("default_variant", "") or "")
+    if current == winner.variant_id:
+        return None
+    others = [v for v in w.report.variants if v.variant_id != winner.variant_id]
+    runner = max(others, key=lambda v: v.retention_10s)
+    numbers = (
+        f"{pct(winner.retention_10s)} still watching at 10 seconds against "
+        f"{pct(runner.retention_10s)} for {runner.variant_id}, "
+        f"{winner.p_best_retention * 100:.0f}% likely the best, over {winner.starts:,} starters"
+        if basis == "retention"
+        else f"{winner.watch_time_share * 100:.0f}% of the episode's watch time and the best "
+        f"click-through ({winner.ctr * 100:.1f}%, {winner.p_best_ctr * 100:.0f}% likely the best)"
+    )
+    return BriefChangeProposal(
+        episode_id=w.ctx.episode_id,
+        kind="promote_variant",
+        summary=f"Make variant {winner.variant_id} the default: {numbers}.",
+        target=f"10-s retention {pct(w.report.metrics.retention_10s)} across variants",
+        expected_effect=(
+            f"every new viewer gets the opening that holds {pct(winner.retention_10s)} at 10 s"
+        ),
+        changes=[
+            FieldChange(
+                path="brief.default_variant", before=current or None, after=winner.variant_id
+            )
+        ],
+        evidence=w.evidence_for(("retention_10s", "ctr", "impressions"), []),
+        rationale=_rationale(
+            f"The data already answers the question: {numbers}.",
+            "Promote it before rewriting anything; the other variants stop being served.",
+        ),
+    )
+
+
+# --- hook failure: a cold open on the episode's own best line --------------------------
+
+
+def _opening_shots(w: Writing, dropped: dict[int, str], avoid: set[int]) -> list[int]:
+    """Shots to open cold on, best first: a note's, the leading hook variant's, then the
+    most intense shots that give nothing of the twist or payoff away."""
+    allowed = [
+        i
+        for i in range(1, len(w.shots))
+        if i not in w.story.secret_shots and i not in dropped and i not in avoid
+    ]
+    ranked = [i for i in w.note_targets("open_on") if i in allowed]
+    hooks = [v for v in w.report.variants if "hook" in v.variant_id.lower() and v.starts]
+    if hooks:
+        leader = max(hooks, key=lambda v: (v.retention_10s, v.variant_id))
+        others = [v.retention_10s for v in w.report.variants if v is not leader and v.starts]
+        if others and leader.retention_10s > max(others):
+            slug = {
+                word
+                for word in content_words(leader.variant_id.replace("-", " "))
+                if word not in {"hook", "first", "open"}
+            }
+            scored = [(len(slug & content_words(w.text_of(i))), -i) for i in allowed]
+            best = max(scored)
+            if best[0] > 0:
+                ranked.append(-best[1])
+    ranked += sorted(allowed, key=lambda i: (-w.intensity(w.shots[i]), i))
+    return list(dict.fromkeys(ranked))
+
+
+def _rotate(options: list[str], by: int) -> list[str]:
+    """The options with the ``by``-th first: a revision after a near-duplicate refusal
+    leads with another one."""
+    if not options:
+        return options
+    k = by % len(options)
+    return options[k:] + options[:k]
+
+
+def _complained_shots(w: Writing, complaints: list[str]) -> tuple[dict[int, str], set[int]]:
+    """Opening shots viewers' complaints name: ``(to cut → the word, to shorten)``.
+
+    A shot with a character in it sets someone up: shortened, not cut. Shots that carry
+    the twist or payoff, locked beats and what a note keeps are left alone.
+    """
+    kept = set(w.note_targets("keep"))
+    named = {
+        i: word
+        for i, word in complaint_shots(w.shots, complaints, before_s=15.0).items()
+        if i not in w.story.secret_shots and not w.is_locked(w.shots[i]) and i not in kept
+    }
+    shortened = {i for i in named if w.shots[i].get("characters")}
+    return {i: word for i, word in named.items() if i not in shortened}, shortened
+
+
+def _hook_options(w: Writing, source: dict[str, Any], skip: set[int]) -> list[str]:
+    """Two or three captions for a cold open on ``source``: the question its prop raises,
+    then the episode's own strongest lines (a line only when its speaker is in the shot)."""
+    present = {n.upper() for n in w.first_names(source)}
+    candidates = [
+        c
+        for c in line_candidates(
+            w.shots, w.story, skip_shots=skip, acceptable=w.acceptable, names=w.name_words
+        )
+        if not c.speaker or c.speaker.split()[0] in present
+    ]
+    options = [c.text for c in candidates[:3]]
+    prop = prop_of(str(source.get("action", "")))
+    if prop is not None and prop[1]:
+        question = f"What is in the {prop[0]}?"
+        if not w.story.spoils(question) and w.acceptable(question):
+            options = [question, *options][:3]
+    return _rotate(options, w.variant)
+
+
+def _cold_open_cut(
+    w: Writing, cold: dict[str, Any], named: dict[int, str], shortened: set[int]
+) -> tuple[list[dict[str, Any]], dict[int, str]] | None:
+    """The new shot list (cold open first) and the shots it cuts; None when no cut of
+    this opening fits the series' runtime window."""
+    body = []
+    for i, shot in enumerate(w.shots):
+        if i in named:
+            continue
+        shot = copy.deepcopy(shot)
+        if i in shortened:
+            shot["duration_s"] = min(float(shot["duration_s"]), 2.5)
+        body.append(shot)
+    new_shots = w.retime([cold, *body])
+    cut = dict(named)
+    if _runtime(new_shots) < w.low:
+        # Too short without them: keep the named shots as a second and a half each.
+        body = [
+            dict(copy.deepcopy(shot), **({"duration_s": MIN_SHOT_S} if i in named else {}))
+            for i, shot in enumerate(w.shots)
+        ]
+        new_shots, cut = w.retime([cold, *body]), {}
+    ceiling = w.high - (1.0 if w.tight_runtime else 0.0)
+    runtime = _runtime(new_shots)
+    for shot in new_shots[1:]:
+        # Too long with the cold open: condense the slow shots of the first 15 s.
+        if runtime <= ceiling:
+            break
+        if float(shot["start_s"]) >= 15 or w.intensity(shot) > 1.5 or w.is_locked(shot):
+            continue
+        shorter = round_half(float(shot["duration_s"]) * CONDENSE)
+        runtime -= float(shot["duration_s"]) - shorter
+        shot["duration_s"] = shorter
+    new_shots = w.retime(new_shots)
+    return (new_shots, cut) if w.within_runtime(_runtime(new_shots)) else None
+
+
+def _runtime(shots: list[dict[str, Any]]) -> float:
+    return sum(float(s["duration_s"]) for s in shots)
+
+
+def _cut_text(w: Writing, cut: dict[int, str], shortened: set[int]) -> str:
+    text = ""
+    if cut:
+        text += (
+            "Cut "
+            + " and ".join(
+                f"{w.shots[i]['shot_id']} ({float(w.shots[i]['duration_s']):g} s of {word})"
+                for i, word in sorted(cut.items())
+            )
+            + ", the opening viewers complain about. "
+        )
+    if shortened:
+        text += f"Shorten {', '.join(str(w.shots[i]['shot_id']) for i in sorted(shortened))}"
+        text += " to 2.5 s. "
+    return text
+
+
+def hook_failure(w: Writing, finding: Finding) -> BriefChangeProposal | None:
     m = w.report.metrics
     target = w.report.targets.get("retention_10s", 0.5)
-    strongest = w.strongest()
-    new_hook: str
-    changes: list[FieldChange] = []
-    summary_parts: list[str] = []
-    if strongest is not None:
-        source = w.shots[strongest]
-        line = spoken_line(str(source.get("dialogue", "")))
-        action = w.describe(source)
-        said = f" ('{line}')" if line and w.acceptable(line) else ""
-        new_hook = w.clean(
-            f"Cold open, 0-3 s: {action}{said}. Then rewind to how it started."
-            if float(source["start_s"]) > 6
-            else f"Start on the conflict, 0-3 s: {action}{said}."
-        )
-        flash_forward = float(source["start_s"]) > 6
-        body = copy.deepcopy(w.shots)
-        if flash_forward:
-            # A 2-3 s flash-forward of the conflict, then the episode as it was.
-            teaser_s = 2.0 if w.tight_runtime else min(TEASER_S, float(source["duration_s"]))
-            opening = copy.deepcopy(source)
-            opening_id = f"{source['shot_id']}-cold-open"
-            while any(s["shot_id"] == opening_id for s in w.shots):
-                opening_id += "-x"
-            opening.update(shot_id=opening_id, duration_s=teaser_s)
-        else:
-            # The conflict is only seconds in: play it first instead of repeating it.
-            opening = body.pop(strongest)
-        # The slow run at the top is what viewers swipe away from: condense it, giving
-        # seconds back (last shot first) if that would take the runtime under the minimum.
-        slow: list[tuple[dict[str, Any], float, float]] = []
-        for shot in body:
-            if w.intensity(shot) > 1.5 or w.is_locked(shot) or float(shot["start_s"]) >= 15:
-                break
-            shorter = round_half(float(shot["duration_s"]) * CONDENSE)
-            if shorter < float(shot["duration_s"]):
-                slow.append((shot, float(shot["duration_s"]), shorter))
-                shot["duration_s"] = shorter
-        new_shots = w.retime([opening, *body])
-        runtime = sum(float(s["duration_s"]) for s in new_shots)
-        while slow and runtime < w.low:
-            shot, original, _ = slow.pop()
-            shot["duration_s"] = original
-            new_shots = w.retime([opening, *body])
-            runtime = sum(float(s["duration_s"]) for s in new_shots)
-        if not w.within_runtime(runtime):
-            new_shots = []  # no cut of this opening fits the series' runtime window
-        condensed = [
-            f"{shot['shot_id']} {original:g}→{short:g} s" for shot, original, short in slow
-        ]
-        if new_shots:
-            changes += w.shot_changes(new_shots)
-            how = (
-                f"Open on a {opening['duration_s']:g}-second flash-forward of {source['shot_id']}"
-                if flash_forward
-                else f"Move {source['shot_id']} to the top"
-            )
-            summary_parts.append(
-                f"{how} ({shorten(action, 70)})"
-                + (f", condense the slow opening ({', '.join(condensed)})" if condensed else "")
-                + (f"; runtime {w.runtime:g}→{runtime:g} s." if runtime != w.runtime else ".")
-            )
-        opener = w.beats[0] if w.beats else None
-        moment = w.beat_of(source)
-        if opener and opener not in w.locked and moment and moment != opener:
-            changes.insert(
-                0,
-                FieldChange(
-                    path="brief.beats[0]",
-                    before=opener,
-                    after=w.clean(f"cold open on {moment}; {opener}, cut short"),
-                ),
-            )
-    else:
-        twist = w.clean(str(w.brief.get("twist", "")))
-        if not twist:
-            return None
-        new_hook = w.clean(f"Open on the turn: {first_sentence(twist, 14)}")
-    if new_hook == w.brief.get("hook"):
+    complaints = _complaints(w, finding)
+    named, shortened = _complained_shots(w, complaints)
+    openings = _opening_shots(w, named, set(w.note_targets("avoid")))
+    if not openings:
         return None
-    changes.insert(0, FieldChange(path="brief.hook", before=w.brief.get("hook"), after=new_hook))
-
-    headlines = []
-    phrase = w.comment_phrase()
-    if phrase:
-        headlines.append(
-            f'headline: "{phrase[1]}" — viewers on {w.ctx.episode_title or w.ctx.episode_id}'
-        )
-    for shot in sorted(w.shots, key=lambda s: -w.intensity(s)):
-        for candidate in (spoken_line(str(shot.get("dialogue", ""))), str(shot.get("caption", ""))):
-            candidate = w.clean(candidate)
-            if len(candidate.split()) >= 2 and w.acceptable(candidate):
-                headlines.append(f'headline: "{candidate}"')
-    hook_line = first_sentence(new_hook.split(": ", 1)[-1], 9)
-    headlines.append(f"headline: {hook_line}")
-    thumbnails = []
-    hold = w.best_hold()
-    if hold is not None and w.describe(w.shots[hold]):
-        shot = w.shots[hold]
-        loss = w.shot_loss(hold) or 0.0
-        thumbnails.append(
-            f"thumbnail: {frame_text(w, shot)} ({shot['shot_id']}: loses the fewest viewers, "
-            f"{loss:.1f} pp/s)"
-        )
-    if strongest is not None and strongest != hold:
-        shot = w.shots[strongest]
-        thumbnails.append(
-            f"thumbnail: {frame_text(w, shot)} ({shot['shot_id']}, the cold-open moment)"
-        )
-    assets = list(dict.fromkeys(headlines))[:3] + thumbnails
-
-    r8 = m.retention_8s
-    summary = (
-        f"Hook failure: {pct(m.retention_10s)} are still watching at 10 s "
-        f"(target {pct(target)}), {pct(r8)} at 8 s, CTR {m.ctr * 100:.1f}%. "
-        + (" ".join(summary_parts) + " " if summary_parts else "")
-        + f"New hook: {shorten(new_hook, 140)} Replace the thumbnail and test "
-        f"{min(3, len(headlines))} headlines."
+    # A near-duplicate of a rejected idea: open on the next shot instead.
+    opening = openings[min(w.variant, len(openings) - 1)]
+    shortened.discard(opening)
+    source = w.shots[opening]
+    options = _hook_options(w, source, set(named))
+    if not options:
+        return None
+    cold = dict(
+        copy.deepcopy(source),
+        shot_id=f"{source['shot_id']}-cold-open",
+        duration_s=2.0 if w.tight_runtime else min(COLD_OPEN_S, float(source["duration_s"])),
+        caption=options[0],
+        dialogue="",
     )
+    fitted = _cold_open_cut(w, cold, named, shortened)
+    if fitted is None:
+        return None
+    new_shots, cut = fitted
+    runtime = _runtime(new_shots)
+    first_kept = new_shots[1]
+    cut_text = _cut_text(w, cut, shortened)
+    action = w.describe(source)
+    new_hook = w.clean(
+        f"Cold open, 0-{cold['duration_s']:g} s: {action}, captioned '{options[0]}'; "
+        f"then back to the episode as written: {w.describe(first_kept)}."
+    )
+    changes = [
+        FieldChange(path="brief.hook", before=w.brief.get("hook"), after=new_hook),
+        FieldChange(path="manifest.shots", before=w.shots, after=new_shots),
+    ]
+    headlines = w.headlines(exclude={options[0].lower()})
+    choices = [Choice(slot="hook", path="manifest.shots[0].caption", options=options)]
+    if headlines:
+        choices.append(Choice(slot="headline", options=headlines))
+    summary = (
+        f"{cut_text}Open cold on {source['shot_id']} — {action} — for "
+        f"{cold['duration_s']:g} s with the caption '{options[0]}', then the episode as "
+        f"before. Runtime {w.runtime:g} → {runtime:g} s."
+    )
+    quote = _quote(complaints[0]) if complaints else ""
     return BriefChangeProposal(
         episode_id=w.ctx.episode_id,
         kind="hook_rewrite",
         summary=shorten(summary, 600),
-        target=f"retention_10s {pct(m.retention_10s)} vs {pct(target)}; ctr {m.ctr * 100:.1f}%",
+        target=f"10-s retention {pct(m.retention_10s)} against a {pct(target)} target",
         expected_effect=(
-            f"10-s retention from {pct(m.retention_10s)} toward {pct(target)}: the conflict "
-            "is on screen before the 3-second swipe"
+            f"10-s retention from {pct(m.retention_10s)} toward {pct(target)}: "
+            "the question is on screen before the 3-second swipe"
         ),
         changes=changes,
-        evidence=w.evidence(
-            finding, ("ctr", "retention_3s", "retention_8s", "retention_10s", "score"), []
+        evidence=w.evidence(finding, ("retention_10s", "retention_8s", "ctr"), []),
+        assets=w.thumbnails([opening], options[0], spare=False),
+        rationale=_rationale(
+            f"Only {pct(m.retention_10s)} are still watching at 10 seconds against a "
+            f"{pct(target)} target" + (f", and viewers say why: {quote}." if quote else "."),
+            _variant_line(w),
+            _notes_line(w, w.applied_notes),
         ),
-        assets=assets,
-        rationale=rule_rationale(
-            "hook-failure",
-            "CTR low and 8-s retention < 35% → replace thumbnail, rewrite opening beat",
-            "The cold-open shot is the most intense by mood and action; thumbnails come from "
-            "the shot that holds viewers best.",
-            w,
-        ),
+        choices=choices,
     )
 
 
-def _hook_packaging(w: Writing, finding: Finding) -> BriefChangeProposal | None:
+# --- packaging: the card, the first frame and the title ------------------------------------
+
+
+def hook_packaging(w: Writing, finding: Finding) -> BriefChangeProposal | None:
     m = w.report.metrics
     if not w.shots:
         return None
     first = w.shots[0]
-    strongest = w.strongest(start=0)
-    captions = []
-    for shot in sorted(w.shots, key=lambda s: -w.intensity(s)):
-        for candidate in (str(shot.get("caption", "")), spoken_line(str(shot.get("dialogue", "")))):
-            candidate = w.clean(candidate)
-            if 3 <= len(candidate.split()) <= 8 and w.acceptable(candidate):
-                captions.append(candidate)
-    captions = list(dict.fromkeys(captions))
-    new_caption = next(
-        (c for c in captions if c != first.get("caption") and len(c.split()) >= 3), None
-    )
+    present = {n.upper() for n in w.first_names(first)}
+    candidates = line_candidates(w.shots, w.story, acceptable=w.acceptable, names=w.name_words)
+    on_first = [
+        c
+        for c in candidates
+        if c.text != first.get("caption")
+        and (c.speaker.split()[0] in present if c.speaker else c.shot_index == 0)
+        and len(c.text.split()) <= 8
+    ]
     changes: list[FieldChange] = []
-    if new_caption:
+    choices: list[Choice] = []
+    if on_first:
+        caption = on_first[0].text
         changes.append(
             FieldChange(
-                path="manifest.shots[0].caption", before=first.get("caption", ""), after=new_caption
+                path="manifest.shots[0].caption", before=first.get("caption", ""), after=caption
             )
         )
-    framing = str(first.get("framing", ""))
-    if "close" not in framing:
+    else:
+        caption = ""
+    complaints = [q.text for q in finding.quotes if _PACKAGING_COMPLAINT.search(q.text)] + [
+        c.text for c in w.comments if _PACKAGING_COMPLAINT.search(c.text)
+    ]
+    complaints = list(dict.fromkeys(complaints))
+    titles = _rotate(w.titles(candidates, exclude={caption.lower()}), w.variant)
+    title_before = w.brief.get("title") or w.ctx.episode_title
+    if titles and (complaints or not changes):
         changes.append(
-            FieldChange(path="manifest.shots[0].framing", before=framing, after="close-up")
+            FieldChange(path="brief.title", before=w.brief.get("title"), after=titles[0])
         )
-    hook = str(w.brief.get("hook", ""))
-    first_frame = (new_caption or w.describe(first)).rstrip(".!")
-    if first_frame:
-        new_hook = w.clean(
-            and_then(hook, f"First frame: a close-up with the caption '{first_frame}'.")
-        )
-        changes.insert(0, FieldChange(path="brief.hook", before=hook, after=new_hook))
+        choices.append(Choice(slot="title", path="brief.title", options=titles))
     if not changes:
         return None
-
-    headlines = [f'headline: "{c}"' for c in captions[:4]]
-    phrase = w.comment_phrase()
-    if phrase:
-        headlines.append(f'headline: "{phrase[1]}" — viewers')
-    twist = w.clean(str(w.brief.get("twist", "")))
-    if twist and w.acceptable(twist):
-        headlines.append(f"headline: {first_sentence(twist, 9)}")
-    if w.ctx.episode_title:
-        headlines.append(f"headline: {w.ctx.episode_title}: {first_sentence(w.clean(hook), 8)}")
-    headlines = list(dict.fromkeys(headlines))[:8]
-    # A bare brief still gets three lines to test: its own premise, hook and payoff.
-    for spare in ("premise", "hook", "payoff"):
-        text = w.clean(str(w.brief.get(spare, "")))
-        if len(headlines) < 3 and text and w.acceptable(text):
-            headlines = list(dict.fromkeys([*headlines, f"headline: {first_sentence(text, 9)}"]))
-    thumbs: list[str] = []
-    for index in dict.fromkeys(i for i in (w.best_hold(), strongest, 0) if i is not None):
-        shot = w.shots[index]
-        if not w.describe(shot):
-            continue
-        thumbs.append(f"thumbnail: {frame_text(w, shot)} ({shot['shot_id']})")
-    thumbs = thumbs[:3]
+    headlines = w.headlines(exclude={caption.lower(), *(t.lower() for t in titles)})
+    if headlines:
+        choices.append(Choice(slot="headline", options=headlines))
     ctr_target = w.report.targets.get("ctr", 0.0)
+    said = (
+        f" and viewers say the packaging misleads them ({_quote(complaints[0])})"
+        if complaints
+        else ""
+    )
+    parts = []
+    if titles and any(c.path == "brief.title" for c in changes):
+        parts.append(f"retitle '{title_before}' as '{titles[0]}'")
+    if caption:
+        parts.append(f"put '{caption}' on the first frame")
+    if headlines:
+        parts.append(f"test {len(headlines)} headlines")
     summary = (
-        f"Packaging: CTR is {m.ctr * 100:.1f}%"
-        + (f" against a cohort target of {ctr_target * 100:.1f}%" if ctr_target else "")
-        + f" while {pct(m.retention_10s)} still watch at 10 s, so the episode holds viewers "
-        "but the card does not win the click. New first frame"
-        + (f" captioned '{new_caption}'" if new_caption else "")
-        + (f", {len(thumbs)} thumbnails" if thumbs else "")
-        + f" and {len(headlines)} headlines to test."
+        f"The episode holds viewers ({pct(m.retention_10s)} at 10 s) but its card loses the "
+        f"click ({m.ctr * 100:.1f}% against {ctr_target * 100:.1f}% for the cohort): "
+        + ", ".join(parts)
+        + ". None of them gives away the twist or the ending."
     )
     return BriefChangeProposal(
         episode_id=w.ctx.episode_id,
         kind="packaging",
         summary=shorten(summary, 600),
-        target=f"ctr {m.ctr * 100:.1f}%" + (f" vs {ctr_target * 100:.1f}%" if ctr_target else ""),
-        expected_effect="CTR up toward the cohort with 10-s retention unchanged",
+        target=f"click-through {m.ctr * 100:.1f}% against {ctr_target * 100:.1f}%",
+        expected_effect="click-through up toward the cohort, the 10-second hold unchanged",
         changes=changes,
-        evidence=w.evidence(finding, ("ctr", "impressions", "retention_10s", "score"), []),
-        assets=headlines + thumbs,
-        rationale=rule_rationale(
-            "hook-packaging",
-            "CTR low, retention fine → new first frame, 2-3 thumbnails, 3-8 headlines",
-            "Headlines reuse the episode's own captions and lines and the most-liked viewer "
-            "phrase.",
-            w,
+        evidence=w.evidence(finding, ("ctr", "impressions", "retention_10s"), []),
+        assets=w.thumbnails(
+            [i for i in (w.best_hold(), 0) if i is not None], titles[0] if titles else caption
         ),
+        rationale=_rationale(
+            f"Viewers who start it stay ({pct(m.retention_10s)} at 10 s), so the episode works "
+            f"and the card does not: {m.ctr * 100:.1f}% click against {ctr_target * 100:.1f}%"
+            + (f"{said}." if said else "."),
+            _notes_line(w, w.applied_notes),
+        ),
+        choices=choices,
     )
 
 
-def _pacing(w: Writing, finding: Finding) -> BriefChangeProposal | None:
+# --- pacing: trim the exposition, sentence by sentence -------------------------------------
+
+
+@dataclass
+class _Trim:
+    """What trimming the exposition did: the changes, the sentences cut, what stayed."""
+
+    changes: list[FieldChange] = field(default_factory=list)
+    cut: list[tuple[str, str]] = field(default_factory=list)  # (shot id, sentence)
+    kept_protected: list[str] = field(default_factory=list)  # a note's cut the story needs
+    touched: set[int] = field(default_factory=set)
+    saved: float = 0.0
+
+
+def _cliff_shot(w: Writing, finding: Finding) -> int:
+    cliff = w.report.cliff
+    assert cliff is not None
+    start = w.index_of(finding.shot_id or cliff.shot_id)
+    if start is not None:
+        return start
+    return next(
+        (
+            i
+            for i, s in enumerate(w.shots)
+            if float(s["start_s"]) <= cliff.second < float(s["start_s"]) + float(s["duration_s"])
+        ),
+        len(w.shots) - 1,
+    )
+
+
+def _trim_shot(w: Writing, index: int, trim: _Trim, notes: tuple[set[Any], set[Any]]) -> None:
+    """Cut the dense (or noted) sentences of one shot, keep the protected ones, and tighten
+    the shot to what is still said."""
+    cut_by_note, keep_by_note = notes
+    shot = w.shots[index]
+    new_lines = []
+    for speaker, direction, text in parse_dialogue(str(shot.get("dialogue", ""))):
+        keep = []
+        for sentence in sentences(text):
+            guarded = w.story.is_protected(index, sentence, fields=("twist", "payoff", "hook"))
+            noted_cut = (index, sentence) in cut_by_note
+            dense = density(sentence, w.name_words) >= DENSE
+            if (noted_cut or dense) and not (guarded or (index, sentence) in keep_by_note):
+                trim.cut.append((str(shot["shot_id"]), sentence))
+                continue
+            if noted_cut and guarded:
+                trim.kept_protected.append(sentence)
+            keep.append(sentence)
+        if keep:
+            new_lines.append(format_line(speaker, " ".join(keep), direction))
+    dialogue = " / ".join(new_lines)
+    if dialogue == shot.get("dialogue", ""):
+        return
+    spoken = sum(len(line.split(":", 1)[-1].split()) for line in new_lines)
+    before = float(shot["duration_s"])
+    duration = min(before, max(MIN_SHOT_S, round_half(spoken / WORDS_PER_S + 0.5)))
+    trim.touched.add(index)
+    trim.changes.append(
+        FieldChange(
+            path=f"manifest.shots[{index}].dialogue", before=shot["dialogue"], after=dialogue
+        )
+    )
+    if duration < before:
+        trim.changes.append(
+            FieldChange(
+                path=f"manifest.shots[{index}].duration_s",
+                before=shot["duration_s"],
+                after=duration,
+            )
+        )
+        trim.saved += before - duration
+
+
+def pacing(w: Writing, finding: Finding) -> BriefChangeProposal | None:
     cliff = w.report.cliff
     if cliff is None or not w.shots:
         return None
-    index = w.index_of(finding.shot_id or cliff.shot_id)
-    if index is None:
-        index = next(
-            (
-                i
-                for i, s in enumerate(w.shots)
-                if float(s["start_s"])
-                <= cliff.second
-                < float(s["start_s"]) + float(s["duration_s"])
-            ),
-            len(w.shots) - 1,
-        )
-    new_shots = copy.deepcopy(w.shots)
-
-    def cut(i: int, keep: float) -> tuple[int, float, str | None] | None:
-        # Shorter, but long enough for the whole sentences of the line that stay.
-        shot = new_shots[i]
-        duration = round_half(float(shot["duration_s"]) * keep)
-        dialogue = str(shot.get("dialogue", ""))
-        line = None
-        if len(dialogue.split()) > duration * WORDS_PER_S:
-            line = w.clean(fit_dialogue(dialogue, duration))
-            spoken = len(SPEAKER_PREFIX.sub("", line).split())
-            duration = max(duration, round_half(spoken / WORDS_PER_S))
-            line = line if line and line != dialogue else None
-        if duration >= float(shot["duration_s"]):
-            return None
-        return i, duration, line
-
-    cuts: list[tuple[int, float, str | None]] = []
-    if not w.is_locked(new_shots[index]) and (trim := cut(index, 0.5)):
-        cuts.append(trim)
-    key = None
-    for later in range(index + 1, len(new_shots)):
-        if w.intensity(new_shots[later]) >= 2.5:
-            key = later
-            break
-        if not w.is_locked(new_shots[later]) and (trim := cut(later, CONDENSE)):
-            cuts.append(trim)
-    # Never below the series' minimum: give seconds back, last cut first.
-    floor = w.low + (1.0 if w.tight_runtime else 0.0)
-    while cuts:
-        saved = sum(float(new_shots[i]["duration_s"]) - d for i, d, _ in cuts)
-        if w.runtime - saved >= floor:
-            break
-        cuts.pop()
-    if not cuts:
+    start = _cliff_shot(w, finding)
+    notes = (set(w.note_sentences("cut")), set(w.note_sentences("keep")))
+    trim = _Trim()
+    for index in range(start, len(w.shots)):
+        if index > start and w.intensity(w.shots[index]) >= 2.5:
+            break  # the key action: everything after it plays as written
+        if not w.is_locked(w.shots[index]):
+            _trim_shot(w, index, trim, notes)
+    changes, trimmed, saved = trim.changes, trim.cut, trim.saved
+    kept_protected, touched = trim.kept_protected, trim.touched
+    if not changes or w.runtime - saved < w.low:
         return None
-    changes: list[FieldChange] = []
-    trimmed_lines = []
-    for i, duration, line in cuts:
-        shot = new_shots[i]
-        changes.append(
-            FieldChange(
-                path=f"manifest.shots[{i}].duration_s", before=shot["duration_s"], after=duration
-            )
-        )
-        if line is not None:
-            changes.append(
-                FieldChange(
-                    path=f"manifest.shots[{i}].dialogue", before=shot["dialogue"], after=line
-                )
-            )
-            trimmed_lines.append(shot["shot_id"])
-        shot["duration_s"] = duration
-    w.retime(new_shots)
-    saved = w.runtime - sum(float(s["duration_s"]) for s in new_shots)
-    key_text = ""
-    if key is not None:
-        before = float(w.shots[key]["start_s"])
-        after = float(new_shots[key]["start_s"])
-        key_text = (
-            f" The key action ({w.shots[key]['shot_id']}: "
-            f"{shorten(w.clean(str(w.shots[key].get('action', ''))), 60)}) now lands at "
-            f"{after:g} s instead of {before:g} s."
-        )
-
-    def first_15(shots: list[dict[str, Any]]) -> str:
-        parts = []
-        for shot in shots:
-            if float(shot["start_s"]) >= 15:
-                break
-            what = (
-                shot.get("caption")
-                or spoken_line(str(shot.get("dialogue", "")))
-                or shot.get("action", "")
-                or f"shot {shot['shot_id']}"
-            )
-            parts.append(f"{float(shot['start_s']):g}s {shorten(w.clean(str(what)), 48)}")
-        return "; ".join(parts)
-
-    # Three different openings to test; each is the first 15 s of a concrete shot order.
-    options = [("this cut", new_shots)]
-    if key is not None:
-        teaser = dict(copy.deepcopy(new_shots[key]), duration_s=2.0)
-        options.append(("key action first", [teaser, *copy.deepcopy(new_shots)]))
-    if not w.is_locked(new_shots[index]):
-        card = dict(copy.deepcopy(new_shots[index]), duration_s=2.0, dialogue="")
-        rest = [s for i, s in enumerate(copy.deepcopy(new_shots)) if i != index]
-        options.append(
-            (
-                f"{w.shots[index]['shot_id']} as a 2-s caption card",
-                rest[:index] + [card] + rest[index:],
-            )
-        )
-    ending = copy.deepcopy(new_shots[-1])
-    options.append(
-        ("cliffhanger line first", [dict(ending, duration_s=2.0), *copy.deepcopy(new_shots)])
-    )
-    scripts: list[str] = []
-    seen_scripts: set[str] = set()
-    for label, order in options:
-        script = first_15(w.retime(order))
-        if script not in seen_scripts and len(scripts) < 3:
-            seen_scripts.add(script)
-            scripts.append(f"alt script {'ABC'[len(scripts)]} (0-15 s, {label}): {script}")
-    cut_list = ", ".join(
-        f"{w.shots[i]['shot_id']} {w.shots[i]['duration_s']:g}→{d:g} s" for i, d, _ in cuts
-    )
+    complaints = _complaints(w, finding)
+    quote = _quote(complaints[0]) if complaints else ""
+    cut_list = "; ".join(f"{sid}: '{shorten(text, 80)}'" for sid, text in trimmed)
+    story_kept = [s for f, i, _, s in w.story.protected if f == "twist" and i in touched][-1:]
     summary = (
-        f"Pacing: viewers drop fastest at {cliff.second} s ({cliff.drop_pct:.1f} points over 3 s), "
-        f"during {w.shots[index]['shot_id']}"
+        f"Viewers leave at {cliff.second} s, in the exposition of {w.shots[start]['shot_id']}. "
+        f"Cut the lines that ask them to hold numbers and names ({cut_list}) and tighten the "
+        f"shots to what is still said: {saved:g} s shorter."
         + (
-            f" ({shorten(w.clean(str(w.shots[index].get('action', ''))), 60)})"
-            if w.shots[index].get("action")
+            f" The line that carries the twist stays: '{shorten(story_kept[0], 90)}'."
+            if story_kept
             else ""
         )
-        + f". Second cut: shorten it and condense the exposition after it ({cut_list}), "
-        f"{saved:g} s shorter.{key_text} Three alternate scripts for the first 15 s attached."
     )
     return BriefChangeProposal(
         episode_id=w.ctx.episode_id,
         kind="pacing_cut",
         summary=shorten(summary, 600),
-        target=f"cliff at {cliff.second} s: {cliff.drop_pct:.1f} points lost"
-        + (f" in {cliff.shot_id}" if cliff.shot_id else ""),
+        target=f"{cliff.drop_pct:.0f} points of viewers lost around {cliff.second} s",
         expected_effect=(
             f"a flatter curve through {cliff.second} s and completion up from "
             f"{pct(w.report.metrics.completion)}"
         ),
         changes=changes,
-        evidence=w.evidence(
-            finding, ("retention_10s", "completion", "cliff_second", "cliff_drop_pct"), []
-        ),
-        assets=scripts,
-        rationale=rule_rationale(
-            "pacing",
-            "CTR fine, sharp drop between 6-20 s → second cut with key action earlier, "
-            "condense exposition, 3 alternate scripts for the first 15 s",
-            "Shots mapped to locked beats are left as they are."
-            + (f" Dialogue trimmed to fit in {', '.join(trimmed_lines)}." if trimmed_lines else ""),
-            w,
+        evidence=w.evidence(finding, ("completion", "retention_10s", "cliff_drop_pct"), []),
+        rationale=_rationale(
+            f"{cliff.drop_pct:.0f} points of the audience leave around {cliff.second} s"
+            + (f", and they say why: {quote}." if quote else "."),
+            (
+                "A note asked to cut "
+                + ", ".join(f"'{s}'" for s in kept_protected)
+                + ", but it carries the twist, so it stays."
+                if kept_protected
+                else ""
+            ),
+            _notes_line(w, w.applied_notes),
         ),
     )
+
+
+# --- participation: end on a question -------------------------------------------------------
 
 
 def _question(w: Writing) -> str:
@@ -443,7 +587,7 @@ def _question(w: Writing) -> str:
     return options[min(w.variant, len(options) - 1)]
 
 
-def _low_participation(w: Writing, finding: Finding) -> BriefChangeProposal | None:
+def low_participation(w: Writing, finding: Finding) -> BriefChangeProposal | None:
     if not w.shots:
         return None
     question = w.clean(_question(w))
@@ -459,126 +603,115 @@ def _low_participation(w: Writing, finding: Finding) -> BriefChangeProposal | No
         ),
     ]
     names = w.names_in_episode()
-    assets = [
-        f"pinned comment: {question} Tell us below.",
-        f"end card: {question}",
-    ]
+    assets = [f"pinned comment: {question} Tell us below.", f"end card: {question}"]
     if len(names) >= 2:
         assets.append(f"poll: {names[0]} or {names[1]}?")
     audience = w.report.audience
     prefer = [q.comment_id for q in audience.question_examples] if audience else []
     m = w.report.metrics
-    summary = (
-        f"Low participation: {pct(m.retention_10s)} watch past 10 s but only "
-        f"{m.comments_per_view * 1000:.1f} comments per 1,000 views. End on a question that "
-        f"invites an answer ('{question}') in the payoff and on the last shot's caption, and "
-        "pin it as the first comment."
-    )
     return BriefChangeProposal(
         episode_id=w.ctx.episode_id,
         kind="participation",
-        summary=shorten(summary, 600),
-        target=f"comments_per_view {m.comments_per_view:.4f}",
+        summary=shorten(
+            f"{pct(m.retention_10s)} watch past 10 s but only {m.comments_per_view * 1000:.1f} "
+            f"comment per 1,000 views. End on a question viewers can answer — '{question}' — "
+            "as the last shot's caption, and pin it as the first comment.",
+            600,
+        ),
+        target=f"{m.comments_per_view * 1000:.1f} comments per 1,000 views",
         expected_effect="more comments and replies per view; the cliffhanger gets talked about",
         changes=changes,
-        evidence=w.evidence(
-            finding, ("comments_per_view", "engagement_per_view", "retention_10s"), prefer
-        ),
+        evidence=w.evidence(finding, ("comments_per_view", "retention_10s"), prefer),
         assets=assets,
-        rationale=rule_rationale(
-            "low-participation",
-            "retention fine, few comments → open questions, cliffhangers that invite reaction",
-            "The question names the characters with the most screen time.",
-            w,
+        rationale=_rationale(
+            f"Viewers stay ({pct(m.retention_10s)} at 10 s) but hardly talk "
+            f"({m.comments_per_view * 1000:.1f} comments per 1,000 views); a question naming "
+            "the two characters with the most screen time gives them something to answer.",
         ),
     )
 
 
-def _resonance(w: Writing, finding: Finding) -> BriefChangeProposal | None:
+# --- resonance: a stinger that carries the audience into the next episode ------------------
+
+
+def resonance(w: Writing, finding: Finding) -> BriefChangeProposal | None:
+    stinger = w.stinger()
+    if stinger is None:
+        return None
+    shot, options, because = stinger
+    options = _rotate(options, w.variant)
+    shot = dict(shot, dialogue=options[0])
+    n = len(w.shots)
+    runtime = w.runtime + float(shot["duration_s"])
+    if runtime > w.high:
+        return None
     payoff = str(w.brief.get("payoff", ""))
-    theme = w.resonant_theme()
-    terms = w.theme_terms(theme)
-    names = w.names_in_episode()
-    pair = " and ".join(names[:2]) if names else "the leads"
-    thread = f" ({', '.join(terms)})" if terms else ""
-    stinger = (
-        f"After it, a 3-second stinger that reopens the thread viewers keep sharing{thread}."
-        if w.variant == 0
-        else f"After it, a 3-second stinger: {pair}, the morning after, one unanswered line."
-    )
-    new_payoff = w.clean(and_then(payoff, stinger))
-    strongest = w.strongest(start=0)
-    bts = (
-        f"behind-the-scenes follow-up: 30-s making-of on {w.shots[strongest]['shot_id']} "
-        f"({shorten(w.describe(w.shots[strongest]), 60)})"
-        if strongest is not None
-        else "behind-the-scenes follow-up: 30-s making-of on the episode's last scene"
-    )
-    title = w.ctx.episode_title or w.ctx.episode_id
-    premise_clause = first_sentence(w.clean(w.ctx.series.premise), 14)
-    assets = [
-        f"sequel hook: {pair} pick up where '{title}' leaves off{thread}",
-        bts,
-        f"cross-promotion copy: If '{title}' got you, start {w.ctx.series.title or 'the series'} "
-        f"from the top: {premise_clause}",
+    first_line = options[0].split(" / ")[0]
+    new_payoff = w.clean(and_then(payoff, f"Stinger: {w.describe(shot)} — {first_line}"))
+    shot = dict(shot, start_s=w.runtime)
+    changes = [
+        FieldChange(path="brief.payoff", before=payoff, after=new_payoff),
+        FieldChange(path="manifest.shots[+]", before=None, after=shot),
     ]
     m = w.report.metrics
-    hold = f"{pct(m.retention_10s)} at 10 s, {pct(m.completion)} completion"
-    summary = (
-        f"Resonance: {hold}, {m.shares_per_view * 1000:.1f} shares and "
-        f"{m.saves_per_view * 1000:.1f} saves per 1,000 views. Double down: a sequel stinger "
-        "after the payoff, a behind-the-scenes follow-up and cross-promotion copy."
-    )
-    theme_ids = list(theme.examples) if theme is not None else []
+    title = w.ctx.episode_title or w.ctx.episode_id
+    premise_clause = first_sentence(w.clean(w.ctx.series.premise), 14)
     return BriefChangeProposal(
         episode_id=w.ctx.episode_id,
         kind="sequel",
-        summary=shorten(summary, 600),
-        target=f"shares_per_view {m.shares_per_view:.4f}, saves_per_view {m.saves_per_view:.4f}",
+        summary=shorten(
+            f"This one resonates ({pct(m.completion)} finish it, "
+            f"{m.shares_per_view * 1000:.0f} shares and {m.saves_per_view * 1000:.0f} saves per "
+            f"1,000 views). Add a {float(shot['duration_s']):g}-second stinger after the payoff: "
+            f"{w.describe(shot)}. {options[0]}",
+            600,
+        ),
+        target=f"{m.shares_per_view * 1000:.0f} shares and {m.saves_per_view * 1000:.0f} saves "
+        "per 1,000 views",
         expected_effect="carry this episode's audience into the next one; more follows",
-        changes=[FieldChange(path="brief.payoff", before=payoff, after=new_payoff)],
-        evidence=w.evidence(
-            finding, ("shares_per_view", "saves_per_view", "completion", "retention_10s"), theme_ids
+        changes=changes,
+        evidence=w.evidence(finding, ("shares_per_view", "saves_per_view", "completion"), []),
+        assets=[
+            f"cross-promotion copy: If '{title}' got you, start "
+            f"{w.ctx.series.title or 'the series'} from the top: {premise_clause}",
+        ],
+        rationale=_rationale(
+            f"{pct(m.completion)} finish it and they share and save it at "
+            f"{m.shares_per_view * 1000:.0f} and {m.saves_per_view * 1000:.0f} per 1,000 views.",
+            because,
         ),
-        assets=assets,
-        rationale=rule_rationale(
-            "resonance",
-            "strong retention + shares/saves spike → sequel hooks, behind-the-scenes "
-            "follow-up, cross-promotion copy",
-            "The stinger points at the warmest comment theme on this episode (brigades and "
-            "complaints left out).",
-            w,
-        ),
+        choices=[Choice(slot="stinger", path=f"manifest.shots[{n}].dialogue", options=options)],
     )
 
 
 _RULES: dict[str, Callable[[Writing, Finding], BriefChangeProposal | None]] = {
-    "hook_failure": _hook_failure,
-    "hook_packaging": _hook_packaging,
-    "pacing": _pacing,
-    "low_participation": _low_participation,
-    "resonance": _resonance,
+    "hook_failure": hook_failure,
+    "hook_packaging": hook_packaging,
+    "pacing": pacing,
+    "low_participation": low_participation,
+    "resonance": resonance,
 }
 
 
 class OfflineWriter:
-    """The default ideator: one rule per diagnosis, deterministic, honest about it.
-
-    Same context in, same proposals out. Each proposal's ``rationale`` names the rule
-    that wrote it.
-    """
+    """The default ideator: rule-based writing, deterministic, honest about it."""
 
     name = "offline"
 
     def propose(self, ctx: IdeationContext) -> list[BriefChangeProposal]:
-        """Write one proposal per finding of the episode's report (method order)."""
+        """A promoted variant first (when the data has a winner), then one proposal per
+        finding of the episode's report, in the method's order."""
         writing = Writing(ctx)
-        findings: dict[str, Finding] = {f.kind: f for f in reversed(ctx.report.findings)}
         proposals = []
+        promoted = promote_variant(writing)
+        if promoted is not None:
+            proposals.append(promoted)
+        findings: dict[str, Finding] = {f.kind: f for f in reversed(ctx.report.findings)}
         for kind in RULE_ORDER:
             finding = findings.get(kind)
             if finding is None:
                 continue
+            writing.applied_notes = []
             proposal = _RULES[kind](writing, finding)
             if proposal is not None:
                 proposals.append(proposal)

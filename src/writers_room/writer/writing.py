@@ -14,10 +14,13 @@ from typing import Any
 
 from writers_room.brief.proposals import Evidence, FieldChange
 from writers_room.brief.report import Finding, Theme
+from writers_room.brief.script import content_words, format_line, shared_run, shot_text
 from writers_room.guardrails import brand, continuity, slop
+from writers_room.guardrails.directives import directives, resolve
 from writers_room.guardrails.fencing import looks_like_injection
 from writers_room.guardrails.text import shorten, term_pattern, words
 from writers_room.writer.context import CommentSnippet, IdeationContext, known_numbers
+from writers_room.writer.lines import Candidate, StoryMap, line_candidates, prop_of, relations
 
 __all__ = [
     "CONDENSE",
@@ -176,6 +179,18 @@ class Writing:
         self.comments.sort(
             key=lambda c: (c.episode_id not in ("", ctx.episode_id), -c.likes, c.comment_id)
         )
+        self.story = StoryMap(self.brief, ctx.manifest, self.bible)
+        self.name_words = {part.lower() for full in self.bible for part in full.split()} | {
+            w.lower()
+            for place in ctx.series.constraints.locations
+            for w in re.findall(r"[A-Za-z]+", place)
+        }
+        # Viewers' words the writer has seen: never reused as copy.
+        self.viewer_texts = [c.text for c in ctx.comments] + [
+            text for theme in ctx.themes for text in theme.example_texts
+        ]
+        self.directives = [d for note in ctx.notes for d in directives(note)]
+        self.applied_notes: list[str] = []
 
     # --- text hygiene -------------------------------------------------------------------
 
@@ -200,6 +215,8 @@ class Writing:
             return False
         if slop.slop_phrases(text):
             return False
+        if not viewer and shared_run(text, self.viewer_texts, 5):
+            return False  # viewers quote this line: using it would read as their copy
         return not continuity.unknown_names(text, self.vocabulary, strict=viewer)
 
     def _usable_comment(self, comment: CommentSnippet) -> bool:
@@ -304,7 +321,242 @@ class Writing:
         ranked = sorted(seen, key=lambda n: (-seen[n], n))
         return [name.split()[0] for name in ranked]
 
+    def first_names(self, shot: dict[str, Any]) -> list[str]:
+        """First names of the characters in a shot."""
+        return [str(n).split()[0] for n in shot.get("characters") or [] if str(n).strip()]
+
+    def pronoun(self, first_name: str) -> str:
+        """'He wants', 'She wants' or 'They want', from the bible's description."""
+        text = next(
+            (c.description for c in self.ctx.series.characters if c.name.split()[0] == first_name),
+            "",
+        ).lower()
+        his = len(re.findall(r"\b(he|his|him)\b", text))
+        her = len(re.findall(r"\b(she|her|hers)\b", text))
+        return "He wants" if his > her else "She wants" if her > his else "They want"
+
+    def text_of(self, index: int) -> str:
+        return shot_text(self.shots[index])
+
+    # --- writers' notes -----------------------------------------------------------------
+
+    def _resolved(self, verb: str) -> list[tuple[int, str | None]]:
+        found: list[tuple[int, str | None]] = []
+        for directive in self.directives:
+            if directive.verb != verb:
+                continue
+            hits = resolve(directive, self.ctx.manifest)
+            if hits:
+                said = f"{directive.verb.replace('_', ' ')} {directive.target}"
+                if said not in self.applied_notes:
+                    self.applied_notes.append(said)
+            found += hits
+        return found
+
+    def note_targets(self, verb: str) -> list[int]:
+        """Shots a standing note names with ``verb`` (keep, cut, open_on, avoid, ...)."""
+        return list(dict.fromkeys(index for index, _ in self._resolved(verb)))
+
+    def note_sentences(self, verb: str) -> list[tuple[int, str]]:
+        """``(shot index, sentence)`` a standing note names with ``verb``; a note naming a
+        whole shot names each of its sentences."""
+        out: list[tuple[int, str]] = []
+        for index, sentence in self._resolved(verb):
+            if sentence is not None:
+                out.append((index, sentence))
+                continue
+            for line in str(self.shots[index].get("dialogue", "")).split(" / "):
+                out += [(index, part) for part in _split_spoken(line)]
+        return out
+
+    # --- copy: headlines, titles, thumbnails, stingers ----------------------------------
+
+    def headlines(self, *, exclude: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+        """Two or three headlines: the episode's own strongest lines that spoil nothing."""
+        picked: list[str] = []
+        premise = first_sentence(self.clean(str(self.brief.get("premise", ""))), 12)
+        premise = re.split(r",\s+(?:where|when|while|as|and)\b", premise)[0].rstrip(".,;…")
+        texts = [
+            c.text
+            for c in line_candidates(
+                self.shots, self.story, acceptable=self.acceptable, names=self.name_words
+            )
+        ]
+        if premise and not self.story.spoils(premise) and self.acceptable(premise):
+            texts.insert(1, premise + ".")
+        for text in texts:
+            if text.lower() in exclude or not 2 <= len(text.split()) <= 10:
+                continue
+            picked.append(text)
+            if len(picked) == 3:
+                break
+        return picked
+
+    def titles(self, candidates: list[Candidate], *, exclude: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+        """Two or three short titles from the episode's own lines (no recap words)."""
+        out: list[str] = []
+        current = (self.brief.get("title") or self.ctx.episode_title or "").lower()
+        for index, shot in enumerate(self.shots):
+            prop = prop_of(str(shot.get("action", "")))
+            if prop is None or index in self.story.secret_shots:
+                continue
+            title = _title_case(f"the {prop[0]}")
+            if not self.story.spoils(title) and title.lower() != current:
+                out.append(title)
+                break
+        for candidate in candidates:
+            words_ = candidate.text.rstrip(".!?…").split()
+            if not 2 <= len(words_) <= 4 or candidate.text.lower() in exclude:
+                continue
+            title = _title_case(candidate.text)
+            if title.lower() != current and title not in out:
+                out.append(title)
+            if len(out) == 3:
+                break
+        return out
+
+    def thumbnails(self, indexes: list[int], text: str, *, spare: bool = True) -> list[str]:
+        """Thumbnail briefs: a frame that gives nothing away, with the text to set on it."""
+        out = []
+        avoid = set(self.note_targets("avoid"))
+        # The frames asked for, then any frame with a face that gives nothing away.
+        faces = sorted(
+            (i for i, shot in enumerate(self.shots) if shot.get("characters")),
+            key=lambda i: (-self.intensity(self.shots[i]), i),
+        )
+        for index in dict.fromkeys([*indexes, *(faces if spare or not indexes else [])]):
+            if index in self.story.secret_shots or index in avoid:
+                continue
+            if not 0 <= index < len(self.shots):
+                continue
+            shot = self.shots[index]
+            out.append(
+                f"thumbnail: {shot['shot_id']}, {shot.get('framing') or 'close-up'} — "
+                f"{self.describe(shot)}; text: '{text}'"
+            )
+        return out[:2]
+
+    def stinger(self) -> tuple[dict[str, Any], list[str], str] | None:
+        """A stinger shot after the payoff, two or three lines to choose from, and why.
+
+        The pair is the two characters the audience talks about most (the top theme by
+        distinct viewers that names two of them), or the two with the most screen time;
+        the thread is the bible character the payoff or twist names who is not on screen
+        at the end (a rival, a warning), or the relation the bible gives one of the pair.
+        """
+        firsts = {n.split()[0].lower(): n.split()[0] for n in self.bible}
+        pair: list[str] = []
+        because = ""
+        for theme in sorted(self.ctx.themes, key=lambda t: (-t.distinct_authors, t.theme_id)):
+            named = [firsts[t.lower()] for t in theme.terms if t.lower() in firsts]
+            named += [
+                firsts[w.lower()]
+                for w in re.findall(r"[A-Za-z]+", theme.label)
+                if w.lower() in firsts and firsts[w.lower()] not in named
+            ]
+            if len(named) >= 2:
+                pair = named[:2]
+                because = (
+                    f"The thread viewers talk about most is {pair[0]} and {pair[1]} "
+                    f"({theme.distinct_authors} different viewers)"
+                )
+                break
+        if not pair:
+            pair = self.names_in_episode()[:2]
+            because = "The stinger stays with the two characters on screen longest"
+        if len(pair) < 2:
+            return None
+        a, b = pair
+        last = self.shots[-1] if self.shots else {}
+        on_screen = {n.lower() for n in self.first_names(last)}
+        turn = f"{self.brief.get('payoff', '')} {self.brief.get('twist', '')}"
+        thread = next(
+            (
+                firsts[w.lower()]
+                for w in re.findall(r"[A-Za-z]+", turn)
+                if w.lower() in firsts
+                and firsts[w.lower()] not in (a, b)
+                and w.lower() not in on_screen
+            ),
+            None,
+        )
+        family = thread is None
+        if thread is None:
+            bonds = relations(
+                {c.name.split()[0]: c.description for c in self.ctx.series.characters}
+            )
+            thread = next(
+                (x for x, _, y in bonds if y in (a, b) and x not in (a, b)), None
+            ) or next((y for x, _, y in bonds if x in (a, b) and y not in (a, b)), None)
+        if thread is not None and not family:
+            because += f"; it reopens the {thread} thread the ending leaves hanging."
+            lines = [
+                f"{format_line(a, f'There is something I have not told you about {thread}.')} / "
+                f"{format_line(b, 'Then tell me now.')}",
+                f"{format_line(b, f'{thread} called. {self.pronoun(thread)} to meet.')} / "
+                f"{format_line(a, 'Then we go together.')}",
+                f"{format_line(a, f'If {thread} comes near you again—')} / "
+                f"{format_line(b, 'Then what? Then what, ' + a + '?')}",
+            ]
+        elif thread is not None:
+            because += f"; it brings in {thread}, whom the bible ties to them."
+            lines = [
+                f"{format_line(a, f'There is something I have not told you about {thread}.')} / "
+                f"{format_line(b, 'Then tell me now.')}",
+                f"{format_line(b, f'Does {thread} know?')} / {format_line(a, 'Not yet.')}",
+                f"{format_line(a, f'{thread} is not telling us everything.')} / "
+                f"{format_line(b, 'Neither are you.')}",
+            ]
+        else:
+            because += "."
+            lines = [
+                f"{format_line(a, 'There is something I have not told you.')} / "
+                f"{format_line(b, 'Then tell me now.')}",
+                f"{format_line(b, 'Say it again.')} / {format_line(a, 'Not here. Not yet.')}",
+            ]
+        lines = [self.clean(line) for line in lines if self.acceptable(line)]
+        if not lines:
+            return None
+        place = next(
+            (
+                loc
+                for loc in self.ctx.series.constraints.locations
+                if content_words(loc)
+                & content_words(" ".join(self.text_of(i) for i in range(len(self.shots))))
+            ),
+            "",
+        )
+        words_ = max(len(line.replace(" / ", " ").split()) for line in lines)
+        shot = {
+            "shot_id": f"{last.get('shot_id', 's')}-stinger",
+            "start_s": self.runtime,
+            "duration_s": max(3.0, round_half(words_ / WORDS_PER_S + 1.0)),
+            "camera": "slow push-in",
+            "action": f"Later that night{' at the ' + place if place else ''}: {a} and {b}, "
+            "alone for the first time since",
+            "mood": "charged",
+            "framing": "two-shot",
+            "caption": "",
+            "dialogue": lines[0],
+            "characters": [a, b],
+            "keyframe_prompt": str(last.get("keyframe_prompt", "")),
+            "seed": int(last.get("seed", 0) or 0) + 1,
+        }
+        return shot, lines, because
+
     # --- evidence -----------------------------------------------------------------------
+
+    def evidence_for(self, keys: tuple[str, ...], prefer: list[str]) -> Evidence:
+        """Evidence of a proposal no single finding motivates (a promoted variant)."""
+        metrics = {k: self.numbers[k] for k in keys if k in self.numbers}
+        by_id = {c.comment_id: c for c in self.comments}
+        chosen = [i for i in prefer if i in by_id][:3]
+        return Evidence(
+            metrics=metrics,
+            comment_ids=chosen,
+            quotes=[shorten(by_id[i].text, 120) for i in chosen],
+            findings=[],
+        )
 
     def evidence(self, finding: Finding, keys: tuple[str, ...], prefer: list[str]) -> Evidence:
         metrics = {k: self.numbers[k] for k in keys if k in self.numbers}
@@ -386,6 +638,20 @@ class Writing:
     def within_runtime(self, runtime: float) -> bool:
         high = self.high - 1.0 if self.tight_runtime else self.high
         return self.low <= runtime <= high
+
+
+def _split_spoken(line: str) -> list[str]:
+    from writers_room.brief.script import sentences
+
+    return sentences(SPEAKER_PREFIX.sub("", line.strip()))
+
+
+def _title_case(text: str) -> str:
+    small = {"a", "an", "the", "of", "to", "in", "on", "at", "and", "or", "for"}
+    out = []
+    for i, word in enumerate(text.rstrip(".!…").split()):
+        out.append(word if i and word.lower() in small else word[:1].upper() + word[1:])
+    return " ".join(out)
 
 
 def frame_text(w: Writing, shot: dict[str, Any]) -> str:

@@ -243,6 +243,11 @@ def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+def _too_long(value: Any) -> bool:
+    """A value the modal cannot hold whole (a text input takes INPUT_CHARS)."""
+    return len(_as_text(value)) > INPUT_CHARS
+
+
 def edit_modal(p: dict[str, Any], *, private_metadata: str) -> dict[str, Any]:
     """The modal that lets an approver rewrite the proposed values before approving."""
     blocks: list[dict[str, Any]] = [
@@ -250,6 +255,15 @@ def edit_modal(p: dict[str, Any], *, private_metadata: str) -> dict[str, Any]:
     ]
     for index, change in enumerate(p.get("changes", [])):
         after = change.get("after")
+        if _too_long(after):
+            # A drafted episode's shot list: a clipped JSON value could only break it.
+            blocks.append(
+                _section(
+                    f"`{change['path']}` is too long to edit here "
+                    f"({len(_as_text(after)):,} characters); it stays as proposed."
+                )
+            )
+            continue
         blocks.append(
             {
                 "type": "input",
@@ -305,6 +319,9 @@ def parse_edit_submission(
     errors: dict[str, str] = {}
     for index, change in enumerate(p.get("changes", [])):
         block = change_block_id(index)
+        if _too_long(change.get("after")) and block not in values:
+            changes.append(dict(change))  # shown, not editable: kept as proposed
+            continue
         raw = (values.get(block, {}).get(EDIT_VALUE_ACTION, {}) or {}).get("value")
         raw = "" if raw is None else str(raw)
         after: Any = raw

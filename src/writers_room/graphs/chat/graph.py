@@ -1,14 +1,15 @@
 """The chat graph: one turn of a conversation with the room.
 
-    route → explain | propose | brief | note | decide | how_to_decide | render_status
-          | status | help | clarify → END
+    route → explain | propose | draft | brief | note | decide | how_to_decide
+          | render_status | status | help | clarify → END
 
 ``route`` picks the intent (verbs, follow-ups, then similarity to examples; see
 ``router.py``) and resolves the series and episode, remembering both in the thread's
 state so "and episode 4?" works. Each intent node does one thing and writes a
 :class:`~writers_room.graphs.chat.state.ChatReply`. Nodes that change anything go
 through the same guarded functions as the CLI: notes through ``add_note``, decisions
-through ``decide_and_resume`` (approver allowlist, exactly-once, content hash).
+through ``decide_and_resume`` (approver allowlist, exactly-once, content hash), drafts of
+the next episode through ``writer.draft.propose_next_episode`` (a pending proposal).
 
 Free text never decides: ``decide`` runs only for the explicit commands
 ``approve p-<id>`` and ``reject p-<id> <reason>``, and approves only a version this
@@ -20,6 +21,7 @@ the approver repeats the command). Anything else that reads like a decision goes
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Literal
 
 from langgraph.graph import END, START, StateGraph
@@ -38,6 +40,8 @@ from writers_room.store.models import Episode
 from writers_room.store.proposals import get_proposal, list_proposals
 from writers_room.store.runs import get_run, last_closed_window_end, thread_id_for
 from writers_room.store.status import room_status
+from writers_room.writer.draft import propose_next_episode, script_text
+from writers_room.writer.drafting import next_episode_id
 
 __all__ = ["HELP", "builder", "graph"]
 
@@ -47,6 +51,7 @@ HELP = """*Talk to the room* — ask in your own words, or use these commands:
 • `status` — counts, pending proposals, renders
 • `report <episode>` — the episode's scorecard, band, cliff and shot, findings, what viewers say
 • `propose <episode>` — the window review's proposals for the episode (runs it if needed)
+• `draft next` — write the next episode (brief and script) as a proposal for approvers
 • `brief <episode>` — the brief and shot list in force
 • `note <episode> <text>` — fresh human input (resets the blind-iteration count)
 • `approve p-<id>` / `reject p-<id> <reason>` — approvers only, and only this exact command
@@ -58,6 +63,7 @@ Prefix `series:<id>` when the room has more than one series. Follow-ups work:
 NodeName = Literal[
     "explain",
     "propose",
+    "draft",
     "brief",
     "note",
     "decide",
@@ -106,7 +112,11 @@ def route(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     if series_id is None:
         series_id = state.get("series_id") or (known[0] if len(known) == 1 else None)
     episode_id = state.get("episode_id") if series_id == state.get("series_id") else None
-    if chosen.episode_ref is not None and series_id is not None:
+    if chosen.intent == "draft":
+        # Only the next episode can be drafted; it does not exist yet.
+        if series_id is not None and problem is None:
+            problem = _not_the_next(ctx.settings, series_id, chosen.episode_ref)
+    elif chosen.episode_ref is not None and series_id is not None:
         episodes = [(e, p) for e, p, _ in ans.episode_list(ctx.settings, series_id)]
         found = resolve_episode(chosen.episode_ref, episodes)
         if found is None and problem is None:
@@ -126,6 +136,25 @@ def route(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
         problem = f"which episode? e.g. `{_verb(chosen.intent)} ep1`"
     chosen.problem = problem
     return {"route": chosen.model_dump(), "series_id": series_id, "episode_id": episode_id}
+
+
+def _not_the_next(settings: Any, series_id: str, ref: str | None) -> str | None:
+    """Why ``ref`` is not the series' next episode (None when it is, or when none is named)."""
+    if ref is None or ref.lower() in ("next", "new", "the", "a", "an", "one", "it"):
+        return None
+    ids = [e for e, _, _ in ans.episode_list(settings, series_id)]
+    upcoming = next_episode_id(ids)
+    number = re.search(r"(\d+)$", ref)
+    wanted = re.search(r"(\d+)$", upcoming)
+    if ref.lower() == upcoming.lower() or (
+        number is not None and wanted is not None and int(number.group(1)) == int(wanted.group(1))
+    ):
+        return None
+    return (
+        f"only the next episode can be drafted: `{upcoming}` comes after `{ids[-1]}`"
+        if ids
+        else f"{series_id} has no episodes to continue yet"
+    ) + f" (`draft next`), not `{ref}`"
 
 
 def _verb(intent: str) -> str:
@@ -301,6 +330,36 @@ def propose(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     return out
 
 
+def draft(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """Draft the series' next episode and put it before the approvers as a proposal."""
+    ctx = runtime.context
+    series_id = state["series_id"]
+    assert series_id is not None
+    try:
+        drafted, p = propose_next_episode(ctx.settings, series_id)
+    except (GuardrailRefusal, InputError) as exc:
+        return _reply(state, "draft", refused=True, text=f"Nothing was drafted: {exc}")
+    script = "\n".join(script_text(drafted.episode_id, drafted.brief, drafted.manifest))
+    waiting = (
+        f"It waits for an approver as `{p['proposal_id']}` (hash "
+        f"`{ans.short_hash(p['content_hash'])}`): `approve {p['proposal_id']}` registers "
+        f"{drafted.episode_id} and queues its render; `reject {p['proposal_id']} <reason>` "
+        "drops it."
+        if p["status"] == "pending"
+        else f"This draft is `{p['proposal_id']}`, already {p['status']}."
+    )
+    out = _reply(
+        state,
+        "draft",
+        text=f"Drafted {series_id}/{drafted.episode_id}, after {drafted.after}:\n"
+        f"```\n{ans.escape(script)}\n```\n{waiting}",
+        proposals=[p["proposal_id"]] if p["status"] == "pending" else [],
+    )
+    out["reply"]["episode_id"] = drafted.episode_id
+    out["shown"] = {p["proposal_id"]: p["content_hash"]}
+    return out
+
+
 def decide(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     """Approve or reject a proposal — only for approvers, only once, bound to what was shown."""
 
@@ -463,6 +522,7 @@ builder: StateGraph[ChatState, ChatContext, ChatState, ChatState] = StateGraph(
 builder.add_node("route", route)
 builder.add_node("explain", explain)
 builder.add_node("propose", propose)
+builder.add_node("draft", draft)
 builder.add_node("brief", brief)
 builder.add_node("note", note)
 builder.add_node("decide", decide)
@@ -476,6 +536,7 @@ builder.add_conditional_edges("route", pick)
 for _name in (
     "explain",
     "propose",
+    "draft",
     "brief",
     "note",
     "decide",

@@ -57,6 +57,7 @@ __all__ = [
 Intent = Literal[
     "explain",
     "propose",
+    "draft",
     "brief",
     "note",
     "approve",
@@ -83,6 +84,7 @@ VERBS: dict[str, Intent] = {
     "report": "explain",
     "explain": "explain",
     "propose": "propose",
+    "draft": "draft",
     "brief": "brief",
     "note": "note",
     "approve": "approve",
@@ -123,6 +125,16 @@ EXAMPLES: dict[Intent, tuple[str, ...]] = {
         "what would you rewrite",
         "run the review for this episode",
         "how do we make it better",
+    ),
+    "draft": (
+        "draft the next episode",
+        "write the next episode",
+        "write episode 9",
+        "draft a new episode",
+        "write what happens next",
+        "can you write the episode after the finale",
+        "script the next episode for us",
+        "we need episode 9, draft it",
     ),
     "brief": (
         "show me the brief for episode 3",
@@ -258,7 +270,7 @@ def parse_command(text: str) -> Route | None:
 
     Grammar (after an optional ``series:<id>`` prefix)::
 
-        help | status | report <episode> | propose <episode> | brief <episode>
+        help | status | report <episode> | propose <episode> | draft [next] | brief <episode>
         | note <episode> <text> | approve <proposal> | reject <proposal> <reason>
         | render [<episode>]
     """
@@ -422,7 +434,8 @@ class LLMRoute(BaseModel):
 ROUTER_PROMPT = """You route messages that writers send to the bot of a microdrama writers' room.
 Pick the one intent the message asks for:
 - explain: why an episode's numbers are what they are (scores, retention, drop-offs, comments)
-- propose: ideas or changes for an episode
+- propose: ideas or changes for an existing episode
+- draft: write the next, new episode of the series
 - brief: the episode's current brief, hook, beats or shot list
 - note: the writer gives a creative note to record
 - how_to_decide: anything about approving or rejecting a proposal (the room never decides
