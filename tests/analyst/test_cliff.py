@@ -163,7 +163,6 @@ def test_the_reference_falls_back_to_peers_then_to_the_benchmark() -> None:
     assert found is not None and found.point.second == 15
 
 
-
 def test_without_cohort_or_peers_the_benchmark_curve_judges_every_second() -> None:
     from writers_room.analyst.scorecard import benchmark_curve
 
