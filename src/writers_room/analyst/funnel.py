@@ -14,6 +14,7 @@ none, so the report says it is not measured rather than guessing it from purchas
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +27,13 @@ from writers_room.config import Settings
 from writers_room.ingest.events.schema import EVENT_TYPES
 from writers_room.store.events import connect, event_files, parquet_source
 
-__all__ = ["MIN_FUNNEL_VIEWERS", "PAYWALL_NOTE", "PROMPT_EVENT", "series_funnels"]
+__all__ = [
+    "MIN_FUNNEL_VIEWERS",
+    "PAYWALL_NOTE",
+    "PROMPT_EVENT",
+    "FunnelJob",
+    "series_funnels",
+]
 
 # A step is a candidate for "where the series loses most" only with this many viewers.
 MIN_FUNNEL_VIEWERS = 50
@@ -157,3 +164,42 @@ def series_funnels(
             )
         funnels.append(_funnel(name, days, end, steps))
     return funnels, ""
+
+
+class FunnelJob:
+    """:func:`series_funnels` on a background thread.
+
+    The funnel is a DuckDB query over the raw events, which runs outside the GIL; started
+    first, it overlaps the comment intelligence, which is mostly Python.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        series_id: str,
+        order: Sequence[str],
+        end: datetime,
+        segment: Mapping[str, str | bool] | None = None,
+    ) -> None:
+        self._out: list[tuple[list[Funnel], str]] = []
+        self._error: list[BaseException] = []
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(settings, series_id, list(order), end, segment),
+            name="analyst-funnel",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _run(self, *args: Any) -> None:
+        try:
+            self._out.append(series_funnels(*args))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            self._error.append(exc)
+
+    def result(self) -> tuple[list[Funnel], str]:
+        """The funnels and the note (waits for the query)."""
+        self._thread.join()
+        if self._error:
+            raise self._error[0]
+        return self._out[0]

@@ -4,19 +4,17 @@ Purchases and revenue per starter come from the metric windows. Paywall drop-off
 purchase-prompt event, which the events do not have (see :mod:`.funnel`), so it is
 reported as not measured. Price complaints are read from the window's comments: a
 comment is one when it talks about coins, prices, the paywall or paying per episode
-(:data:`PRICE`), and the finding counts *distinct viewers*, so one angry viewer posting
-twenty times is one complaint. It is a series-wide finding (``price_complaints``): a
-question for the producers — coin prices, bundles, where the paywall falls — more than a
-change to an episode's brief, and the offline writer proposes nothing for it.
+(``comments.PRICE``, read once per distinct text), and the finding counts *distinct
+viewers*, so one angry viewer posting twenty times is one complaint. It is a series-wide
+finding (``price_complaints``): a question for the producers — coin prices, bundles, where
+the paywall falls — more than a change to an episode's brief, and the offline writer
+proposes nothing for it.
 """
 
 from __future__ import annotations
 
-import re
-
-import numpy as np
-
 from writers_room.analyst import comments as cm
+from writers_room.analyst.comments import PRICE
 from writers_room.analyst.evidence import count, evidence_sentences, pct, times
 from writers_room.analyst.funnel import PAYWALL_NOTE, paywall_measurable
 from writers_room.analyst.intel import Intel, quote
@@ -31,14 +29,6 @@ __all__ = [
     "price_mask",
 ]
 
-# Talk about paying: coins, prices, the paywall, unlocking, or paying for episodes (not
-# "Theo was paying the debts": paying must reach an episode, the show or the season).
-PRICE = re.compile(
-    r"\b(coins?|prices?|priced|pricing|pricey|overpriced|expensive|paywall|"
-    r"unlock(?:ed|ing|s)?|subscriptions?|refund)\b"
-    r"|\bpa(?:y|ying|id)\b[^.!?]{0,30}?\b(episodes?|eps?|season|show|parts?)\b",
-    re.IGNORECASE,
-)
 # A price finding needs this many distinct viewers, and this share of the window's
 # distinct commenters.
 PRICE_MIN_VIEWERS = 5
@@ -76,15 +66,10 @@ def monetisation(m: Metrics, targets: dict[str, float], cohort: bool, label: str
 
 
 def price_mask(table: cm.CommentTable, within: cm.BoolArray) -> cm.BoolArray:
-    """Comments in ``within`` that talk about paying (tested once per distinct text)."""
-    out = np.zeros(table.n, dtype=bool)
+    """Comments in ``within`` that talk about paying (:data:`PRICE`, read per text)."""
     if not table.n:
-        return out
-    rows = np.flatnonzero(within)
-    texts = np.unique(table.text[rows])
-    hit = [t for t in texts.tolist() if PRICE.search(table.texts[t])]
-    out[rows] = np.isin(table.text[rows], hit)
-    return out
+        return within.copy()
+    return table.price_t[table.text] & within
 
 
 def price_complaints(intel: Intel, label: str) -> Finding | None:

@@ -43,7 +43,7 @@ from writers_room.analyst.cliff import (
     shot_at,
 )
 from writers_room.analyst.evidence import finding_sentences
-from writers_room.analyst.funnel import MIN_FUNNEL_VIEWERS, series_funnels
+from writers_room.analyst.funnel import MIN_FUNNEL_VIEWERS, FunnelJob
 from writers_room.analyst.intel import Intel, comment_intel, quote
 from writers_room.analyst.metrics import (
     DAY,
@@ -166,6 +166,9 @@ def analyse(
         infos[episode_id] = _EpisodeInfo(episode_id, episode_id, 10**6, None)
     order = sorted(infos.values(), key=lambda e: (e.position, e.episode_id))
     in_window = [e for e in order if (e.episode_id, start) in groups]
+    funnel = FunnelJob(
+        settings, series_id, [e.episode_id for e in order if e.position < 10**6], end, seg
+    )
 
     room = _Room(
         order=order,
@@ -186,9 +189,7 @@ def analyse(
     flags = room.intel.flags + fl.traffic_flags(episodes, room.intel.table)
     flags.sort(key=lambda f: (f.kind, f.episode_id or "", f.detail))
     price = price_complaints(room.intel, room.label)
-    funnels, funnel_note = series_funnels(
-        settings, series_id, [e.episode_id for e in order if e.position < 10**6], end, seg
-    )
+    funnels, funnel_note = funnel.result()
     by_window: dict[datetime, list[WindowRow]] = defaultdict(list)
     for row in rows:
         by_window[row.window_start].append(row)
