@@ -66,12 +66,12 @@ def _query(
     segment: Mapping[str, str | bool] | None,
 ) -> list[tuple[Any, ...]]:
     bounds = [end - days * DAY for _, days in SPANS]
-    per_span = ", ".join(
-        f"min(ts) FILTER (ts >= ${i + 1}) AS f{i}, max(ts) FILTER (ts >= ${i + 1}) AS l{i}"
-        for i in range(len(SPANS))
-    )
+    # Per viewer and episode: the first start inside each span, and the last start of all.
+    # Every span ends at `end`, so a next-episode start after the first start of N in a
+    # span lies in that span too: one max serves them all.
+    per_span = ", ".join(f"min(ts) FILTER (ts >= ${i + 1}) AS f{i}" for i in range(len(SPANS)))
     counts = ", ".join(
-        f"count(a.f{i}), count(*) FILTER (b.l{i} > a.f{i})" for i in range(len(SPANS))
+        f"count(a.f{i}), count(*) FILTER (b.last > a.f{i})" for i in range(len(SPANS))
     )
     params: list[Any] = [*bounds, min(bounds), end]
     where = f"type = 'play' AND ts >= ${len(bounds) + 1} AND ts < ${len(bounds) + 2}"
@@ -85,7 +85,7 @@ def _query(
         return con.execute(
             f"""
             WITH firsts AS (
-                SELECT viewer_id, episode_id, {per_span}
+                SELECT viewer_id, episode_id, {per_span}, max(ts) AS last
                 FROM {parquet_source(files)} WHERE {where}
                 GROUP BY viewer_id, episode_id
             )
