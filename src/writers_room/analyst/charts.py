@@ -137,7 +137,8 @@ def scorecard_chart(report: AnalystReport) -> bytes:
     ax.set_xlim(0, 118)
     ax.invert_yaxis()
     ax.set_xlabel("points (of 100)")
-    ax.set_title(f"{report.series_id}: scorecard, window ending {report.window_end}", fontsize=10)
+    window = report.window_label or f"window ending {report.window_end}"
+    ax.set_title(f"{report.series_id}: scorecard, {window}", fontsize=10)
     ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.06), ncols=5, frameon=False)
     fig.tight_layout()
     return _png(fig)
