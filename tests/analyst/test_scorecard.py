@@ -160,3 +160,53 @@ def test_totals_and_metrics_of_rows() -> None:
     # Retention at 3 s and 10 s past the curve's end: its last value.
     assert m.retention_10s == pytest.approx((50 * 40 + 30 * 60) / 80 / 100)
     assert metrics_of(Totals()).ctr == 0.0
+
+
+@pytest.mark.parametrize(
+    ("score", "kinds", "band", "capped_by"),
+    [
+        (88.6, ["pacing"], "adjust_pacing", ["pacing"]),
+        (88.8, ["hook_packaging"], "iterate_hook", ["hook_packaging"]),
+        (54.2, ["hook_failure"], "iterate_hook", ["hook_failure"]),
+        (32.0, ["hook_failure"], "iterate_hook", []),  # already there: nothing to cap
+        (60.0, ["pacing"], "adjust_pacing", []),
+        (95.0, ["resonance", "low_participation"], "double_down", []),
+        (90.0, ["pacing", "hook_failure"], "iterate_hook", ["pacing", "hook_failure"]),
+    ],
+)
+def test_a_finding_caps_the_band(
+    score: float, kinds: list[str], band: str, capped_by: list[str]
+) -> None:
+    final, by_score, capped = sc.capped_band(score, kinds)
+    assert (final, by_score, capped) == (band, sc.band(score), capped_by)
+
+
+def test_the_band_reason_says_what_capped_it() -> None:
+    assert sc.band_reason(88.6, "adjust_pacing", "double_down", ["pacing"]) == (
+        "88.6 points would be double_down, but the pacing finding caps it at adjust_pacing."
+    )
+    assert sc.band_reason(75.0, "double_down", "double_down", []) == "75.0 points: double_down."
+
+
+def test_a_component_below_its_target_is_named() -> None:
+    # ep05 of the sample: completion 18 % against a 37 % target, 187 starters.
+    targets = dict(sc.BENCHMARKS) | {"completion": 0.37}
+    sources = {k: "cohort" for k in targets}
+    m = metrics(starts=187, completion=0.18, retention_10s=0.6, ctr=0.05, impressions=5000)
+    named = sc.shortfalls(m, targets, sources)
+    assert [s.component for s in named] == ["completion"]
+    assert named[0].sentence == (
+        "Completion 18.0% is 0.49× the cohort's 37.0%, below the method's 30–45% aim."
+    )
+    assert named[0].aim_floor == 0.30 and named[0].ratio == pytest.approx(0.18 / 0.37)
+
+
+def test_noise_in_a_small_window_is_not_named() -> None:
+    # 0 purchases from 100 starters against 0.5 %: the upper bound is ~2.6 %.
+    targets = dict(sc.BENCHMARKS)
+    m = metrics(conversions=0, conversions_per_view=0.0, completion=0.33, retention_10s=0.5)
+    assert sc.shortfalls(m, targets, {}) == []
+    # The same completion gap with 2,000 starters is clear.
+    m = metrics(starts=2000, completion=0.25, retention_10s=0.5)
+    assert [s.component for s in sc.shortfalls(m, targets, {})] == ["completion"]
+    assert "the benchmark 37.5%" in sc.shortfalls(m, targets, {})[0].sentence

@@ -78,31 +78,77 @@ def test_prob_best_is_deterministic_and_symmetric() -> None:
     assert vr.prob_best([], []) == []
 
 
+def arm(
+    name: str,
+    impressions: int,
+    clicks: int,
+    starts: int | None = None,
+    r10: float = 0.5,
+    avg_view_s: float = 20.0,
+) -> vr.Arm:
+    """A variant whose starters are its clicks, ``r10`` of them still there at 10 s."""
+    starts = clicks if starts is None else starts
+    return vr.Arm(name, impressions, clicks, starts, round(starts * r10), starts * avg_view_s)
+
+
 def test_winner_needs_95_percent_and_the_minimum_sample() -> None:
-    ids = ["a", "b"]
-    # Clear difference, enough traffic: a winner.
-    p = vr.prob_best([60, 30], [1000, 1000])
-    assert p[0] > 0.99
-    v = vr.verdict(ids, p, [1000, 1000], [60, 30])
-    assert v.winner == "a" and v.more_impressions == 0
+    # Clear difference, enough traffic, retention and watch time holding up: a winner.
+    v = vr.judge([arm("a", 1000, 60), arm("b", 1000, 30)])
+    assert v.p_ctr[0] > 0.99
+    assert v.winner == "a" and v.more_impressions == 0 and v.detectable
+    assert v.text.startswith("a wins on CTR") and "of the watch time from" in v.text
     # The same rates on 400 impressions each: P(best) is high but the sample is short.
-    p = vr.prob_best([24, 6], [400, 400])
-    assert p[0] >= 0.95
-    v = vr.verdict(ids, p, [400, 400], [24, 6])
+    v = vr.judge([arm("a", 400, 24), arm("b", 400, 6)])
+    assert v.p_ctr[0] >= 0.95
     assert v.winner is None and v.more_impressions == 200
     assert "inconclusive" in v.text and "200 more impressions" in v.text
 
 
+def test_a_card_that_wins_clicks_and_loses_viewers_is_no_winner() -> None:
+    # a wins the click clearly but its starters leave: 20 % at 10 s against 60 %.
+    v = vr.judge([arm("a", 2000, 160, r10=0.2), arm("b", 2000, 80, r10=0.6)])
+    assert v.p_ctr[0] > 0.99 and v.p_worst_retention[0] > 0.99
+    assert v.winner is None and "loses viewers" in v.text
+    assert v.winner_retention == "b" and "b holds viewers best at 10 s" in v.text
+
+
+def test_a_winner_must_earn_the_most_watch_time_per_impression() -> None:
+    # a gets more clicks, but its viewers watch 5 s each against b's 40 s.
+    v = vr.judge(
+        [arm("a", 2000, 160, r10=0.5, avg_view_s=5.0), arm("b", 2000, 100, avg_view_s=40.0)]
+    )
+    assert v.winner is None and "b earns more watch time per impression" in v.text
+
+
+def test_retention_is_compared_only_with_enough_starters() -> None:
+    # 30 starters per variant: too few to call anyone the retention loser.
+    v = vr.judge([arm("a", 1000, 60, starts=30, r10=0.2), arm("b", 1000, 30, r10=0.6)])
+    assert v.winner == "a" and "too few starters per variant" in v.text
+    assert v.winner_retention is None
+
+
 def test_inconclusive_tests_estimate_the_traffic_needed() -> None:
-    ids = ["a", "b"]
-    p = vr.prob_best([52, 48], [1000, 1000])
-    v = vr.verdict(ids, p, [1000, 1000], [52, 48])
-    assert v.winner is None
-    rates = [53 / 1002, 49 / 1002]
+    # 6 % vs 4.8 % on 1000 impressions each: ~4,400 per arm would settle it.
+    v = vr.judge([arm("a", 1000, 60), arm("b", 1000, 48)])
+    assert v.winner is None and v.detectable
+    rates = [61 / 1002, 49 / 1002]
     per_arm = vr.impressions_needed(rates, 2)
-    assert per_arm is not None and per_arm > 1000
+    assert per_arm is not None and 1000 < per_arm < 10 * 1000
     assert v.more_impressions == 2 * (per_arm - 1000)
     assert f"~{v.more_impressions} more impressions" in v.text
+
+
+def test_no_detectable_difference_beyond_ten_times_the_traffic() -> None:
+    # 5.2 % vs 4.8 %: telling them apart needs ~17k impressions per arm, 16x the 2,000
+    # seen; the verdict says so instead of asking for the traffic.
+    v = vr.judge([arm("a", 1000, 52), arm("b", 1000, 48)])
+    assert v.winner is None and not v.detectable and v.more_impressions is None
+    assert v.text.startswith("no detectable difference at this traffic")
+    assert "5.2%, 4.8%" in v.text and "2,000 impressions" in v.text
+    # Equal CTRs: no amount of traffic separates them.
+    v = vr.judge([arm("a", 1000, 50), arm("b", 1000, 50)])
+    assert not v.detectable and v.text.startswith("no detectable difference")
+    assert vr.NO_DIFFERENCE_TRAFFIC_MULTIPLE == 10
 
 
 def test_impressions_needed_formula() -> None:
@@ -115,5 +161,5 @@ def test_impressions_needed_formula() -> None:
 
 
 def test_single_variant_has_nothing_to_compare() -> None:
-    v = vr.verdict(["only"], [1.0], [5000], [250])
+    v = vr.judge([arm("only", 5000, 250)])
     assert v.winner is None and v.text.startswith("single variant")

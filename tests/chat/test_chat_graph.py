@@ -62,8 +62,8 @@ def test_explain_an_episode_with_numbers_shot_and_comments(chat: ChatRoom) -> No
     report, folder = found
     episode = next(e for e in report["episodes"] if e["episode_id"] == "ep03")
     assert f"Score {episode['score']:.1f}/100 → {episode['band']}" in reply.text
-    cliff = episode["cliff"]
-    assert f"second {cliff['second']}" in reply.text and f"`{cliff['shot_id']}`" in reply.text
+    # ep03's hook fails from the first seconds on: a weak opening, not a cliff at one second.
+    assert episode["cliff"] is None and "Biggest drop" not in reply.text
     assert "cm-" in reply.text  # quoted comments carry their ids
     assert reply.files == [str(folder / "retention-ep03.png")]
 

@@ -53,21 +53,29 @@ def retention_chart(
     variant_curves: Sequence[tuple[str, Sequence[float]]],
     band: tuple[Sequence[float], Sequence[float]],
     shots: Sequence[tuple[str, float]],
+    band_label: str = "cohort",
 ) -> bytes:
-    """Retention per variant against the cohort band, with the cliff and shot cuts.
+    """Retention per variant against the comparison band, with the cliff and shot cuts.
 
     Args:
         episode: The episode's report (title, cliff).
         variant_curves: (variant_id, percent per second) per variant.
-        band: Per-second (low, high) of the cohort's curves; empty when no cohort.
+        band: Per-second (low, high) of the comparison curves; empty when there are none.
         shots: (shot_id, start second) of each shot of the current manifest.
+        band_label: Whose curves the band is: ``cohort`` or ``series`` (the series' other
+            episodes in the window).
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.2))
     low, high = band
     if low:
         ax.fill_between(
-            range(len(low)), low, high, color="#94a3b8", alpha=0.3, label="cohort min-max"
+            range(len(low)),
+            low,
+            high,
+            color="#94a3b8",
+            alpha=0.3,
+            label="cohort min-max" if band_label == "cohort" else "other episodes min-max",
         )
     for index, (variant_id, curve) in enumerate(variant_curves):
         ax.plot(
@@ -129,7 +137,8 @@ def scorecard_chart(report: AnalystReport) -> bytes:
     ax.set_xlim(0, 118)
     ax.invert_yaxis()
     ax.set_xlabel("points (of 100)")
-    ax.set_title(f"{report.series_id}: scorecard, window ending {report.window_end}", fontsize=10)
+    window = report.window_label or f"window ending {report.window_end}"
+    ax.set_title(f"{report.series_id}: scorecard, {window}", fontsize=10)
     ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.06), ncols=5, frameon=False)
     fig.tight_layout()
     return _png(fig)

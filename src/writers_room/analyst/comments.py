@@ -81,6 +81,26 @@ _INJECTION = re.compile(
     r"api keys?)",
     re.IGNORECASE,
 )
+# Talk about paying: coins, prices, the paywall, unlocking, or paying for episodes (not
+# "Theo was paying the debts": paying must reach an episode, the show or the season).
+PRICE = re.compile(
+    r"\b(coins?|prices?|priced|pricing|pricey|overpriced|expensive|paywall|"
+    r"unlock(?:ed|ing|s)?|subscriptions?|refund)\b"
+    r"|\bpa(?:y|ying|id)\b[^.!?]{0,30}?\b(episodes?|eps?|season|show|parts?)\b",
+    re.IGNORECASE,
+)
+# Every match of PRICE contains one of these (lower-case) substrings.
+_PRICE_KEYS = (
+    "coin",
+    "pric",
+    "expensive",
+    "paywall",
+    "unlock",
+    "subscription",
+    "refund",
+    "pay",
+    "paid",
+)
 # Every match of _INJECTION contains one of these (lower-case) substrings.
 _INJECTION_KEYS = (
     "instructions", "system", "assistant", "approve_proposal", "render_episode", "[[tool",
@@ -113,6 +133,7 @@ class TextFacts:
     question: bool
     prediction: bool
     injection: bool
+    price: bool = False
 
 
 def _codes(values: Sequence[str]) -> tuple[IntArray, list[str]]:
@@ -133,7 +154,7 @@ class CommentTable:
             and ``texts`` (the distinct values).
         ts: Epoch seconds. likes: Likes.
         facts: :class:`TextFacts` per distinct text, with ``sentiment_t``, ``question_t``,
-            ``prediction_t`` and ``injection_t`` as arrays over distinct texts.
+            ``prediction_t``, ``injection_t`` and ``price_t`` as arrays over distinct texts.
     """
 
     def __init__(
@@ -169,6 +190,7 @@ class CommentTable:
         self.question_t = np.array([f.question for f in self.facts], dtype=bool)
         self.prediction_t = np.array([f.prediction for f in self.facts], dtype=bool)
         self.injection_t = np.array([f.injection for f in self.facts], dtype=bool)
+        self.price_t = np.array([f.price for f in self.facts], dtype=bool)
         # Most liked first, then lowest id: the order in which comments get quoted.
         self.quote_rank = np.lexsort((np.arange(self.n), -self.likes))
 
@@ -299,6 +321,7 @@ def facts(text: str) -> TextFacts:
     # Substring pre-checks keep the two alternation-heavy regexes off most comments.
     prediction = any(k in lower for k in _PREDICTION_KEYS) and bool(_PREDICTION.search(text))
     injection = any(k in lower for k in _INJECTION_KEYS) and bool(_INJECTION.search(text))
+    price = any(k in lower for k in _PRICE_KEYS) and bool(PRICE.search(text))
     return TextFacts(
         tokens=tuple(words),
         normalised=normalised or " ".join(words),
@@ -306,6 +329,7 @@ def facts(text: str) -> TextFacts:
         question=is_question(words, text),
         prediction=prediction,
         injection=injection,
+        price=price,
     )
 
 

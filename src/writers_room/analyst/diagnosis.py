@@ -4,7 +4,7 @@
 |---|---|
 | hook_packaging | CTR low, retention fine |
 | hook_failure | CTR low and 8-s retention < 35 % |
-| pacing | CTR fine, sharp drop between 6 and 20 s |
+| pacing | CTR fine, a cliff between 6 and 20 s at 3x the usual loss there |
 | low_participation | retention fine, few comments |
 | resonance | strong retention and a shares/saves spike |
 
@@ -22,8 +22,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from writers_room.analyst.cliff import CliffPoint
-from writers_room.analyst.scorecard import BENCHMARK_LOSS_PER_S
+from writers_room.analyst.cliff import BENCHMARK_LOSS_PER_S, CliffPoint, excess_z
 from writers_room.brief.report import FindingKind, Metrics
 
 # CTR is "low" below this fraction of the cohort CTR.
@@ -188,15 +187,8 @@ def rate_p_value(
     return poisson_tail(events, benchmark_rate * starts, upper=higher)
 
 
-def pacing_z(drop_pct: float, typical_per_s: float, seconds: int, starters: int) -> float:
-    """How many Poisson standard errors the starters lost over a span exceed the typical.
-
-    ``drop_pct`` points over ``seconds`` seconds against ``typical_per_s`` points per
-    second, of ``starters`` viewers.
-    """
-    observed = drop_pct / 100 * starters
-    expected = max(typical_per_s * seconds / 100 * starters, 1.0)
-    return (observed - expected) / math.sqrt(expected)
+# The pacing test's z is the cliff test's (kept under this name for the rules' readers).
+pacing_z = excess_z
 
 
 @dataclass(frozen=True)

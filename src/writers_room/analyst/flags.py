@@ -11,11 +11,20 @@ import numpy as np
 import numpy.typing as npt
 
 from writers_room.analyst import comments as cm
-from writers_room.brief.report import Flag
+from writers_room.analyst import diagnosis as dx
+from writers_room.brief.report import EpisodeReport, Flag
 
-__all__ = ["MAX_FLAG_IDS", "comment_flags"]
+__all__ = ["MAX_FLAG_IDS", "comment_flags", "traffic_flags"]
 
 MAX_FLAG_IDS = 100
+# Comment/view anomaly: an episode's stored comments per starter at least this multiple
+# of the series median in the window, with at least ANOMALY_MIN_COMMENTS comments.
+ANOMALY_COMMENT_MULTIPLE = 5.0
+ANOMALY_MIN_COMMENTS = 20
+# Fake-traffic pattern: CTR at least this multiple of target while 3-s retention is below
+# FAKE_TRAFFIC_RETENTION_RATIO of target (clicks that never watch).
+FAKE_TRAFFIC_CTR_MULTIPLE = 3.0
+FAKE_TRAFFIC_RETENTION_RATIO = 0.5
 
 
 def comment_flags(
@@ -71,6 +80,79 @@ def comment_flags(
                     episode_id=episode_id,
                     comment_ids=ids[:MAX_FLAG_IDS],
                     evidence={"comments": float(len(ids))},
+                )
+            )
+    return flags
+
+
+def traffic_flags(episodes: Sequence[EpisodeReport], table: cm.CommentTable) -> list[Flag]:
+    """Comment/view anomalies (many stored comments per starter) and impossible or
+    bot-like traffic (more clicks than impressions; clicks that never watch)."""
+    flags = []
+    stored = {
+        e: int(c)
+        for e, c in zip(
+            table.episodes, np.bincount(table.episode, minlength=len(table.episodes)), strict=True
+        )
+    }
+    ratios = {
+        e.episode_id: stored.get(e.episode_id, 0) / e.metrics.starts
+        for e in episodes
+        if e.metrics.starts > 0
+    }
+    typical = sorted(ratios.values())[len(ratios) // 2] if ratios else 0.0
+    for e in episodes:
+        n = stored.get(e.episode_id, 0)
+        if n >= ANOMALY_MIN_COMMENTS and (
+            e.metrics.starts == 0
+            or (typical > 0 and ratios[e.episode_id] >= ANOMALY_COMMENT_MULTIPLE * typical)
+        ):
+            ratio = ratios.get(e.episode_id, float(n))
+            flags.append(
+                Flag(
+                    kind="comment_view_anomaly",
+                    detail=f"{n} comments for {e.metrics.starts} starters on {e.episode_id} "
+                    f"({ratio:.2f} per starter vs a series median of {typical:.2f})",
+                    episode_id=e.episode_id,
+                    evidence={
+                        "comments": float(n),
+                        "starts": float(e.metrics.starts),
+                        "comments_per_start": ratio,
+                        "series_median": typical,
+                        "multiple": ANOMALY_COMMENT_MULTIPLE,
+                    },
+                )
+            )
+        m = e.metrics
+        if m.clicks > m.impressions:
+            flags.append(
+                Flag(
+                    kind="traffic_anomaly",
+                    detail=f"{m.clicks} clicks for {m.impressions} impressions on "
+                    f"{e.episode_id}: the counts cannot both be right",
+                    episode_id=e.episode_id,
+                    evidence={"clicks": float(m.clicks), "impressions": float(m.impressions)},
+                )
+            )
+        elif (
+            m.impressions >= dx.MIN_IMPRESSIONS
+            and m.starts >= dx.MIN_STARTERS
+            and m.ctr >= FAKE_TRAFFIC_CTR_MULTIPLE * e.targets["ctr"]
+            and m.retention_3s < FAKE_TRAFFIC_RETENTION_RATIO * e.targets["retention_3s"]
+        ):
+            flags.append(
+                Flag(
+                    kind="traffic_anomaly",
+                    detail=f"CTR {m.ctr:.1%} is {m.ctr / e.targets['ctr']:.1f}x target but only "
+                    f"{m.retention_3s:.0%} watch 3 s on {e.episode_id}: clicks that never "
+                    "watch look like bought or bot traffic",
+                    episode_id=e.episode_id,
+                    evidence={
+                        "ctr": m.ctr,
+                        "target_ctr": e.targets["ctr"],
+                        "retention_3s": m.retention_3s,
+                        "target_retention_3s": e.targets["retention_3s"],
+                    },
                 )
             )
     return flags

@@ -39,6 +39,7 @@ class Charts:
 
     variant_curves: dict[str, list[tuple[str, list[float]]]] = field(default_factory=dict)
     bands: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
+    band_labels: dict[str, str] = field(default_factory=dict)  # cohort, series, benchmark
     shots: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
 
@@ -120,6 +121,7 @@ def write_report(settings: Settings, report: AnalystReport, charts: Charts) -> P
             charts.variant_curves.get(e.episode_id, []),
             charts.bands.get(e.episode_id, ([], [])),
             charts.shots.get(e.episode_id, []),
+            charts.band_labels.get(e.episode_id, "cohort"),
         )
         for e in report.episodes
     }
@@ -141,17 +143,15 @@ def write_report(settings: Settings, report: AnalystReport, charts: Charts) -> P
 # --------------------------------------------------------------------------------------
 
 
-def render_report_text(report: AnalystReport, *, themes: int = 8) -> Any:
-    """Rich renderables for the terminal: scorecard, findings, variants, themes, flags.
+_BAND_STYLE = {"iterate_hook": "red", "adjust_pacing": "yellow", "double_down": "green"}
 
-    Returns a ``rich.console.Group``; print it with ``Console().print(...)``.
-    """
-    from rich.console import Group
+
+def _score_table(report: AnalystReport) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    band_style = {"iterate_hook": "red", "adjust_pacing": "yellow", "double_down": "green"}
-    title = f"{report.title} ({report.series_id}) · {report.window_start} → {report.window_end}"
+    window = report.window_label or f"{report.window_start} → {report.window_end}"
+    title = f"{report.title} ({report.series_id}) · {window}"
     if report.segment:
         title += " · " + ", ".join(f"{k}={v}" for k, v in report.segment.items())
     # Comment text goes in as Text, never markup: "[url]" would otherwise vanish as a tag.
@@ -163,12 +163,15 @@ def render_report_text(report: AnalystReport, *, themes: int = 8) -> Any:
         cliff = (
             f"{e.cliff.second}s −{e.cliff.drop_pct:.1f}pp {e.cliff.shot_id or ''}"
             if e.cliff
-            else "—"
+            else "none"
         )
+        band = Text(e.band, style=_BAND_STYLE[e.band])
+        if e.band_capped_by:
+            band.append(f" (capped: {', '.join(e.band_capped_by)})", style="dim")
         score.add_row(
             e.episode_id,
             f"{e.score:.1f}",
-            Text(e.band, style=band_style[e.band]),
+            band,
             f"{c.retention_10s:.1f} ({m.retention_10s:.0%})",
             f"{c.ctr:.1f} ({m.ctr:.1%})",
             f"{c.completion:.1f} ({m.completion:.0%})",
@@ -176,45 +179,86 @@ def render_report_text(report: AnalystReport, *, themes: int = 8) -> Any:
             f"{c.commercial:.1f}",
             cliff,
         )
+    return score
+
+
+def _findings_table(report: AnalystReport) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
     findings = Table(title="Findings", title_justify="left", show_lines=False)
-    findings.add_column("episode")
-    findings.add_column("kind")
-    findings.add_column("evidence")
-    findings.add_column("change")
+    for name in ("episode", "kind", "evidence", "change"):
+        findings.add_column(name)
     for e in report.episodes:
         for f in e.findings:
             findings.add_row(e.episode_id, f.kind, Text(f.summary), Text(f.proposal))
+        for shortfall in e.shortfalls:
+            findings.add_row(e.episode_id, "below target", Text(shortfall.sentence), Text(""))
+    for f in report.findings:
+        findings.add_row("series", f.kind, Text(f.summary), Text(f.proposal))
+    return findings
+
+
+def _trends_table(report: AnalystReport) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    trend = Table(title="Trends (each span against the one before)", title_justify="left")
+    trend.add_column("series")
+    for t in report.trends.values():
+        trend.add_row(Text(t.sentences[0] if t.sentences else t.current.label))
+    for funnel in report.funnels:
+        trend.add_row(Text(funnel.sentence))
+    return trend
+
+
+def _other_tables(report: AnalystReport, themes: int) -> list[Any]:
+    from rich.table import Table
+    from rich.text import Text
+
     variants = Table(title="Variant tests", title_justify="left")
     variants.add_column("episode")
     variants.add_column("verdict")
     for e in report.episodes:
         variants.add_row(e.episode_id, Text(e.variant_verdict))
-    theme_table = Table(title="Top themes (by distinct authors)", title_justify="left")
-    for name in ("#", "vol#", "theme", "comments", "authors", "sentiment"):
-        theme_table.add_column(name, justify="left" if name == "theme" else "right")
-    for t in report.themes[:themes]:
-        theme_table.add_row(
-            str(t.rank_by_authors),
-            str(t.rank_by_volume),
-            Text(t.label),
-            str(t.comments),
-            str(t.distinct_authors),
-            f"{t.sentiment:+.2f}",
-        )
-    parts: list[Any] = [score]
-    if findings.row_count:
-        parts.append(findings)
-    parts.append(variants)
+    parts: list[Any] = [variants]
     if report.themes:
+        theme_table = Table(title="Top themes (by distinct authors)", title_justify="left")
+        for name in ("#", "vol#", "theme", "comments", "authors", "sentiment"):
+            theme_table.add_column(name, justify="left" if name == "theme" else "right")
+        for theme in report.themes[:themes]:
+            theme_table.add_row(
+                str(theme.rank_by_authors),
+                str(theme.rank_by_volume),
+                Text(theme.label),
+                str(theme.comments),
+                str(theme.distinct_authors),
+                f"{theme.sentiment:+.2f}",
+            )
         parts.append(theme_table)
     if report.flags:
         flags = Table(title="Flags", title_justify="left")
-        flags.add_column("kind")
-        flags.add_column("episode")
-        flags.add_column("detail")
+        for name in ("kind", "episode", "detail"):
+            flags.add_column(name)
         for flag in report.flags:
             flags.add_row(flag.kind, flag.episode_id or "", Text(flag.detail))
         parts.append(flags)
+    return parts
+
+
+def render_report_text(report: AnalystReport, *, themes: int = 8) -> Any:
+    """Rich renderables for the terminal: scorecard, findings, trends, variants, themes,
+    flags.
+
+    Returns a ``rich.console.Group``; print it with ``Console().print(...)``.
+    """
+    from rich.console import Group
+
+    parts: list[Any] = [_score_table(report)]
+    for table in (_findings_table(report), _trends_table(report)):
+        if table.row_count:
+            parts.append(table)
+    parts.extend(_other_tables(report, themes))
     parts.extend(_outcome_tables(report))
     return Group(*parts)
 

@@ -4,6 +4,11 @@ Each component scores ``min(1, value / target) × points``. Targets are the seri
 cohort baseline — the median over its *earlier* episodes (lower position) of the same
 metric in their window of the same age — when at least :data:`MIN_COHORT` earlier
 episodes have such a window; otherwise the method's benchmarks below.
+
+Points are capped per component, so a few strong components can carry an episode with a
+broken one past 70. Two things keep the score honest: a finding caps the band
+(:func:`capped_band`), and a component clearly below its target or the method's aim is
+named (:func:`shortfalls`).
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from writers_room.brief.report import Band, Components, Metrics
+from writers_room.analyst.cliff import BENCHMARK_LOSS_PER_S
+from writers_room.analyst.diagnosis import upper_bound
+from writers_room.analyst.evidence import pct, times
+from writers_room.brief.report import Band, Components, Metrics, Shortfall
 
 POINTS = {
     "retention_10s": 30.0,
@@ -41,9 +49,6 @@ BENCHMARK_COMMENTS = 0.01
 BENCHMARK_SHARES_SAVES = 0.035
 BENCHMARK_RETENTION_8S = 0.55
 BENCHMARK_RETENTION_3S = 0.75
-# Typical smoothed loss per second of a healthy curve after the opening, percentage
-# points: the comparison for a cliff when the series has no cohort yet.
-BENCHMARK_LOSS_PER_S = 1.0
 
 BENCHMARKS: dict[str, float] = {
     "retention_3s": BENCHMARK_RETENTION_3S,
@@ -62,6 +67,46 @@ BENCHMARKS: dict[str, float] = {
 # in the next episode; > 70 double down.
 BAND_HOOK_BELOW = 50.0
 BAND_DOUBLE_ABOVE = 70.0
+BAND_ORDER: tuple[Band, ...] = ("iterate_hook", "adjust_pacing", "double_down")
+# A finding caps the band: however many points the other components earn, an episode
+# whose hook fails or whose card loses the click needs its hook or thumbnail fixed now,
+# and one with a pacing drop needs a cut before anyone doubles down on it.
+BAND_CAPS: dict[str, Band] = {
+    "hook_failure": "iterate_hook",
+    "hook_packaging": "iterate_hook",
+    "pacing": "adjust_pacing",
+}
+# A component is named as a shortfall when its rate is clearly (one-sided 95 %) below
+# SHORTFALL_RATIO of its target, or clearly below the low end of the method's aim.
+SHORTFALL_RATIO = 0.8
+AIM_FLOORS = {"retention_10s": 0.45, "completion": 0.30}
+AIMS = {"retention_10s": "45–60%", "completion": "30–45%"}
+
+
+def benchmark_curve(seconds: int) -> list[float]:
+    """The method's benchmark retention curve, percent per second up to ``seconds``.
+
+    Straight lines through 100 % at 0 s and the benchmarks at 3, 8 and 10 s, then
+    ``BENCHMARK_LOSS_PER_S`` points a second: what an episode's losses are compared with
+    second by second when its series has neither a cohort nor two other episodes.
+    """
+    points = [
+        (0, 100.0),
+        (3, 100 * BENCHMARK_RETENTION_3S),
+        (8, 100 * BENCHMARK_RETENTION_8S),
+        (10, 100 * BENCHMARK_RETENTION_10S),
+    ]
+    out = []
+    for s in range(seconds + 1):
+        if s >= points[-1][0]:
+            value = points[-1][1] - BENCHMARK_LOSS_PER_S * (s - points[-1][0])
+        else:
+            (a, va), (b, vb) = next(
+                (p, q) for p, q in zip(points, points[1:], strict=False) if p[0] <= s < q[0]
+            )
+            value = va + (vb - va) * (s - a) / (b - a)
+        out.append(round(max(0.0, value), 3))
+    return out
 
 
 def target_values(m: Metrics) -> dict[str, float]:
@@ -145,6 +190,86 @@ def band(score: float) -> Band:
     if score > BAND_DOUBLE_ABOVE:
         return "double_down"
     return "adjust_pacing"
+
+
+def capped_band(score: float, kinds: Sequence[str]) -> tuple[Band, Band, list[str]]:
+    """(band, band of the score alone, the finding kinds that capped it).
+
+    The band is the lowest of the score's band and every finding's cap (:data:`BAND_CAPS`).
+    """
+    by_score = band(score)
+    final = by_score
+    capped_by: list[str] = []
+    for kind in kinds:
+        cap = BAND_CAPS.get(kind)
+        if cap is not None and BAND_ORDER.index(cap) < BAND_ORDER.index(by_score):
+            capped_by.append(kind)
+            if BAND_ORDER.index(cap) < BAND_ORDER.index(final):
+                final = cap
+    return final, by_score, capped_by
+
+
+def band_reason(score: float, final: Band, by_score: Band, capped_by: Sequence[str]) -> str:
+    """Why the band is what it is, in words."""
+    if not capped_by:
+        return f"{score:.1f} points: {final}."
+    kinds = " and ".join(k.replace("_", " ") for k in capped_by)
+    return f"{score:.1f} points would be {by_score}, but the {kinds} finding caps it at {final}."
+
+
+# Per component: (the rate judged, its target key, the trials it is a share of, words).
+_JUDGED = {
+    "retention_10s": ("retention_10s", "retention_10s", "starts", "10-second retention"),
+    "ctr": ("ctr", "ctr", "impressions", "CTR"),
+    "completion": ("completion", "completion", "starts", "Completion"),
+    "engagement": (
+        "engagement_per_view",
+        "engagement",
+        "starts",
+        "Comments, shares and saves per starter",
+    ),
+    "commercial": ("conversions_per_view", "conversions", "starts", "Purchases per starter"),
+}
+
+
+def shortfalls(
+    m: Metrics, targets: Mapping[str, float], sources: Mapping[str, str]
+) -> list[Shortfall]:
+    """Components clearly below :data:`SHORTFALL_RATIO` of their target or below the aim.
+
+    "Clearly": the rate's one-sided 95 % upper bound (Wilson) is below the bar, so a
+    small window's noise is not named.
+    """
+    out = []
+    for component, (field, key, trials, words) in _JUDGED.items():
+        value = float(getattr(m, field))
+        target = targets[key]
+        n = int(getattr(m, trials))
+        if n <= 0 or target <= 0:
+            continue
+        upper = upper_bound(min(value, 1.0), n)
+        floor = AIM_FLOORS.get(component)
+        below_target = upper < SHORTFALL_RATIO * target
+        below_aim = floor is not None and upper < floor
+        if not (below_target or below_aim):
+            continue
+        source = sources.get(key, "benchmark")
+        whose = "the cohort's" if source == "cohort" else "the benchmark"
+        sentence = f"{words} {pct(value)} is {times(value / target)} {whose} {pct(target)}"
+        if below_aim:
+            sentence += f", below the method's {AIMS[component]} aim"
+        out.append(
+            Shortfall(
+                component=component,
+                value=value,
+                target=target,
+                target_source=source,
+                ratio=value / target,
+                aim_floor=floor,
+                sentence=sentence + ".",
+            )
+        )
+    return out
 
 
 def curve_band(curves: Sequence[Sequence[float]]) -> tuple[list[float], list[float]]:

@@ -4,7 +4,9 @@ Every number a verdict rests on is in here, next to the verdict: the scorecard's
 components with their targets, the cohort the targets came from, the retention cliff with
 the shot playing at that second, each finding's evidence and the comments behind it.
 Rates are fractions (0.052 = 5.2 %); retention *curves* are percents of starters, as the
-metric windows store them; cliff drops are percentage points.
+metric windows store them; cliff drops are percentage points. Every figure says which
+window it covers: the episode's ``metrics`` are the reviewed 24-hour window
+(``AnalystReport.window_label``), ``trends`` name their own spans.
 """
 
 from __future__ import annotations
@@ -26,18 +28,31 @@ __all__ = [
     "Finding",
     "FindingKind",
     "Flag",
+    "Funnel",
+    "FunnelStep",
     "Metrics",
     "OutcomeResult",
     "OutcomeVerdict",
+    "Monetisation",
+    "Period",
     "Quote",
+    "Shortfall",
     "Theme",
+    "Trend",
     "VariantResult",
     "WindowSpan",
 ]
 
 OutcomeVerdict = Literal["improved", "no_change", "worse", "too_early"]
 Band = Literal["iterate_hook", "adjust_pacing", "double_down"]
-FindingKind = Literal["hook_packaging", "hook_failure", "pacing", "low_participation", "resonance"]
+FindingKind = Literal[
+    "hook_packaging",
+    "hook_failure",
+    "pacing",
+    "low_participation",
+    "resonance",
+    "price_complaints",
+]
 
 
 class Metrics(BaseModel):
@@ -88,9 +103,12 @@ class Quote(BaseModel):
 
 
 class Cliff(BaseModel):
-    """Where retention falls fastest, and what was on screen then."""
+    """A second where viewers leave faster than the comparison curves do at that second,
+    and what was on screen then (docs/METHOD.md: the cliff)."""
 
-    second: int = Field(description="Second of the episode where the smoothed loss peaks.")
+    second: int = Field(
+        description="Second whose smoothed loss most exceeds the reference's at that second."
+    )
     drop_pct: float = Field(
         description="Percentage points of starters lost over the 3 s centred on `second`."
     )
@@ -98,7 +116,12 @@ class Cliff(BaseModel):
     retention_before: float = Field(description="Percent still watching at second-1.")
     retention_after: float = Field(description="Percent still watching at second+2.")
     cohort_loss_per_s: float | None = Field(
-        default=None, description="The cohort's smoothed loss at that second (pp/s)."
+        default=None, description="The reference's smoothed loss at that second (pp/s)."
+    )
+    excess_per_s: float = Field(default=0.0, description="loss_per_s - cohort_loss_per_s.")
+    z: float = Field(default=0.0, description="Poisson standard errors above the reference.")
+    compared_with: str = Field(
+        default="", description="The reference: cohort, the series' other episodes, benchmark."
     )
     shot_id: str | None = Field(description="Shot of the current manifest playing then.")
     shot_start_s: float | None = None
@@ -125,6 +148,90 @@ class Finding(BaseModel):
         default_factory=list, description="Comments of this episode behind the verdict."
     )
     quotes: list[Quote] = Field(default_factory=list, description="Those comments' text.")
+    sentences: list[str] = Field(
+        default_factory=list, description="The evidence in words, one sentence per item."
+    )
+    episodes: dict[str, int] = Field(
+        default_factory=dict,
+        description="Series-wide findings: distinct viewers behind it, per episode.",
+    )
+
+
+class Shortfall(BaseModel):
+    """A scorecard component clearly below its target or the method's aim."""
+
+    component: str = Field(description="retention_10s, ctr, completion, engagement, commercial.")
+    value: float = Field(description="The episode's rate in the window.")
+    target: float = Field(description="Its target (cohort median or benchmark).")
+    target_source: str = Field(description="'cohort' or 'benchmark'.")
+    ratio: float = Field(description="value / target.")
+    aim_floor: float | None = Field(
+        default=None, description="The low end of the method's aim, where it has one."
+    )
+    sentence: str
+
+
+class Period(BaseModel):
+    """A span of 24-hour windows and what the audience did in it."""
+
+    start: str
+    end: str
+    days: int = Field(description="Length of the span in days.")
+    windows: int = Field(description="24-hour windows with data in the span.")
+    label: str = Field(description="e.g. '3 days to 2026-11-19 00:00 UTC'.")
+    metrics: Metrics | None = Field(default=None, description="None: no data in the span.")
+
+
+class Trend(BaseModel):
+    """One span (24 h, 72 h, 7 d) against the span of the same length before it."""
+
+    span: str = Field(description="24h, 72h or 7d.")
+    current: Period
+    previous: Period
+    deltas: dict[str, float] = Field(
+        default_factory=dict,
+        description="current - previous per headline metric; empty without a previous span.",
+    )
+    sentences: list[str] = Field(default_factory=list)
+
+
+class FunnelStep(BaseModel):
+    """Viewers of one episode who went on to start the next one."""
+
+    from_episode: str
+    to_episode: str
+    viewers: int = Field(description="Distinct viewers who started from_episode in the span.")
+    continued: int = Field(description="Of them, those who then started to_episode.")
+    rate: float = Field(description="continued / viewers.")
+
+
+class Funnel(BaseModel):
+    """The series funnel over one span, and where the series loses most."""
+
+    span: str
+    label: str
+    steps: list[FunnelStep]
+    weakest: str | None = Field(
+        default=None, description="from_episode of the step that keeps the smallest share."
+    )
+    sentence: str = ""
+
+
+class Monetisation(BaseModel):
+    """What paying looks like for one episode in the window."""
+
+    purchases: int
+    purchases_per_starter: float
+    revenue: float
+    revenue_per_starter: float
+    target_purchases_per_starter: float
+    paywall_dropoff: float | None = Field(
+        default=None,
+        description="Share of next-episode starters lost after a purchase prompt; None when "
+        "the events carry no purchase prompt.",
+    )
+    paywall_note: str = ""
+    sentence: str = ""
 
 
 class VariantResult(BaseModel):
@@ -139,7 +246,12 @@ class VariantResult(BaseModel):
     avg_view_s: float
     p_best_ctr: float = Field(description="Posterior P(this variant has the best CTR).")
     p_best_retention: float = Field(description="Posterior P(best 10-s retention).")
+    p_worst_retention: float = Field(default=0.0, description="Posterior P(worst 10-s retention).")
     watch_time_share: float = Field(description="Share of the episode's watch time.")
+    impression_share: float = Field(default=0.0, description="Share of the episode's impressions.")
+    watch_s_per_impression: float = Field(
+        default=0.0, description="Seconds watched per impression: what the card earns."
+    )
 
 
 class EpisodeTheme(BaseModel):
@@ -177,24 +289,49 @@ class EpisodeReport(BaseModel):
     position: int
     age_days: int = Field(description="Days since the episode's first metric window.")
     score: float = Field(description="0-100 scorecard total.")
-    band: Band = Field(description="<50 iterate_hook, 50-70 adjust_pacing, >70 double_down.")
+    band: Band = Field(
+        description="<50 iterate_hook, 50-70 adjust_pacing, >70 double_down, capped by findings "
+        "(hook failure or packaging: iterate_hook; pacing: adjust_pacing at best)."
+    )
+    score_band: Band | None = Field(default=None, description="The band of the score alone.")
+    band_capped_by: list[str] = Field(
+        default_factory=list, description="Finding kinds that capped the band."
+    )
+    band_reason: str = Field(default="", description="Why the band is what it is, in words.")
     components: Components
     targets: dict[str, float] = Field(description="Target per scored metric.")
     target_sources: dict[str, str] = Field(description="'cohort' or 'benchmark' per target.")
     cohort: list[str] = Field(description="Earlier episodes whose same-age window set targets.")
-    metrics: Metrics
+    metrics: Metrics = Field(description="The reviewed 24-hour window.")
+    shortfalls: list[Shortfall] = Field(
+        default_factory=list, description="Components clearly below their target or aim."
+    )
     metrics_72h: Metrics | None = Field(default=None, description="Sum over 3 windows.")
     metrics_7d: Metrics | None = Field(default=None, description="Sum over 7 windows.")
     retention_curve: list[float] = Field(description="Percent still watching per second.")
-    cliff: Cliff | None
+    cliff: Cliff | None = Field(description="None: no second is steeper than the reference's.")
     findings: list[Finding]
     variants: list[VariantResult]
-    winner: str | None = Field(description="Variant with the best CTR at >= 95 %, else null.")
+    winner: str | None = Field(
+        description="Variant to keep: the best CTR at >= 95 % that neither loses viewers by "
+        "10 s nor earns less watch time per impression; else null."
+    )
     winner_retention: str | None = Field(
         default=None, description="Variant with the best 10-s retention at >= 95 %."
     )
-    variant_verdict: str = Field(description="Winner, or how many more impressions are needed.")
+    variant_verdict: str = Field(
+        description="Winner, how many more impressions are needed, or that no difference is "
+        "detectable at this traffic."
+    )
     more_impressions_needed: int | None = None
+    variant_difference_detectable: bool = Field(
+        default=True,
+        description="False when telling the variants apart needs over 10x the traffic seen.",
+    )
+    monetisation: Monetisation | None = None
+    trends: dict[str, Trend] = Field(
+        default_factory=dict, description="24h, 72h and 7d against the span before each."
+    )
     audience: AudienceVoice | None = None
 
 
@@ -303,11 +440,22 @@ class AnalystReport(BaseModel):
     title: str
     window_start: str
     window_end: str
+    window_label: str = Field(default="", description="e.g. '24 h to 2026-11-19 00:00 UTC'.")
     segment: dict[str, str | bool] | None = Field(
         default=None, description="Audience segment the report is filtered to."
     )
     spans: dict[str, WindowSpan] = Field(description="The 24h, 72h and 7d spans.")
     episodes: list[EpisodeReport]
+    findings: list[Finding] = Field(
+        default_factory=list, description="Series-wide findings (price complaints)."
+    )
+    trends: dict[str, Trend] = Field(
+        default_factory=dict, description="The whole series: 24h, 72h and 7d with deltas."
+    )
+    funnels: list[Funnel] = Field(
+        default_factory=list, description="Viewers of episode N who start N+1, per span."
+    )
+    funnel_note: str = Field(default="", description="Why there is no funnel, if there is none.")
     themes: list[Theme] = Field(description="Ordered by distinct authors.")
     themes_by_volume: list[int] = Field(description="Theme ids ordered by comment count.")
     themes_by_authors: list[int] = Field(description="Theme ids ordered by distinct authors.")

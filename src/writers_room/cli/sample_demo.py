@@ -146,15 +146,19 @@ def demo(
 
 
 def _print_summary(series_id: str, rows: list[Any]) -> None:
-    table = Table(title=f"[bold]{series_id}[/]")
+    # These are totals over every ingested window, not the review's last 24 hours: the
+    # window column says which, so the two tables' figures are never read as one.
+    table = Table(title=f"[bold]{series_id}[/] · every ingested window")
     table.add_column("episode", no_wrap=True)
     table.add_column("title", max_width=28, overflow="ellipsis", no_wrap=True)
+    table.add_column("window", no_wrap=True)
     for name in ("variants", "impressions", "CTR", "starts", "ret@10s", "completion", "comments"):
         table.add_column(name, justify="right", no_wrap=True)
     for e in rows:
         table.add_row(
             e.episode_id,
             e.title,
+            e.window_label,
             str(e.variants),
             f"{e.impressions:,}",
             f"{e.ctr:.1%}",
@@ -174,7 +178,8 @@ def _print_review_brief(s: Settings, review: Any) -> None:
         f"\n[bold]{review.series_id}[/] window ending {review.window_end:%Y-%m-%d %H:%M} UTC "
         f"— report in {s.home / 'reports' / review.series_id}"
     )
-    table = Table("episode", "score", "band", "cliff", "findings")
+    window = report.get("window_label") or f"24 h to {review.window_end:%Y-%m-%d %H:%M} UTC"
+    table = Table("episode", "score", "band", f"ret@10s ({window})", "cliff", "findings")
     for ep in report.get("episodes", []):
         cliff = ep.get("cliff") or {}
         where = (
@@ -186,6 +191,7 @@ def _print_review_brief(s: Settings, review: Any) -> None:
             ep["episode_id"],
             f"{ep['score']:.1f}",
             ep["band"],
+            f"{ep['metrics']['retention_10s']:.0%}",
             where,
             ", ".join(f["kind"] for f in ep.get("findings", [])) or "—",
         )

@@ -34,7 +34,7 @@ def status(
             str(r.episodes),
             str(r.variants),
             f"{r.events:,}",
-            str(r.metric_windows),
+            f"{r.metric_windows} ({r.window_label})" if r.window_label else str(r.metric_windows),
             f"{r.comments:,}",
             ", ".join(f"{k} {v}" for k, v in r.proposals.items()) or "—",
             ", ".join(f"{k} {v}" for k, v in r.render_jobs.items()) or "—",

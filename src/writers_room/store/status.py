@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -21,7 +23,30 @@ from writers_room.store.models import (
     Variant,
 )
 
-__all__ = ["EpisodeSummary", "SeriesStatus", "episode_summaries", "room_status"]
+__all__ = [
+    "EpisodeSummary",
+    "SeriesStatus",
+    "episode_summaries",
+    "room_status",
+    "window_span",
+]
+
+
+def window_span(starts: Iterable[datetime], hours: int = 24) -> tuple[str, str, str]:
+    """(first start, last end, label) of some metric windows, the label in the analyst's
+    words: ``3 days to 2026-11-19 00:00 UTC`` (``24 h to …`` for one window); empty
+    strings for none. The label says how long the windows span, not how many there are.
+    """
+    ordered = sorted({s.astimezone(UTC) for s in starts})
+    if not ordered:
+        return "", "", ""
+    first, end = ordered[0], ordered[-1] + timedelta(hours=hours)
+    days = round((end - first) / timedelta(days=1))
+    length = "24 h" if days <= 1 else f"{days} days"
+    label = f"{length} to {end:%Y-%m-%d %H:%M} UTC"
+    if 1 < days and len(ordered) < days:
+        label += f" ({len(ordered)} daily windows with data)"
+    return first.isoformat(), end.isoformat(), label
 
 
 class SeriesStatus(BaseModel):
@@ -31,6 +56,9 @@ class SeriesStatus(BaseModel):
     variants: int
     events: int
     metric_windows: int
+    window_start: str = Field(default="", description="Start of the first metric window.")
+    window_end: str = Field(default="", description="End of the last metric window.")
+    window_label: str = Field(default="", description="e.g. '3 days to 2026-11-19 00:00 UTC'.")
     comments: int
     proposals: dict[str, int] = Field(default_factory=dict)
     brief_versions: dict[str, int] = Field(default_factory=dict)
@@ -81,6 +109,10 @@ def room_status(settings: Settings, series_id: str | None = None) -> list[Series
                 b.episode_id: b.count
                 for b in session.exec(select(BlindIteration).where(BlindIteration.series_id == sid))
             }
+            starts = session.exec(
+                select(MetricWindow.window_start).where(MetricWindow.series_id == sid).distinct()
+            ).all()
+            first, end, label = window_span(starts)
             out.append(
                 SeriesStatus(
                     series_id=sid,
@@ -89,6 +121,9 @@ def room_status(settings: Settings, series_id: str | None = None) -> list[Series
                     variants=_count(session, Variant, sid),
                     events=count_events(settings, sid),
                     metric_windows=_count(session, MetricWindow, sid),
+                    window_start=first,
+                    window_end=end,
+                    window_label=label,
                     comments=_count(session, Comment, sid),
                     proposals=_grouped(session, Proposal.status, Proposal, sid),
                     brief_versions={e.episode_id: e.current_version for e in episodes},
@@ -100,13 +135,21 @@ def room_status(settings: Settings, series_id: str | None = None) -> list[Series
 
 
 class EpisodeSummary(BaseModel):
-    """Totals of an episode over every ingested window and variant."""
+    """Totals of an episode over every ingested window and variant.
+
+    These cover every ingested window (``window_label``, e.g. three days), not the
+    24-hour window a review reads: the same episode's 10-s retention can differ between
+    the two, and each says which window it covers.
+    """
 
     series_id: str
     episode_id: str
     title: str
     variants: int
     windows: int
+    window_start: str = Field(default="", description="Start of the first window summed.")
+    window_end: str = Field(default="", description="End of the last window summed.")
+    window_label: str = Field(default="", description="e.g. '3 days to 2026-11-19 00:00 UTC'.")
     impressions: int
     ctr: float
     views: int
@@ -147,6 +190,7 @@ def episode_summaries(settings: Settings, series_id: str) -> list[EpisodeSummary
             impressions = sum(w.impressions for w in chosen)
             clicks = sum(w.clicks for w in chosen)
             views = sum(w.views for w in chosen)
+            first, end, label = window_span(w.window_start for w in chosen)
             retained = sum(
                 w.views * (w.retention[10] if len(w.retention) > 10 else 0.0) for w in chosen
             )
@@ -157,6 +201,9 @@ def episode_summaries(settings: Settings, series_id: str) -> list[EpisodeSummary
                     title=episode.title,
                     variants=len({w.variant_id for w in chosen}),
                     windows=len({w.window_start for w in chosen}),
+                    window_start=first,
+                    window_end=end,
+                    window_label=label,
                     impressions=impressions,
                     ctr=clicks / impressions if impressions else 0.0,
                     views=views,
