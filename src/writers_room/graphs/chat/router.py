@@ -574,7 +574,7 @@ class Router:
                 for intent in EXAMPLES
             }
 
-    def similar(self, text: str) -> tuple[Intent, float]:
+    def similar(self, text: str, *, exclude: Iterable[str] = ()) -> tuple[Intent, float]:
         """The intent whose examples are nearest to ``text``, and that similarity.
 
         An intent's score is the mean cosine similarity of its two nearest examples: one
@@ -586,6 +586,8 @@ class Router:
         scores = self._vectors @ self._embedder().encode([text])[0]
         best: tuple[Intent, float] | None = None
         for intent, rows in self._rows.items():
+            if intent in exclude:
+                continue
             top = np.sort(scores[rows])[-TOP_K:]
             score = float(top.mean())
             if best is None or score > best[1]:
@@ -649,7 +651,10 @@ class Router:
                 episode_refs=episode_refs,
                 subject=subject,
             )
-        intent, score = self.similar(titles.mask(rest))
+        # A comparison needs two episodes: with fewer, "show the brief of ep1" is not one.
+        intent, score = self.similar(
+            titles.mask(rest), exclude=("compare",) if len(named) < 2 else ()
+        )
         if intent == "next_steps" and named:
             intent = "propose"  # "what should we change in episode 3": that episode's
         source: Literal["similarity", "llm", "fallback"] = "similarity"
