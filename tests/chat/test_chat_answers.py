@@ -172,7 +172,8 @@ def test_an_ambiguous_episode_number_asks_which_series_then_answers(chat: ChatRo
     ep3 = episode(rep, "ep03")
     assert f"Score {ep3['score']:.1f}/100 → {ep3['band']}" in reply.text
     assert window(rep) in reply.text
-    assert f"second {ep3['cliff']['second']}" in reply.text
+    if ep3["cliff"] is not None:  # a weak opening is not a cliff: then there is none to name
+        assert f"second {ep3['cliff']['second']}" in reply.text
 
 
 def test_the_series_comes_from_a_title_or_the_conversation(chat: ChatRoom) -> None:
@@ -315,7 +316,8 @@ def test_which_variant_leads_and_by_how_much(
     assert ("*conclusive*" in reply.text) is conclusive
     assert ("*not conclusive*" in reply.text) is not conclusive
     if not conclusive:
-        assert f"~{ep['more_impressions_needed']} more impressions" in reply.text
+        # The analyst's verdict, as it words it: "needs N more" or "no detectable difference".
+        assert ep["variant_verdict"] in reply.text
     assert window(rep) in reply.text
 
 
