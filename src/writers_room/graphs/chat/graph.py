@@ -38,6 +38,7 @@ from writers_room.analyst.window import analyse, report_dir
 from writers_room.errors import GuardrailRefusal, InputError
 from writers_room.graphs.chat import answers as ans
 from writers_room.graphs.chat import insights as ins
+from writers_room.graphs.chat import lessons as learned
 from writers_room.graphs.chat.quotes import (
     Quoted,
     character_quotes,
@@ -80,7 +81,8 @@ HELP = """*Talk to the room* — ask in your own words, or use these commands:
 • `variants [<episode>]` — which variant leads, by how much, and whether it is conclusive
 • `character [<name>]` — what viewers say about a character
 Or ask: “what are viewers saying about <name>?”, “which thumbnail won for ep02?”,
-“compare ep01 and ep04”, “what should we change next?”. With several series, name the
+“compare ep01 and ep04”, “what should we change next?”, “what worked last time we had a
+hook problem?”. With several series, name the
 series (`series:<id>`), an episode title or a character; or the room asks which.
 Follow-ups work: “why did episode 3 drop?” … “and episode 4?”"""
 
@@ -90,6 +92,7 @@ NodeName = Literal[
     "variants",
     "compare",
     "next_steps",
+    "lessons",
     "propose",
     "draft",
     "brief",
@@ -104,7 +107,16 @@ NodeName = Literal[
 # Questions that only read: one that waited for "which series?" is asked again once the
 # person names the series (nothing that writes or decides is ever replayed).
 ASKS_AGAIN = frozenset(
-    {"explain", "brief", "render_status", "characters", "variants", "compare", "next_steps"}
+    {
+        "explain",
+        "brief",
+        "render_status",
+        "characters",
+        "variants",
+        "compare",
+        "next_steps",
+        "lessons",
+    }
 )
 
 
@@ -637,6 +649,12 @@ def next_steps(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any
     return _reply(state, "next_steps", text=text)
 
 
+def lessons(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    """What worked last time: measured outcomes of published changes for the problem asked."""
+    found = learned.answer(runtime.context.settings, state["text"], state.get("series_id"))
+    return _reply(state, "lessons", text=found["text"])
+
+
 def status(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     """Counts per series: proposals by status, blind iterations, render jobs."""
 
@@ -683,6 +701,7 @@ builder.add_node("characters", characters)
 builder.add_node("variants", variants)
 builder.add_node("compare", compare)
 builder.add_node("next_steps", next_steps)
+builder.add_node("lessons", lessons)
 builder.add_node("help", help_node)
 builder.add_node("clarify", clarify)
 builder.add_edge(START, "route")
@@ -701,6 +720,7 @@ for _name in (
     "variants",
     "compare",
     "next_steps",
+    "lessons",
     "help",
     "clarify",
 ):

@@ -36,7 +36,9 @@ __all__ = [
 ]
 
 # Intents that need no series (or answer for every series when none is known).
-ROOM_WIDE = frozenset({"help", "status", "approve", "reject", "how_to_decide", "next_steps"})
+ROOM_WIDE = frozenset(
+    {"help", "status", "approve", "reject", "how_to_decide", "next_steps", "lessons"}
+)
 # Intents that need one episode.
 NEEDS_EPISODE = frozenset({"brief", "note", "propose"})
 _FILLER = frozenset(

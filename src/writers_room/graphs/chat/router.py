@@ -75,6 +75,7 @@ Intent = Literal[
     "variants",
     "compare",
     "next_steps",
+    "lessons",
     "help",
 ]
 INTENTS: tuple[str, ...] = Intent.__args__  # type: ignore[attr-defined]
@@ -207,6 +208,13 @@ EXAMPLES: dict[Intent, tuple[str, ...]] = {
         "ep1 vs ep4",
         "side by side of two episodes",
         "which did better, episode 3 or episode 6",
+    ),
+    "lessons": (
+        "what worked last time we had a hook problem",
+        "did the last pacing cut work",
+        "which changes worked",
+        "what did our past changes do",
+        "show the outcomes of published changes",
     ),
     "next_steps": (
         "what should we change next",
@@ -516,6 +524,7 @@ Pick the one intent the message asks for:
 - variants: which thumbnail / hook / caption variant of an episode is winning
 - compare: two or more episodes side by side
 - next_steps: what to change next across the series, ranked
+- lessons: what worked last time, the measured outcomes of published changes
 - help: greetings, questions about the bot, anything else
 Answer with a JSON object {"intent": ..., "episode": ...} and nothing else."""
 

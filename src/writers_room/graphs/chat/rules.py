@@ -35,6 +35,11 @@ __all__ = [
 
 EPISODE = re.compile(r"\b(?:episode|ep|e)\s*[-#.]?\s*(\d{1,3})\b", re.IGNORECASE)
 
+# "what worked last time…", "did the pacing cut work?", "which changes worked?"
+_WORKED = re.compile(
+    r"\b(?:worked|work(?:ed)? last time|did (?:it|that|the [\w -]+?) work|outcomes?)\b",
+    re.IGNORECASE,
+)
 _COMPARE = re.compile(
     r"\b(?:compar\w*|vs\.?|versus|against|side[\s-]+by[\s-]+side|differen\w*|better|worse|"
     r"stronger|weaker)\b",
@@ -183,6 +188,8 @@ def question_intent(text: str, refs: Sequence[str], character: str | None) -> st
     ``refs`` are the episodes the text names (numbers and titles)."""
     if len(refs) >= 2 and _COMPARE.search(text):
         return "compare"
+    if _WORKED.search(text):
+        return "lessons"
     if _VARIANT_WORD.search(text) and _OUTCOME_WORD.search(text):
         return "variants"
     if character is not None:
