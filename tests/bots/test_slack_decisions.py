@@ -515,3 +515,44 @@ def test_edit_modal_of_a_drafted_episode_edits_lines_and_keeps_the_shot_list() -
     assert errors == {} and edits == {"brief.title": "The Open Door"}
     changes = edited_changes(brief, manifest, p["changes"], edits)
     assert [c["after"] for c in changes] == ["The Open Door", shots]
+
+
+def test_an_outcome_is_posted_once_in_its_proposals_thread(
+    app: RoomApp, room: Settings, slack: MockSlack
+) -> None:
+    from types import SimpleNamespace
+
+    from slack_room import hook_proposal
+
+    from writers_room.guardrails.approval import store_pending
+
+    with session_scope(room) as session:
+        (row,) = store_pending(
+            session, series_id="tiny", window_end=None, proposals=[hook_proposal()]
+        )
+        proposal_id = row.proposal_id
+    card_ts = app.poster.post_proposal(proposal_id, channel=CHANNEL)
+    slack.reset()
+    result = {
+        "proposal_id": proposal_id, "episode_id": "ep1", "variant_id": "v1-thumb",
+        "kind": "hook_rewrite", "metric": "retention_10s", "verdict": "improved",
+        "label": "improved", "effect": 0.061, "ci_low": 0.021, "ci_high": 0.101,
+    }  # fmt: skip
+    review = SimpleNamespace(
+        thread_id="review-tiny-2",
+        series_id="tiny",
+        report={"series_id": "tiny", "episodes": [], "window_end": "2026-11-20T00:00:00Z",
+                "outcomes": [result]},
+        pending=[],
+        blocked={},
+        dropped=[],
+    )  # fmt: skip
+    assert app.poster.post_review(review, channel=CHANNEL)
+    posts = slack.wait_for("chat.postMessage", count=2)
+    said = next(p for p in posts if "Outcome" in p.params.get("text", ""))
+    assert said.params["thread_ts"] == card_ts
+    text = said.params["text"]
+    assert "*improved*" in text and "10-s retention +6.1 points" in text
+    assert "(90 % interval +2.1 to +10.1)" in text and "2026-11-20" in text
+    # Once per proposal and window, whichever process posts the review again.
+    assert not app.poster.post_outcome(result, window_end="2026-11-20T00:00:00Z")

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 __all__ = [
+    "outcome_text",
     "BAND_WORDS",
     "FINDING_WORDS",
     "INPUT_CHARS",
@@ -239,3 +240,31 @@ def review_summary_blocks(
         )
     blocks.append(context(link, block_id=REPORT_LINK_BLOCK))
     return blocks
+
+
+_METRIC_WORDS = {
+    "retention_10s": "10-s retention",
+    "ctr": "click-through",
+    "completion": "completion",
+    "comments_per_view": "comments per view",
+}
+
+
+def outcome_text(result: dict[str, Any], window_end: str) -> str:
+    """One line for a proposal's thread: what its published change did, and how sure."""
+    metric = _METRIC_WORDS.get(str(result.get("metric")), str(result.get("metric", "")))
+    metric = metric.replace("_", " ")
+    label = str(result.get("label") or result.get("verdict", "")).replace("_", " ")
+    effect = result.get("effect")
+    numbers = ""
+    if effect is not None:
+        numbers = f": {metric} {effect * 100:+.1f} points against the cohort"
+        low, high = result.get("ci_low"), result.get("ci_high")
+        if low is not None and high is not None:
+            numbers += f" (90 % interval {low * 100:+.1f} to {high * 100:+.1f})"
+    kind = str(result.get("kind", "")).replace("_", " ")
+    return (
+        f"*Outcome* of `{result.get('proposal_id')}` ({kind}"
+        f" on {result.get('episode_id')}, published as `{result.get('variant_id')}`): "
+        f"*{escape(label)}*{numbers} — window to {window_end}"
+    )

@@ -127,6 +127,8 @@ class ReviewPoster:
             self.guarded(
                 self.post_proposal, proposal_id, channel=channel, thread_ts=ts, claim_key="first"
             )
+        for result in report.get("outcomes") or []:
+            self.guarded(self.post_outcome, result, window_end=str(report.get("window_end", "")))
         if outcome.blocked:
             self.guarded(
                 self.client.chat_postMessage,
@@ -136,6 +138,26 @@ class ReviewPoster:
                 text=bk.escalation_text(series_id, outcome.blocked, self.settings.showrunners),
             )
         log.info("posted review %s to %s", outcome.thread_id, channel)
+        return True
+
+    def post_outcome(self, result: dict[str, Any], *, window_end: str) -> bool:
+        """Say in a proposal's thread what its published change did (once per window).
+
+        The reply goes under the proposal's first card; a proposal never posted to Slack
+        gets none.
+        """
+        cards = self._cards(str(result.get("proposal_id", "")))
+        if not cards or not claim(
+            self.settings,
+            action="slack.outcome_post",
+            subject=f"{result['proposal_id']}@{window_end}",
+            detail={"verdict": result.get("verdict")},
+        ):
+            return False
+        channel, ts, thread_ts = cards[0]
+        self.client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts or ts, text=bk.outcome_text(result, window_end)
+        )
         return True
 
     def guarded(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
