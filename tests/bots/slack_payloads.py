@@ -110,6 +110,7 @@ def block_actions_body(
     message_ts: str = "1700000000.000001",
     trigger_id: str = "1337.42.trigger",
     state: dict[str, Any] | None = None,
+    selected: str | None = None,
 ) -> str:
     """A click on a proposal message's button (interactivity, form ``payload=``); ``state``
     is the message's inputs as the user left them (``{"values": …}``)."""
@@ -141,6 +142,10 @@ def block_actions_body(
             }
         ],
     }
+    if selected is not None:  # a pick from a select menu instead of a button
+        action = payload["actions"][0]
+        action.update(type="static_select", selected_option={"value": selected})
+        action.pop("value")
     return urlencode({"payload": json.dumps(payload)})
 
 

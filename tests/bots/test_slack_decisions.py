@@ -556,3 +556,50 @@ def test_an_outcome_is_posted_once_in_its_proposals_thread(
     assert "(90 % interval +2.1 to +10.1)" in text and "2026-11-20" in text
     # Once per proposal and window, whichever process posts the review again.
     assert not app.poster.post_outcome(result, window_end="2026-11-20T00:00:00Z")
+
+
+def test_published_as_on_a_render_message_records_the_publication(
+    app: RoomApp, room: Settings, slack: MockSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from writers_room.bots.slack.actions import PUBLISH_RENDER
+    from writers_room.store.models import Publication, RenderJob
+
+    with session_scope(room) as session:
+        session.add(
+            RenderJob(
+                render_id="r-ep1", idempotency_key="r-ep1", series_id="tiny", episode_id="ep1",
+                brief_version=1, status="done", artifacts={"episode": "episode.mp4"},
+            )
+        )  # fmt: skip
+    with session_scope(room) as session:
+        job = session.get(RenderJob, "r-ep1")
+        assert job is not None
+        session.expunge(job)
+    monkeypatch.setattr(app.poster.settings, "channel", CHANNEL)
+    assert app.poster.post_render(job)
+    (post,) = slack.wait_for("chat.postMessage")
+    (menu,) = [b for b in post.params["blocks"] if b["type"] == "actions"]
+    select_ = menu["elements"][0]
+    assert select_["action_id"] == PUBLISH_RENDER
+    assert [o["value"] for o in select_["options"]] == ["r-ep1|v1-thumb", "r-ep1|v2-hook"]
+
+    def pick(user: str) -> int:
+        body = block_actions_body(
+            action_id=PUBLISH_RENDER, proposal_id="", block_id=menu["block_id"], user=user,
+            selected="r-ep1|v2-hook",
+        )  # fmt: skip
+        return app.dispatch(bolt_request(body, form=True)).status
+
+    slack.reset()
+    assert pick(STRANGER) == 200
+    app.workers.drain()
+    assert slack.calls_to("chat.postEphemeral")
+    with session_scope(room) as session:
+        assert session.exec(select(Publication)).all() == []
+    assert pick(APPROVER) == 200
+    app.workers.drain()
+    with session_scope(room) as session:
+        (row,) = session.exec(select(Publication)).all()
+    assert (row.render_id, row.variant_id, row.published_by) == ("r-ep1", "v2-hook", APPROVER)
+    said = [c for c in slack.calls_to("chat.postMessage") if "published render" in c.params["text"]]
+    assert len(said) == 1 and "`v2-hook`" in said[0].params["text"]

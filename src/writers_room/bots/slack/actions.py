@@ -40,6 +40,7 @@ DECIDE_BLOCK_PREFIX = "decide"
 # A proposal's alternatives: one radio group per choice (block ``choice|<n>``); the pick
 # travels with the Approve / Edit… click in the message's state.
 CHOOSE_OPTION = "choose_option"
+PUBLISH_RENDER = "publish_render"  # "Published as…" on a finished render's message
 CHOICE_BLOCK_PREFIX = "choice"
 REJECT_MODAL_CALLBACK = "reject_proposal_modal"
 REJECT_REASON_BLOCK = "reject_reason"

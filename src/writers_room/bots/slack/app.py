@@ -35,6 +35,7 @@ from writers_room.bots.slack.actions import (
     CHOOSE_OPTION,
     EDIT_MODAL_CALLBACK,
     EDIT_PROPOSAL,
+    PUBLISH_RENDER,
     REJECT_MODAL_CALLBACK,
     REJECT_PROPOSAL,
     ROOM_COMMAND,
@@ -55,7 +56,9 @@ from writers_room.graphs.chat.run import ChatRoom, chat_thread_id
 from writers_room.graphs.chat.state import ChatReply
 from writers_room.graphs.window_review.run import decide_and_resume, start_review
 from writers_room.guardrails.approval import AlreadyDecided, NotAnApprover, is_approver
+from writers_room.jobs.publish import publish_render
 from writers_room.store.db import session_scope
+from writers_room.store.models import RenderJob
 from writers_room.store.proposals import base_documents, get_proposal, proposal_diff
 from writers_room.store.runs import LeaseBusy, get_run
 
@@ -284,6 +287,7 @@ class _Listeners:
         app.action(REJECT_PROPOSAL)(self.on_reject_click)
         app.action(EDIT_PROPOSAL)(self.on_edit_click)
         app.action(CHOOSE_OPTION)(self.on_choose)
+        app.action(PUBLISH_RENDER)(self.on_publish)
         app.view(EDIT_MODAL_CALLBACK)(self.on_edit_submit)
         app.view(REJECT_MODAL_CALLBACK)(self.on_reject_submit)
 
@@ -441,6 +445,52 @@ class _Listeners:
         self.app.poster.post_review(outcome, channel=self.settings.channel or channel)
 
     # -- decisions -------------------------------------------------------------------
+
+    def on_publish(self, ack: Ack, body: dict[str, Any]) -> None:
+        """ "Published as…" on a render's message: an approver ties the render to a variant."""
+        ack()
+        action = (body.get("actions") or [{}])[0]
+        value = str((action.get("selected_option") or {}).get("value", ""))
+        render_id, _, variant_id = value.partition("|")
+        user = str((body.get("user") or {}).get("id", ""))
+        channel = str((body.get("channel") or {}).get("id", ""))
+        thread = (body.get("message") or {}).get("thread_ts") or (body.get("message") or {}).get(
+            "ts"
+        )
+        self.app.workers.submit(self._publish, render_id, variant_id, user, channel, thread)
+
+    def _publish(
+        self, render_id: str, variant_id: str, user: str, channel: str, thread: str | None
+    ) -> None:
+        with session_scope(self.settings) as session:
+            job = session.get(RenderJob, render_id)
+            series_id = job.series_id if job is not None else ""
+            allowed = is_approver(self.settings, session, series_id, user)
+        if not allowed:
+            self._ephemeral(
+                channel,
+                user,
+                "Only an approver of the series records a publication; nothing changed.",
+            )
+            return
+        try:
+            publication, new = publish_render(
+                self.settings, render_id, variant_id=variant_id, published_by=user
+            )
+        except InputError as exc:
+            self._ephemeral(channel, user, f"Not recorded: {exc}")
+            return
+        if new:
+            self.app.poster.guarded(
+                self.app.client.chat_postMessage,
+                channel=channel,
+                thread_ts=thread,
+                text=(
+                    f"📣 <@{user}> published render `{render_id}` as `{variant_id}` from "
+                    f"{publication.published_at:%Y-%m-%d %H:%M} UTC: the next window reviews "
+                    "measure whether the change worked."
+                ),
+            )
 
     def on_choose(self, ack: Ack) -> None:
         """Picking an alternative on a card: nothing to do until Approve (it reads the pick)."""

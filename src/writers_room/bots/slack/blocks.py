@@ -14,7 +14,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from writers_room.bots.slack.actions import PUBLISH_RENDER
+
 __all__ = [
+    "render_ready_blocks",
     "outcome_text",
     "BAND_WORDS",
     "FINDING_WORDS",
@@ -268,3 +271,31 @@ def outcome_text(result: dict[str, Any], window_end: str) -> str:
         f" on {result.get('episode_id')}, published as `{result.get('variant_id')}`): "
         f"*{escape(label)}*{numbers} — window to {window_end}"
     )
+
+
+def render_ready_blocks(text: str, render_id: str, variants: list[str]) -> list[dict[str, Any]]:
+    """A finished render's message, with "Published as…": picking the variant it went
+    live as ties the render to that variant's events (``writers-room publish``)."""
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    if variants:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"publish|{render_id}",
+                "elements": [
+                    {
+                        "type": "static_select",
+                        "action_id": PUBLISH_RENDER,
+                        "placeholder": {"type": "plain_text", "text": "Published as…"},
+                        "options": [
+                            {
+                                "text": {"type": "plain_text", "text": variant[:75]},
+                                "value": f"{render_id}|{variant}",
+                            }
+                            for variant in variants[:100]
+                        ],
+                    }
+                ],
+            }
+        )
+    return blocks

@@ -38,7 +38,14 @@ from writers_room.config import Settings
 from writers_room.graphs.chat.answers import window_folder
 from writers_room.graphs.chat.run import ChatRoom, chat_thread_id
 from writers_room.store.db import audit, session_scope
-from writers_room.store.models import AuditLog, BriefVersion, Decision, Proposal, RenderJob
+from writers_room.store.models import (
+    AuditLog,
+    BriefVersion,
+    Decision,
+    Proposal,
+    RenderJob,
+    Variant,
+)
 from writers_room.store.proposals import get_proposal, list_proposals, proposal_diff
 from writers_room.web.links import proposals_url, report_url
 
@@ -462,7 +469,16 @@ class ReviewPoster:
                 f"`{art.get('hls_master', '?')}`, master `{art.get('episode', '?')}` "
                 f"(under the room's home)."
             )
-        self.guarded(self.client.chat_postMessage, channel=channel, thread_ts=thread_ts, text=text)
+        blocks = None
+        if job.status == "done" and not job.preview:
+            blocks = bk.render_ready_blocks(text, job.render_id, self._variants(job))
+        self.guarded(
+            self.client.chat_postMessage,
+            channel=channel,
+            thread_ts=thread_ts,
+            text=text,
+            **({"blocks": blocks} if blocks else {}),
+        )
         thumbs = (job.artifacts or {}).get("thumbnails") or []
         if job.status == "done" and thumbs:
             path = self.settings.home / str(thumbs[0])
@@ -475,6 +491,16 @@ class ReviewPoster:
                     title=f"Thumbnail · {scope}",
                 )
         return True
+
+    def _variants(self, job: Any) -> list[str]:
+        """The distribution variants of a render's episode (what it can be published as)."""
+        with session_scope(self.settings) as session:
+            rows = session.exec(
+                select(Variant).where(
+                    Variant.series_id == job.series_id, Variant.episode_id == job.episode_id
+                )
+            ).all()
+            return sorted(v.variant_id for v in rows)
 
     def repost_pending(
         self, *, channel: str | None = None, now: datetime | None = None
