@@ -24,7 +24,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["Settings", "get_settings", "home_secret"]
 
 CommaList = Annotated[list[str], NoDecode]
 PathList = Annotated[list[str], NoDecode]
@@ -275,21 +275,7 @@ class Settings(BaseSettings):
         """The key that pseudonymises author ids (stable for a home)."""
         if self.pii_key:
             return self.pii_key.encode()
-        key_file = self.home / ".pii_key"
-        if not key_file.exists():
-            self.home.mkdir(parents=True, exist_ok=True)
-            tmp = key_file.with_name(f".pii_key.{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_hex(32))
-            try:
-                # link() fails if another process won the race; its key is the key.
-                os.link(tmp, key_file)
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink()
-        return key_file.read_text().strip().encode()
+        return home_secret(self.home, ".pii_key").encode()
 
     def approver_set(self, extra: list[str] | None = None) -> frozenset[str]:
         """Approvers allowed for a series: the global list plus the series' own list."""
@@ -302,6 +288,28 @@ class Settings(BaseSettings):
             | frozenset(self.showrunners)
             | self.approver_set(extra_approvers)
         )
+
+
+def home_secret(home: Path, name: str) -> str:
+    """A random key kept in the home as ``name`` (mode 0600), made on first use.
+
+    Processes racing to make it agree: each writes its own temporary file and links it
+    into place; whoever links first wins and the others read that key.
+    """
+    key_file = home / name
+    if not key_file.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        tmp = key_file.with_name(f"{name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, key_file)  # fails if another process made the key first
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return key_file.read_text().strip()
 
 
 def get_settings(**overrides: object) -> Settings:

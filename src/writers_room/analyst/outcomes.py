@@ -44,6 +44,7 @@ from writers_room.store.models import Outcome, Proposal, Publication
 
 __all__ = [
     "LOOKBACK_DAYS",
+    "METRIC_LABEL",
     "MIN_UNITS",
     "TARGET_METRIC",
     "Change",

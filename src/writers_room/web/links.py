@@ -21,14 +21,13 @@ import base64
 import hashlib
 import hmac
 import os
-import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from writers_room.config import Settings
+from writers_room.config import Settings, home_secret
 
 __all__ = [
     "KEY_FILE",
@@ -52,23 +51,11 @@ _UNSAFE = frozenset("\\\x00")
 
 def pages_key(settings: Settings) -> bytes:
     """The room's link-signing key: ``<home>/.pages_key``, made on first use (mode 0600)."""
-    key_file = settings.home / KEY_FILE
-    if not key_file.exists():
-        settings.home.mkdir(parents=True, exist_ok=True)
-        tmp = key_file.with_name(f"{KEY_FILE}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32))
-        try:
-            # link() fails if another process made the key first; its key is the key.
-            os.link(tmp, key_file)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    key = key_file.read_text().strip()
+    key = home_secret(settings.home, KEY_FILE)
     if len(key) < 32:
-        raise ValueError(f"{key_file} holds no usable key; delete it to make a new one")
+        raise ValueError(
+            f"{settings.home / KEY_FILE} holds no usable key; delete it to make a new one"
+        )
     return key.encode()
 
 

@@ -14,7 +14,13 @@ from typing import Any
 
 from writers_room.brief.proposals import Evidence, FieldChange
 from writers_room.brief.report import Finding, Theme
-from writers_room.brief.script import content_words, format_line, shared_run, shot_text
+from writers_room.brief.script import (
+    content_words,
+    format_line,
+    sentences,
+    shared_run,
+    shot_text,
+)
 from writers_room.guardrails import brand, continuity, slop
 from writers_room.guardrails.directives import directives, resolve
 from writers_room.guardrails.fencing import looks_like_injection
@@ -648,8 +654,6 @@ class Writing:
 
 
 def _split_spoken(line: str) -> list[str]:
-    from writers_room.brief.script import sentences
-
     return sentences(SPEAKER_PREFIX.sub("", line.strip()))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from writers_room.analyst.outcomes import METRIC_LABEL
 from writers_room.bots.slack.actions import PUBLISH_RENDER
 
 __all__ = [
@@ -245,17 +246,9 @@ def review_summary_blocks(
     return blocks
 
 
-_METRIC_WORDS = {
-    "retention_10s": "10-s retention",
-    "ctr": "click-through",
-    "completion": "completion",
-    "comments_per_view": "comments per view",
-}
-
-
 def outcome_text(result: dict[str, Any], window_end: str) -> str:
     """One line for a proposal's thread: what its published change did, and how sure."""
-    metric = _METRIC_WORDS.get(str(result.get("metric")), str(result.get("metric", "")))
+    metric = METRIC_LABEL.get(str(result.get("metric")), str(result.get("metric", "")))
     metric = metric.replace("_", " ")
     label = str(result.get("label") or result.get("verdict", "")).replace("_", " ")
     effect = result.get("effect")

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from writers_room.analyst.outcomes import METRIC_LABEL
 from writers_room.config import Settings
 from writers_room.store.db import session_scope
 from writers_room.store.models import Outcome
@@ -34,13 +35,6 @@ _WORDS = (
     ("participation", r"participation|comments?|engagement|question"),
     ("resonance", r"resonan\w*|sequel|stinger|shares?|saves?"),
 )
-_METRIC = {
-    "retention_10s": "10-s retention",
-    "ctr": "click-through",
-    "completion": "completion",
-    "comments_per_view": "comments per view",
-    "shares_saves_per_view": "shares + saves per view",
-}
 
 
 def problem_named(text: str) -> str | None:
@@ -75,7 +69,7 @@ def lessons(
 
 
 def _effect(row: Outcome) -> str:
-    metric = _METRIC.get(row.metric, row.metric.replace("_", " "))
+    metric = METRIC_LABEL.get(row.metric, row.metric.replace("_", " "))
     if row.effect is None:
         return f"{metric}: {row.verdict.replace('_', ' ')}"
     scale, unit = (
