@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -24,7 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["Settings", "get_settings", "home_secret"]
+__all__ = ["Settings", "get_settings", "home_secret", "window_slug"]
 
 CommaList = Annotated[list[str], NoDecode]
 PathList = Annotated[list[str], NoDecode]
@@ -315,3 +316,21 @@ def home_secret(home: Path, name: str) -> str:
 def get_settings(**overrides: object) -> Settings:
     """Build settings from the environment (and TOML), with explicit overrides on top."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def window_slug(window_end: str | datetime) -> str:
+    """The folder name of a window under ``reports/<series>/``, as the analyst writes it:
+    ``2026-11-19T00-00-00Z``.
+
+    Takes a datetime, an ISO time (``…Z`` or ``…+00:00``) or the folder name itself.
+    """
+    if isinstance(window_end, str):
+        try:
+            moment = datetime.fromisoformat(window_end)
+        except ValueError:
+            return window_end  # already a folder name (page_path checks it)
+    else:
+        moment = window_end
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")

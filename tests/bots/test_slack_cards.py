@@ -134,8 +134,8 @@ def test_the_ep03_hook_rewrite_card_shows_the_whole_change_in_words() -> None:
     assert hook["accessory"]["action_id"] == CHOOSE_OPTION
     assert hook["accessory"]["initial_option"]["value"] == "0"
     assert "(1) What is in the rusted lockbox?" in hook["text"]["text"]
-    # Thumbnails are listed as text, and say so.
-    assert "thumbnails are drawn by the render pipeline after approval" in text
+    # Without pictures (the poster adds them), the thumbnails are listed as text, saying so.
+    assert "the render draws the thumbnails after approval" in text
     assert "thumbnail: s06, close-up" in text
     # The buttons are bound to the content hash.
     (actions,) = [b for b in card if b["type"] == "actions"]

@@ -199,6 +199,8 @@ def print_change_set(
         return
     if ev.get("expected_effect"):
         console.print(f"[dim]Expected: {escape(ev['expected_effect'])}[/]", highlight=False)
+    if ev.get("rationale"):
+        console.print(f"[bold]Why:[/] {escape(ev['rationale'])}", highlight=False)
     diff = proposal_diff(settings(), p, show_noise=show_noise)
     console.print()
     console.print(render_rich(diff, markers=plain_markers(console)), highlight=False)
@@ -210,12 +212,28 @@ def print_change_set(
                     f"{escape(choice.options[pick])}",
                     highlight=False,
                 )
+    _print_pictures(p, console)
     quotes = [q for q in ev.get("quotes", []) if str(q).strip()]
     if quotes:
         console.print("\n[bold]What viewers say[/] (redacted):", highlight=False)
         for quote in quotes:
             console.print(f"  “{escape(str(quote))}”", highlight=False)
     console.print(f"\nhash {short_hash(p)}", highlight=False)
+
+
+def _print_pictures(p: dict[str, Any], console: Console) -> None:
+    """Where the packaging options are pictured on thumbnails (drawn on first show)."""
+    from writers_room.jobs.previews import option_sheets, sheet_plan
+
+    if not sheet_plan(p):
+        return
+    sheets = option_sheets(settings(), p)
+    for sheet in sheets:
+        console.print(
+            f"[bold]{escape(sheet.heading.split(' — ')[0])}:[/] {escape(str(sheet.path))}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @proposals_app.command("show")

@@ -4,7 +4,8 @@
   of an applied proposal uses the proposal's approved copy: the headline alternative the
   approver chose (a ``headline`` choice, with the decision's pick), else the proposal's
   ``headline: …`` assets in order, then the brief's ``title`` and the episode's title;
-  its ``thumbnail: … (s04 …)`` assets name the frames. A render of no proposal uses the
+  its ``thumbnail: s04, close-up — …`` (or ``thumbnail: … (s04 …)``) assets name the
+  frames. A render of no proposal uses the
   brief's and the episode's titles.
 * **Cast** — the series bible's characters (looks, voices) and locations, for the
   storyboard figures, the slug lines and the temp voices.
@@ -22,11 +23,13 @@ from sqlmodel import select
 from writers_room.render.cast import CastMember, cast_from_bible
 from writers_room.store.models import BriefVersion, Decision, Episode, Proposal, Series
 
-__all__ = ["JobContext", "job_context", "packaging_from"]
+__all__ = ["JobContext", "job_context", "packaging_from", "thumbnail_refs"]
 
 _HEADLINE = re.compile(r"^\s*headline\s*:\s*(.+)$", re.IGNORECASE)
 _THUMBNAIL = re.compile(r"^\s*thumbnail\s*:", re.IGNORECASE)
-_SHOT_REF = re.compile(r"\(([A-Za-z0-9][A-Za-z0-9._-]*)\b")
+# A thumbnail asset names its frame as the writer writes it (``thumbnail: s06, close-up —
+# …``) or in parentheses (``thumbnail: Mara at the door (s2: …)``); only real shot ids count.
+_SHOT_REF = re.compile(r"(?:^\s*thumbnail\s*:\s*|\()([A-Za-z0-9][A-Za-z0-9._-]*)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,11 @@ def packaging_from(
     for fallback in (str((brief or {}).get("title") or ""), title):
         if fallback.strip():
             headlines.append(fallback.strip())
+    return tuple(dict.fromkeys(headlines)), thumbnail_refs(assets, shot_ids)
+
+
+def thumbnail_refs(assets: Sequence[str], shot_ids: Sequence[str]) -> tuple[str, ...]:
+    """The shots the ``thumbnail:`` assets name, in order (ids not in ``shot_ids`` skipped)."""
     known = set(shot_ids)
     shots = [
         ref
@@ -89,7 +97,7 @@ def packaging_from(
         for ref in _SHOT_REF.findall(asset)
         if ref in known
     ]
-    return tuple(dict.fromkeys(headlines)), tuple(dict.fromkeys(shots))
+    return tuple(dict.fromkeys(shots))
 
 
 def job_context(

@@ -30,8 +30,10 @@ __all__ = [
     "THUMBNAIL_SIZES",
     "Thumbnail",
     "fit_words",
+    "headline_tile",
     "keyframe_score",
     "make_thumbnails",
+    "variant_frames",
 ]
 
 THUMBNAIL_SIZES: tuple[tuple[int, int], ...] = ((1080, 1920), (720, 1280))
@@ -179,7 +181,24 @@ def _compose(
     return image.convert("RGB"), tuple(lines), plate, style
 
 
-def _plan(
+def headline_tile(
+    base: Image.Image,
+    boxes: Sequence[Box],
+    text: str,
+    *,
+    variant: int = 1,
+    fonts: FontStack | None = None,
+) -> Image.Image:
+    """Thumbnail variant ``variant`` of a frame with ``text`` on it, laid out exactly as
+    :func:`make_thumbnails` lays it out (a proposal's options are pictured with this)."""
+    styles = ("top", "lower")
+    image, _, _, _ = _compose(
+        base, boxes, _clean(text), styles[(variant - 1) % len(styles)], fonts or default_fonts()
+    )
+    return image
+
+
+def variant_frames(
     images: Sequence[Image.Image], shots: Sequence[Shot], chosen: Sequence[str], variants: int
 ) -> list[int]:
     """Which shot each variant shows: the chosen shots first, then the ranking."""
@@ -228,7 +247,7 @@ def make_thumbnails(
     texts = [h for h in headlines if h.strip()] or ([headline] if headline else [])
     styles = ("top", "lower")
     written: list[Thumbnail] = []
-    for number, index in enumerate(_plan(images, shots, chosen, variants), start=1):
+    for number, index in enumerate(variant_frames(images, shots, chosen, variants), start=1):
         if frames is not None:
             base, boxes = frames(index, master)
         else:

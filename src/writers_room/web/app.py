@@ -278,8 +278,32 @@ class _Pages:
             report_href=report_href,
             render_hrefs=renders,
             diffs=self._diffs_html(views),
+            pictures=self._pictures(views, verdict, root),
         )
         return HTMLResponse(html, headers=_headers(_PAGE_CSP))
+
+    def _pictures(
+        self, views: list[dict[str, Any]], verdict: Verdict, root: str
+    ) -> dict[str, list[tuple[str, str, str]]]:
+        """Each proposal's packaging options on thumbnails (drawn once a version)."""
+        from writers_room.jobs.previews import option_sheets
+
+        out: dict[str, list[tuple[str, str, str]]] = {}
+        for view in views:
+            try:
+                sheets = option_sheets(self.settings, view)
+            except Exception:  # noqa: BLE001 - the options are still listed as text
+                log.warning("no option pictures for %s", view["proposal_id"], exc_info=True)
+                continue
+            out[view["proposal_id"]] = [
+                (
+                    sheet.heading,
+                    sheet.alt_text,
+                    self.link("/" + sheet.path.relative_to(self.home).as_posix(), verdict, root),
+                )
+                for sheet in sheets
+            ]
+        return out
 
     def _diffs_html(self, views: list[dict[str, Any]]) -> dict[str, str]:
         """Each proposal read like a script diff (``brief.diff``), where it can be."""

@@ -23,11 +23,11 @@ import hmac
 import os
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from writers_room.config import Settings, home_secret
+from writers_room.config import Settings, home_secret, window_slug
 
 __all__ = [
     "KEY_FILE",
@@ -151,23 +151,6 @@ def verify(
             current = time.time() if now is None else now
             return Verdict("ok" if current < expiry else "expired", scope, expiry)
     return Verdict("invalid")
-
-
-def window_slug(window_end: str | datetime) -> str:
-    """The folder name of a window, as the analyst writes it: ``2026-11-19T00-00-00Z``.
-
-    Takes a datetime, an ISO time (``…Z`` or ``…+00:00``) or the folder name itself.
-    """
-    if isinstance(window_end, str):
-        try:
-            moment = datetime.fromisoformat(window_end)
-        except ValueError:
-            return window_end  # already a folder name (page_path checks it)
-    else:
-        moment = window_end
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
 
 
 def report_url(

@@ -93,8 +93,22 @@ def _evidence(evidence: dict[str, Any]) -> str:
     return f"<div class='evidence'><h3>Evidence</h3>{body}</div>" if body else ""
 
 
-def _proposal(view: dict[str, Any], render_href: str | None, diff_html: str | None) -> str:
-    """One proposal: what it says, its changes, the evidence.
+def _pictures(pictures: list[tuple[str, str, str]]) -> str:
+    """The packaging options on thumbnails: ``(heading, alt text, link)`` each."""
+    return "".join(
+        f'<figure class="options"><img src="{escape(href)}" alt="{escape(alt)}" '
+        f'loading="lazy"><figcaption>{escape(heading)}</figcaption></figure>'
+        for heading, alt, href in pictures
+    )
+
+
+def _proposal(
+    view: dict[str, Any],
+    render_href: str | None,
+    diff_html: str | None,
+    pictures: list[tuple[str, str, str]] | None = None,
+) -> str:
+    """One proposal: what it says, its changes, its options on thumbnails, the evidence.
 
     ``diff_html`` is the readable script diff (``brief.diff.render_html``: shots and brief
     fields, cut and new words, the alternatives); every stored field change — what the
@@ -139,7 +153,7 @@ def _proposal(view: dict[str, Any], render_href: str | None, diff_html: str | No
         f"<span class='hash'>{escape(str(view.get('content_hash', ''))[:12])}</span></span>"
         "</header>"
         f"<p class='summary'>{escape(str(view.get('summary', '')))}</p>{facts}"
-        f"{body}{_evidence(evidence)}</section>"
+        f"{body}{_pictures(pictures or [])}{_evidence(evidence)}</section>"
     )
 
 
@@ -152,10 +166,12 @@ def proposals_page(
     report_href: str | None,
     render_hrefs: dict[str, str],
     diffs: dict[str, str] | None = None,
+    pictures: dict[str, list[tuple[str, str, str]]] | None = None,
 ) -> str:
     """Every proposal of one review (series and window), each change before and after.
 
-    ``diffs`` holds each proposal's readable diff (HTML) by id, where there is one.
+    ``diffs`` holds each proposal's readable diff (HTML) by id, where there is one;
+    ``pictures`` its packaging options on thumbnails (heading, alt text, link).
     """
     diffs = diffs or {}
     title = f"Proposals · {series_id} · window ending {window_end}"
@@ -166,7 +182,12 @@ def proposals_page(
     tally = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     if proposals:
         body = "".join(
-            _proposal(v, render_hrefs.get(v["proposal_id"]), diffs.get(v["proposal_id"]))
+            _proposal(
+                v,
+                render_hrefs.get(v["proposal_id"]),
+                diffs.get(v["proposal_id"]),
+                (pictures or {}).get(v["proposal_id"]),
+            )
             for v in proposals
         )
     else:

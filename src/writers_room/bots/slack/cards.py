@@ -9,6 +9,8 @@ so ("changes 1–6 of 13 here, 7–13 below"). Nothing is cut.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +45,7 @@ from writers_room.brief.diff import (
 
 __all__ = [
     "KIND_WORDS",
+    "CardPicture",
     "decided_blocks",
     "picks_from_state",
     "proposal_blocks",
@@ -64,6 +67,29 @@ KIND_WORDS = {
     "note_followup": "Following a writer's note",
     "new_episode": "New episode",
 }
+
+
+@dataclass(frozen=True)
+class CardPicture:
+    """A picture of a proposal's packaging options (``jobs.previews``) for its card.
+
+    ``url`` is where Slack fetches it (a signed link to the review pages, when they are
+    public); without one the picture is uploaded into the card's thread instead.
+    """
+
+    choice: int | None
+    title: str
+    alt: str
+    url: str | None = None
+
+
+def _image_block(picture: CardPicture) -> dict[str, Any]:
+    return {
+        "type": "image",
+        "image_url": picture.url,
+        "alt_text": clip(picture.alt, 2000),
+        "title": plain_text(picture.title, 2000),
+    }
 
 
 def proposal_text(p: dict[str, Any]) -> str:
@@ -104,19 +130,28 @@ def _evidence_blocks(p: dict[str, Any]) -> list[dict[str, Any]]:
     return [section(text) for text in pack_texts(lines)] if lines else []
 
 
-def _assets_blocks(p: dict[str, Any]) -> list[dict[str, Any]]:
+def _assets_blocks(p: dict[str, Any], pictures: Sequence[CardPicture]) -> list[dict[str, Any]]:
     assets = [str(a) for a in p.get("assets", []) if str(a).strip()]
     if not assets:
         return []
-    lines = [
-        "*To produce with it* (thumbnails are drawn by the render pipeline after approval; "
-        "listed as text for now):"
-    ] + [f"• {escape(a)}" for a in assets]
-    return [section(text) for text in pack_texts(lines)]
+    if not pictures:
+        where = "the render draws the thumbnails after approval"
+    elif all(picture.url for picture in pictures):
+        where = "the options are pictured on thumbnails above"
+    else:
+        where = "the options are pictured on thumbnails below, in this thread"
+    lines = [f"*To produce with it* ({where}):"] + [f"• {escape(a)}" for a in assets]
+    blocks = [section(text) for text in pack_texts(lines)]
+    blocks += [_image_block(pic) for pic in pictures if pic.url and pic.choice is None]
+    return blocks
 
 
 def _choice_blocks(
-    diff: ProposalDiff, *, interactive: bool, picks: list[int | None] | None
+    diff: ProposalDiff,
+    *,
+    interactive: bool,
+    picks: list[int | None] | None,
+    pictures: Sequence[CardPicture] = (),
 ) -> list[dict[str, Any]]:
     blocks = []
     for choice in diff.choices:
@@ -141,6 +176,7 @@ def _choice_blocks(
                 "initial_option": options[pick or 0],
             }
         blocks.append(block)
+        blocks += [_image_block(p) for p in pictures if p.url and p.choice == choice.index]
     return blocks
 
 
@@ -186,6 +222,7 @@ def proposal_messages(
     note: str | None = None,
     verdict: str | None = None,
     picks: list[int | None] | None = None,
+    pictures: Sequence[CardPicture] = (),
 ) -> list[list[dict[str, Any]]]:
     """A proposal as messages: the card (with the buttons), then any continuation.
 
@@ -195,6 +232,8 @@ def proposal_messages(
         note: a line above the card ("re-posted after a restart").
         verdict: for a decided proposal, the line saying who decided what (no buttons).
         picks: the alternatives chosen (shown on a decided card).
+        pictures: its packaging options as thumbnails; those with a URL go on the card
+            (under their choice), the others are said to be in the thread.
 
     Every message has at most :data:`MAX_BLOCKS` blocks and every text at most
     :data:`TEXT_CHARS` characters; every diff item is in one of the messages.
@@ -206,8 +245,8 @@ def proposal_messages(
     if footer:
         tail.append(context(footer))
     tail += _evidence_blocks(p)
-    tail += _choice_blocks(diff, interactive=pending, picks=picks)
-    tail += _assets_blocks(p)
+    tail += _choice_blocks(diff, interactive=pending, picks=picks, pictures=pictures)
+    tail += _assets_blocks(p, pictures)
     tail.append(
         context(
             f"`{p['proposal_id']}` · hash `{p['content_hash'][:12]}` · on brief "

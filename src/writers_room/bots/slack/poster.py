@@ -29,6 +29,7 @@ from sqlmodel import col, or_, select
 from writers_room.bots.slack import blocks as bk
 from writers_room.bots.slack._markers import claim
 from writers_room.bots.slack.cards import (
+    CardPicture,
     proposal_messages,
     proposal_text,
     stale_part_block,
@@ -37,6 +38,7 @@ from writers_room.bots.slack.cards import (
 from writers_room.config import Settings
 from writers_room.graphs.chat.answers import window_folder
 from writers_room.graphs.chat.run import ChatRoom, chat_thread_id
+from writers_room.jobs.previews import OptionSheet, option_sheets
 from writers_room.store.db import audit, session_scope
 from writers_room.store.models import (
     AuditLog,
@@ -47,7 +49,7 @@ from writers_room.store.models import (
     Variant,
 )
 from writers_room.store.proposals import get_proposal, list_proposals, proposal_diff
-from writers_room.web.links import proposals_url, report_url
+from writers_room.web.links import proposals_url, report_url, signed_url
 
 __all__ = ["ReviewPoster", "slack_error"]
 
@@ -257,7 +259,8 @@ class ReviewPoster:
         ):
             return None
         p = get_proposal(self.settings, proposal_id)
-        messages = self._messages_of(p, note=note)
+        sheets = self._sheets(p)
+        messages = self._messages_of(p, note=note, sheets=sheets)
         resp = self.client.chat_postMessage(
             channel=channel, thread_ts=thread_ts, text=proposal_text(p), blocks=messages[0]
         )
@@ -276,6 +279,8 @@ class ReviewPoster:
             self._post_part(
                 p, channel, card_ts=ts, thread_ts=thread_ts or ts, part=part, blocks=blocks
             )
+        if sheets and not self.settings.public_url:
+            self._upload_sheets(p, sheets, channel, thread_ts=thread_ts or ts)
         # Its thread showed this version: `approve p-…` typed there is bound to it.
         shown = {proposal_id: p["content_hash"]} if p["status"] == "pending" else None
         if thread_ts:
@@ -284,15 +289,73 @@ class ReviewPoster:
             self._remember(channel, ts, p["series_id"], p["episode_id"], shown)
         return ts
 
-    def _messages_of(self, p: dict[str, Any], *, note: str | None = None) -> list[list[dict]]:
+    def _sheets(self, p: dict[str, Any]) -> list[OptionSheet]:
+        """The proposal's packaging options pictured on thumbnails (drawn once per version)."""
+        try:
+            return option_sheets(self.settings, p)
+        except Exception:  # noqa: BLE001 - the card still lists the options as text
+            log.warning("could not picture the options of %s", p["proposal_id"], exc_info=True)
+            return []
+
+    def _pictures(self, sheets: list[OptionSheet]) -> list[CardPicture]:
+        """The sheets for the card: with a signed link when the pages are public (Slack
+        fetches ``image_url`` itself), else without (they are uploaded to the thread)."""
+        public = bool(self.settings.public_url)
+        return [
+            CardPicture(
+                choice=sheet.choice,
+                title=sheet.heading,
+                alt=sheet.alt_text,
+                url=(
+                    signed_url(self.settings, sheet.path.relative_to(self.settings.home))
+                    if public
+                    else None
+                ),
+            )
+            for sheet in sheets
+        ]
+
+    def _upload_sheets(
+        self, p: dict[str, Any], sheets: list[OptionSheet], channel: str, *, thread_ts: str
+    ) -> None:
+        """The option pictures as files in the card's thread (pages not public)."""
+        self.guarded(
+            self.client.files_upload_v2,
+            channel=channel,
+            thread_ts=thread_ts,
+            initial_comment=(
+                f"{p['episode_id']} `{p['proposal_id']}` — the options on thumbnails, as the "
+                "render will lay them out (storyboard frames). Choose on the card above."
+            ),
+            file_uploads=[
+                {
+                    "file": str(sheet.path),
+                    "filename": sheet.path.name,
+                    "title": sheet.heading,
+                    "alt_txt": sheet.alt_text[:1000],
+                }
+                for sheet in sheets
+            ],
+        )
+
+    def _messages_of(
+        self,
+        p: dict[str, Any],
+        *,
+        note: str | None = None,
+        sheets: list[OptionSheet] | None = None,
+    ) -> list[list[dict]]:
         """The card and continuation messages of a proposal as it stands."""
         diff = proposal_diff(self.settings, p)
+        pictures = self._pictures(self._sheets(p) if sheets is None else sheets)
         if p["status"] == "pending":
-            messages = proposal_messages(p, diff, note=note)
+            messages = proposal_messages(p, diff, note=note, pictures=pictures)
         else:
             facts = self._decision_facts(p["proposal_id"])
             picks = facts.pop("picks")
-            messages = proposal_messages(p, diff, verdict=verdict_line(p, **facts), picks=picks)
+            messages = proposal_messages(
+                p, diff, verdict=verdict_line(p, **facts), picks=picks, pictures=pictures
+            )
         if p.get("window_end") and len(messages[0]) < bk.MAX_BLOCKS:
             url = proposals_url(
                 self.settings, p["series_id"], p["window_end"], proposal_id=p["proposal_id"]
