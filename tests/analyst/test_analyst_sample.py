@@ -341,7 +341,7 @@ def test_report_html_reads_as_sentences_with_windows(sample_room: SampleRoom) ->
     html = unescape((folder / "report.html").read_text())
     assert "The 24 h to 2026-11-19 00:00 UTC" in html
     assert "3 days to 2026-11-19 00:00 UTC" in html and "viewers of N who start N+1" in html
-    assert "but the pacing finding caps it at adjust_pacing" in html
+    assert "a slow stretch caps it at “adjust the pacing”" in html
     assert "Cliff at 11 s</b> during shot <b>s05</b>" in html and "No cliff:" in html
     assert "CTR 2.1% is 0.40× the cohort's 5.2%." in html  # ep03's evidence, in words
     assert "ctr_low_below_ratio" not in html and "Paywall drop-off not measured" in html

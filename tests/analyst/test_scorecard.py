@@ -183,9 +183,9 @@ def test_a_finding_caps_the_band(
 
 def test_the_band_reason_says_what_capped_it() -> None:
     assert sc.band_reason(88.6, "adjust_pacing", "double_down", ["pacing"]) == (
-        "88.6 points would be double_down, but the pacing finding caps it at adjust_pacing."
+        "88.6 points alone would say “double down”; a slow stretch caps it at “adjust the pacing”."
     )
-    assert sc.band_reason(75.0, "double_down", "double_down", []) == "75.0 points: double_down."
+    assert sc.band_reason(75.0, "double_down", "double_down", []) == "75.0 points: “double down”."
 
 
 def test_a_component_below_its_target_is_named() -> None:

@@ -252,15 +252,25 @@ def test_scheduler_runs_the_newest_closed_window_once(room: Settings, slack: Moc
     scheduler = WindowScheduler(room, poster=poster.post_review, agents=scripted_agents())
     # Before the newest window closes there is only the older one to review.
     early = window_start() + timedelta(hours=12)
-    (outcome,) = scheduler.run_due(now=early)
-    assert outcome.window_end == window_start()
+    (first,) = scheduler.run_due(now=early)
+    assert first.window_end == window_start() and first.pending
     now = datetime.now(UTC)
     (outcome,) = scheduler.run_due(now=now)
-    assert outcome.window_end == window_start() + timedelta(days=1) and outcome.pending
+    assert outcome.window_end == window_start() + timedelta(days=1)
+    # ep1's proposal from the older window is still undecided: the newer review waits for it.
+    assert outcome.waiting == {"ep1": first.pending[0]} and not outcome.pending
     again = scheduler.run_due(now=now)
     assert [o.thread_id for o in again] == [outcome.thread_id]
     assert count(room, WindowRun) == 2
-    assert len(review_posts(slack)) == 2
+    posts = review_posts(slack)
+    assert len(posts) == 2
+    summary = " ".join(
+        e.get("text", "")
+        for b in posts[1].params["blocks"]
+        if b["type"] == "context"
+        for e in b["elements"]
+    )
+    assert f"no new proposal for ep1 (`{first.pending[0]}` still waits)" in summary
 
 
 def test_background_scheduler_fires_at_the_window_hour(room: Settings) -> None:

@@ -81,11 +81,11 @@ def test_a_new_shot_shows_its_lines_bold_and_the_stinger_choices() -> None:
     assert any(c["path"] == "manifest.shots[+]" for c in proposal["changes"])
     diff = diff_proposal(proposal, brief, manifest)
     shot = next(i for i in diff.items if i.kind == "shot")
-    assert shot.status == "new" and shot.headline == "new: 7 s, at the end"
+    assert shot.status == "new" and shot.headline == "new: 6.5 s, at the end"
     dialogue = [line for line in shot.lines if line.kind == "dialogue"]
     assert [(d.label, d.status) for d in dialogue] == [("THEO", "new"), ("MARA", "new")]
     text = render_mrkdwn(diff)
-    assert "> *THEO: There is something I have not told you about Callum.*" in text
+    assert "> *THEO: There’s something I haven’t told you about Callum.*" in text
     assert "*Stinger — choose one:*" in text
     # The brief's payoff grows by a sentence: only the new words are bold.
     payoff = render(diff, "mrkdwn", start=0, stop=1, choices=False)

@@ -329,3 +329,26 @@ def test_a_run_that_crashed_mid_graph_continues_on_the_next_start(sqlite_room: S
     assert not again.created and again.status == "waiting" and again.pending
     with session_scope(sqlite_room) as session:
         assert session.exec(select(WindowRun)).one().status == "waiting"
+
+
+def test_an_episode_whose_proposal_still_waits_gets_no_second_one(
+    room: Settings, sample_bundle: Any
+) -> None:
+    """The next window's review does not pile a new change on a proposal nobody decided."""
+    end = last_window(sample_bundle)
+    first = start_review(room, SERIES, window_end=end - timedelta(days=1))
+    with session_scope(room) as session:
+        waiting = {
+            p.episode_id: p.proposal_id
+            for p in session.exec(select(Proposal).where(Proposal.status == "pending"))
+        }
+    assert "ep03" in waiting, first.pending  # the planted hook failure
+    # Decide one of them: its episode is no longer waiting.
+    decided = waiting.pop("ep05")
+    decide_and_resume(room, decided, actor="U0SHOW", approve=False, note="not this")
+    second = start_review(room, SERIES, window_end=end)
+    assert second.waiting == waiting
+    with session_scope(room) as session:
+        new = session.exec(select(Proposal).where(Proposal.thread_id == second.thread_id)).all()
+    assert not {p.episode_id for p in new} & set(waiting)
+    assert "ep05" not in second.waiting  # decided: the room may write for it again

@@ -217,6 +217,18 @@ def test_resonance_writes_a_stinger_with_lines_to_choose_between() -> None:
     # The warm theme, not the brigade ("Declan ruins this show", mostly flagged authors).
     assert "Declan" not in proposal.model_dump_json()
     assert [a.split(":")[0] for a in proposal.assets] == ["cross-promotion copy"]
+    # The shot reads as a complete direction and has a picture of its own.
+    assert stinger["action"].endswith(", alone") and "since" not in stinger["action"]
+    assert stinger["keyframe_prompt"].startswith("two-shot at night")
+
+
+def test_an_episode_that_ends_on_a_stinger_gets_no_second_one() -> None:
+    ctx = context(["resonance"])
+    first = propose(ctx)["sequel"]
+    _, manifest = applied(ctx, first)
+    assert manifest["shots"][-1]["shot_id"].endswith("-stinger")
+    again = ctx.model_copy(update={"manifest": manifest})
+    assert "sequel" not in propose(again)
 
 
 def test_same_context_gives_the_same_proposals() -> None:

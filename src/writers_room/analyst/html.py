@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 from writers_room.brief.report import (
+    BAND_WORDS,
+    FINDING_WORDS,
     AnalystReport,
     EpisodeReport,
     Finding,
@@ -63,7 +65,8 @@ def _pct(value: float, decimals: int = 1) -> str:
 
 
 def _band(e: EpisodeReport) -> str:
-    return f'<span class="band {e.band}">{e.score:.1f} · {e.band}</span>'
+    words = BAND_WORDS.get(e.band, e.band.replace("_", " "))
+    return f'<span class="band {e.band}" title="{e.band}">{e.score:.1f} · {words}</span>'
 
 
 def _quotes(quotes: Sequence[Quote]) -> str:
@@ -77,8 +80,9 @@ def _quotes(quotes: Sequence[Quote]) -> str:
 def _finding(f: Finding) -> str:
     sentences = "".join(f"<li>{escape(s)}</li>" for s in f.sentences)
     shot = f" · shot <b>{escape(f.shot_id)}</b>" if f.shot_id else ""
+    kind = FINDING_WORDS.get(f.kind, f.kind.replace("_", " "))
     return (
-        f'<div class="finding"><b>{escape(f.problem)}</b> <span class=muted>({escape(f.kind)})'
+        f'<div class="finding"><b>{escape(f.problem)}</b> <span class=muted>({escape(kind)})'
         f"</span>{shot}<br>{escape(f.summary)}<ul>{sentences}</ul><b>Change:</b> "
         f'{escape(f.proposal)}<br><span class="muted small">Compared with: '
         f"{escape(f.baseline)}</span>{_quotes(f.quotes)}</div>"
@@ -160,12 +164,15 @@ def _overview(report: AnalystReport) -> str:
             if e.cliff
             else "<span class=muted>none</span>"
         )
-        findings = ", ".join(escape(f.kind) for f in e.findings) or "<span class=muted>—</span>"
+        findings = ", ".join(
+            escape(FINDING_WORDS.get(f.kind, f.kind.replace("_", " "))) for f in e.findings
+        ) or ("<span class=muted>—</span>")
         below = ", ".join(escape(s.component) for s in e.shortfalls) or (
             "<span class=muted>—</span>"
         )
         capped = (
-            f"<br><span class='muted small'>score band {e.score_band}</span>"
+            f"<br><span class='muted small'>the score alone: "
+            f"{BAND_WORDS.get(e.score_band or '', e.score_band)}</span>"
             if e.band_capped_by
             else ""
         )
@@ -315,6 +322,19 @@ def _comments(report: AnalystReport, theme_png: bytes | None) -> str:
         for c in report.characters
     )
     scope = report.comment_scope
+    flags_html = "<h2>Flags</h2>" + (
+        f"<table><tr><th>kind</th><th>episode</th><th>detail</th></tr>{flags}</table>"
+        if flags
+        else "<p class=muted>Nothing suspicious.</p>"
+    )
+    if scope.comments == 0:
+        return (
+            "<h2>Themes</h2>"
+            f'<p class="muted">No comments were ingested for the {escape(report.window_label)}'
+            ", so there are no themes, characters or quotes to read here. Ingest the "
+            "platform's comment export for this window (<code>writers-room ingest "
+            f"comments</code>) and review it again.</p>{flags_html}"
+        )
     return (
         "<h2>Themes</h2>"
         f'<p class="muted">{scope.themed} of {scope.comments} comments in the '
@@ -324,13 +344,7 @@ def _comments(report: AnalystReport, theme_png: bytes | None) -> str:
         "<table><tr><th>by authors</th><th>by volume</th><th>theme</th><th>comments</th>"
         f"<th>authors</th><th>likes</th><th>sentiment</th></tr>{themes}</table>"
         "<h2>Characters</h2><table><tr><th>character</th><th>comments</th><th>authors</th>"
-        f"<th>sentiment</th></tr>{characters}</table>"
-        "<h2>Flags</h2>"
-        + (
-            f"<table><tr><th>kind</th><th>episode</th><th>detail</th></tr>{flags}</table>"
-            if flags
-            else "<p class=muted>Nothing suspicious.</p>"
-        )
+        f"<th>sentiment</th></tr>{characters}</table>{flags_html}"
     )
 
 

@@ -149,10 +149,34 @@ def _cell(rows: Iterable[WindowRow], metric: str) -> _Cell:
     return cell
 
 
-def _fmt(value: float, metric: str) -> str:
+def _fmt(value: float, metric: str, *, unit: bool = True) -> str:
     if metric in PER_VIEW_RATES:
-        return f"{value * 100:+.2f} per 100 views"
-    return f"{value * 100:+.1f} pp"
+        return f"{value * 100:+.1f}{' per 100 views' if unit else ''}"
+    return f"{value * 100:+.1f}{' pp' if unit else ''}"
+
+
+# A published change in words, for sentences a writer reads ("the stinger on ep07").
+_KIND_WORDS = {
+    "sequel": "the stinger",
+    "hook_rewrite": "the hook rewrite",
+    "pacing_cut": "the pacing cut",
+    "packaging": "the new packaging",
+    "promote_variant": "promoting the leading variant",
+    "participation": "the participation prompt",
+    "note_followup": "the change after a writer's note",
+    "new_episode": "the new episode",
+}
+
+
+def _change_words(change: Change) -> str:
+    what = _KIND_WORDS.get(change.kind, change.kind.replace("_", " "))
+    variants = list(change.variants)
+    where = (
+        f"{change.episode_id} (as {variants[0]})"
+        if len(variants) == 1
+        else f"{change.episode_id} (as its {len(variants)} variants)"
+    )
+    return f"{what[0].upper()}{what[1:]} on {where}"
 
 
 def _label(verdict: str, more: int | None, unit: str, short_before: int | None) -> str:
@@ -223,16 +247,14 @@ def _result(
         verdict = "no_change"
     label = _label(verdict, more, unit, short_before)
     name = METRIC_LABEL[metric]
+    what = _change_words(change)
     if effect is not None and ci_low is not None and ci_high is not None:
         summary = (
-            f"{change.kind} on {change.episode_id}/{'+'.join(change.variants)}: {name} "
-            f"{_fmt(effect, metric)} against the cohort (90 % interval "
-            f"{_fmt(ci_low, metric)} to {_fmt(ci_high, metric)}) — {label}"
+            f"{what}: {name} {_fmt(effect, metric)} against the cohort (90 % interval "
+            f"{_fmt(ci_low, metric, unit=False)} to {_fmt(ci_high, metric)}) — {label}"
         )
     else:
-        summary = (
-            f"{change.kind} on {change.episode_id}/{'+'.join(change.variants)}: {name} — {label}"
-        )
+        summary = f"{what}: {name} — {label}"
     return OutcomeResult(
         proposal_id=change.proposal_id,
         episode_id=change.episode_id,

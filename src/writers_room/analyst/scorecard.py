@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from writers_room.analyst.cliff import BENCHMARK_LOSS_PER_S
 from writers_room.analyst.diagnosis import upper_bound
 from writers_room.analyst.evidence import pct, times
-from writers_room.brief.report import Band, Components, Metrics, Shortfall
+from writers_room.brief.report import BAND_WORDS, Band, Components, Metrics, Shortfall
 
 POINTS = {
     "retention_10s": 30.0,
@@ -212,9 +212,19 @@ def capped_band(score: float, kinds: Sequence[str]) -> tuple[Band, Band, list[st
 def band_reason(score: float, final: Band, by_score: Band, capped_by: Sequence[str]) -> str:
     """Why the band is what it is, in words."""
     if not capped_by:
-        return f"{score:.1f} points: {final}."
-    kinds = " and ".join(k.replace("_", " ") for k in capped_by)
-    return f"{score:.1f} points would be {by_score}, but the {kinds} finding caps it at {final}."
+        return f"{score:.1f} points: “{BAND_WORDS[final]}”."
+    kinds = " and ".join(_CAP_NOUNS.get(k, k.replace("_", " ")) for k in capped_by)
+    return (
+        f"{score:.1f} points alone would say “{BAND_WORDS[by_score]}”; {kinds} caps it at "
+        f"“{BAND_WORDS[final]}”."
+    )
+
+
+_CAP_NOUNS = {
+    "hook_failure": "an opening that loses viewers",
+    "hook_packaging": "a card that loses the click",
+    "pacing": "a slow stretch",
+}
 
 
 # Per component: (the rate judged, its target key, the trials it is a share of, words).

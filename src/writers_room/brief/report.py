@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "BAND_WORDS",
+    "FINDING_WORDS",
     "AnalystReport",
     "AudienceVoice",
     "Band",
@@ -53,6 +55,21 @@ FindingKind = Literal[
     "resonance",
     "price_complaints",
 ]
+# The bands and findings in a writer's words (reports, chat and Slack show these, not the
+# labels the JSON keeps).
+BAND_WORDS: dict[str, str] = {
+    "iterate_hook": "iterate the hook",
+    "adjust_pacing": "adjust the pacing",
+    "double_down": "double down",
+}
+FINDING_WORDS: dict[str, str] = {
+    "hook_packaging": "the thumbnail/title don't earn the click",
+    "hook_failure": "the opening loses them",
+    "pacing": "a slow stretch",
+    "low_participation": "few shares and comments",
+    "resonance": "it resonates",
+    "price_complaints": "viewers complain about the price",
+}
 
 
 class Metrics(BaseModel):

@@ -68,6 +68,7 @@ def review(
         out.print(render_report_text(AnalystReport.model_validate(outcome.report)))
     for episode_id, reason in outcome.blocked.items():
         out.print(f"[yellow]escalated[/] {episode_id}: {reason}")
+    print_waiting(outcome.waiting)
     for item in outcome.dropped:
         out.print(
             f"[red]dropped[/] a proposal for {item['episode_id']}: " + "; ".join(item["reasons"])
@@ -219,6 +220,16 @@ def print_change_set(
         for quote in quotes:
             console.print(f"  “{escape(str(quote))}”", highlight=False)
     console.print(f"\nhash {short_hash(p)}", highlight=False)
+
+
+def print_waiting(waiting: dict[str, str]) -> None:
+    """Episodes the review left alone because an earlier proposal waits for a decision."""
+    for episode_id, proposal_id in waiting.items():
+        out.print(
+            f"[cyan]waiting[/] {episode_id}: {proposal_id} from an earlier review still waits "
+            "for a decision; no new proposal until it is decided",
+            highlight=False,
+        )
 
 
 def _print_pictures(p: dict[str, Any], console: Console) -> None:

@@ -19,7 +19,7 @@ from writers_room.cli._common import (
 )
 from writers_room.cli.follow_up import follow_up, print_follow_up
 from writers_room.cli.rendering import run_renders
-from writers_room.cli.reviewing import print_change_set, print_proposals
+from writers_room.cli.reviewing import print_change_set, print_proposals, print_waiting
 from writers_room.cli.series_ingest import (
     ingest_comments_file,
     ingest_events_file,
@@ -198,6 +198,7 @@ def _print_review_brief(s: Settings, review: Any) -> None:
     out.print(table)
     for episode_id, reason in review.blocked.items():
         out.print(f"[yellow]escalated[/] {episode_id}: {reason}")
+    print_waiting(review.waiting)
     print_proposals([get_proposal(s, pid) for pid in review.pending])
 
 
@@ -209,15 +210,31 @@ def _demo_decide(
     interactive: bool,
     as_sample_approver: bool = False,
 ) -> list[Any]:
-    """Ask about each pending proposal (on a terminal), or approve the first one as
-    ``yes_as`` — off a terminal (``as_sample_approver``) as the series' own approver,
-    saying so; ``--json`` without ``--yes-as`` decides nothing."""
+    """Ask about each pending proposal (on a terminal), or approve one as ``yes_as`` — the
+    one on the episode most viewers start, whose outcome the next window can measure — off
+    a terminal (``as_sample_approver``) as the series' own approver, saying so; ``--json``
+    without ``--yes-as`` decides nothing."""
     from writers_room.graphs.window_review.run import decide_and_resume
     from writers_room.store.proposals import get_proposal
 
     pending = [pid for review in reviews.values() for pid in review.pending]
     if not pending:
         return []
+    if not interactive:
+        # Approve where the outcome can be measured soonest: the episode most viewers start.
+        starts = {
+            (str(report.get("series_id")), e["episode_id"]): e["metrics"].get("starts", 0)
+            for r in reviews.values()
+            if (report := getattr(r, "report", None) or {})
+            for e in report.get("episodes", [])
+        }
+
+        def traffic(pid: str) -> int:
+            p = get_proposal(s, pid)
+            return -int(starts.get((str(p.get("series_id")), str(p.get("episode_id"))), 0))
+
+        if starts:
+            pending.sort(key=traffic)
     decided = []
     if interactive:
         who = typer.prompt("Approve as (your approver id, e.g. U0SHOWRUN1)")

@@ -127,6 +127,8 @@ def unknown_names(text: str, vocabulary: set[str], *, strict: bool = False) -> l
             continue
         if title_case and (_common(low) or _common_stem(low, vocabulary)):
             continue
+        if possessive and _starts_sentence(text, match.start()) and _common(low):
+            continue  # "There's", "That's", "Here's": a contraction, not someone's
         if _starts_sentence(text, match.start()) and not possessive:
             if not strict or _common(low) or _common_stem(low, vocabulary):
                 continue

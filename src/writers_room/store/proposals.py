@@ -12,7 +12,7 @@ from writers_room.brief.diff import ProposalDiff, diff_proposal
 from writers_room.config import Settings
 from writers_room.errors import InputError
 from writers_room.store.db import session_scope
-from writers_room.store.models import BriefVersion, Decision, Proposal
+from writers_room.store.models import BriefVersion, Decision, Episode, Proposal
 
 __all__ = [
     "STATUSES",
@@ -114,7 +114,17 @@ def base_documents(
         ).first()
         if base is None:
             return {}, {"shots": []}
-        return dict(base.brief), dict(base.manifest)
+        episode = session.get(Episode, (proposal["series_id"], proposal["episode_id"]))
+        return _titled(base.brief, episode.title if episode else ""), dict(base.manifest)
+
+
+def _titled(brief: dict[str, Any], title: str) -> dict[str, Any]:
+    """A brief without a ``title`` of its own goes by its episode's: a retitle then reads
+    "Double Down" → "Have We Met?", not a title from nowhere."""
+    out = dict(brief)
+    if not out.get("title") and title:
+        out["title"] = title
+    return out
 
 
 def proposal_diffs(
@@ -129,15 +139,28 @@ def proposal_diffs(
     series = {p["series_id"] for p in proposals}
     if wanted and len(series) == 1:
         with session_scope(settings) as session:
+            series_id = next(iter(series))
+            episodes = {e for e, _ in wanted}
+            titles = {
+                row.episode_id: row.title
+                for row in session.exec(
+                    select(Episode).where(
+                        Episode.series_id == series_id, col(Episode.episode_id).in_(episodes)
+                    )
+                )
+            }
             rows = session.exec(
                 select(BriefVersion).where(
-                    BriefVersion.series_id == next(iter(series)),
-                    col(BriefVersion.episode_id).in_({e for e, _ in wanted}),
+                    BriefVersion.series_id == series_id,
+                    col(BriefVersion.episode_id).in_(episodes),
                     col(BriefVersion.version).in_({v for _, v in wanted}),
                 )
             )
             for row in rows:
-                bases[(row.episode_id, row.version)] = (dict(row.brief), dict(row.manifest))
+                bases[(row.episode_id, row.version)] = (
+                    _titled(row.brief, titles.get(row.episode_id, "")),
+                    dict(row.manifest),
+                )
     out: dict[str, ProposalDiff] = {}
     for p in proposals:
         key = (p["episode_id"], p["base_version"])

@@ -726,5 +726,5 @@ def _with_precedent(ctx: IdeationContext, proposal: BriefChangeProposal) -> Brie
         return proposal
     findings = set(proposal.evidence.findings)
     last = next((o for o in same if o.finding in findings), same[0])
-    text = f"{proposal.rationale} Last time: {last.summary}."
+    text = f"{proposal.rationale} Last time: {last.summary[0].lower()}{last.summary[1:]}."
     return proposal.model_copy(update={"rationale": text})

@@ -481,6 +481,8 @@ class Writing:
             return None
         a, b = pair
         last = self.shots[-1] if self.shots else {}
+        if str(last.get("shot_id", "")).endswith("-stinger"):
+            return None  # it ends on a stinger already: a second one on top reads as a stutter
         on_screen = {n.lower() for n in self.first_names(last)}
         turn = f"{self.brief.get('payoff', '')} {self.brief.get('twist', '')}"
         thread = next(
@@ -504,7 +506,7 @@ class Writing:
         if thread is not None and not family:
             because += f"; it reopens the {thread} thread the ending leaves hanging."
             lines = [
-                f"{format_line(a, f'There is something I have not told you about {thread}.')} / "
+                f"{format_line(a, f'There’s something I haven’t told you about {thread}.')} / "
                 f"{format_line(b, 'Then tell me now.')}",
                 f"{format_line(b, f'{thread} called. {self.pronoun(thread)} to meet.')} / "
                 f"{format_line(a, 'Then we go together.')}",
@@ -514,16 +516,16 @@ class Writing:
         elif thread is not None:
             because += f"; it brings in {thread}, whom the bible ties to them."
             lines = [
-                f"{format_line(a, f'There is something I have not told you about {thread}.')} / "
+                f"{format_line(a, f'There’s something I haven’t told you about {thread}.')} / "
                 f"{format_line(b, 'Then tell me now.')}",
                 f"{format_line(b, f'Does {thread} know?')} / {format_line(a, 'Not yet.')}",
-                f"{format_line(a, f'{thread} is not telling us everything.')} / "
+                f"{format_line(a, f'{thread} isn’t telling us everything.')} / "
                 f"{format_line(b, 'Neither are you.')}",
             ]
         else:
             because += "."
             lines = [
-                f"{format_line(a, 'There is something I have not told you.')} / "
+                f"{format_line(a, 'There’s something I haven’t told you.')} / "
                 f"{format_line(b, 'Then tell me now.')}",
                 f"{format_line(b, 'Say it again.')} / {format_line(a, 'Not here. Not yet.')}",
             ]
@@ -545,14 +547,15 @@ class Writing:
             "start_s": self.runtime,
             "duration_s": max(3.0, round_half(words_ / WORDS_PER_S + 1.0)),
             "camera": "slow push-in",
-            "action": f"Later that night{' at the ' + place if place else ''}: {a} and {b}, "
-            "alone for the first time since",
+            "action": f"Later that night{' at the ' + place if place else ''}: {a} and {b}, alone",
             "mood": "charged",
             "framing": "two-shot",
             "caption": "",
             "dialogue": lines[0],
             "characters": [a, b],
-            "keyframe_prompt": str(last.get("keyframe_prompt", "")),
+            # The stinger's own picture, not the last shot's: a keyframe model draws the prompt.
+            "keyframe_prompt": f"two-shot at night{' at the ' + place if place else ''}, "
+            f"{a} and {b} face each other, alone, charged, slow push-in",
             "seed": int(last.get("seed", 0) or 0) + 1,
         }
         return shot, lines, because

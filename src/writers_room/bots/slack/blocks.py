@@ -16,6 +16,7 @@ from typing import Any
 
 from writers_room.analyst.outcomes import METRIC_LABEL
 from writers_room.bots.slack.actions import PUBLISH_RENDER
+from writers_room.brief.report import FINDING_WORDS
 
 __all__ = [
     "render_ready_blocks",
@@ -59,13 +60,6 @@ BAND_WORDS = {
     "iterate_hook": "losing viewers at the start — rework the hook or thumbnail",
     "adjust_pacing": "holding, but sagging — tighten the script and pacing",
     "double_down": "working — do more of what this episode does",
-}
-FINDING_WORDS = {
-    "hook_packaging": "the thumbnail/title don't earn the click",
-    "hook_failure": "the opening loses them",
-    "pacing": "a slow stretch",
-    "low_participation": "few shares and comments",
-    "resonance": "it resonates",
 }
 
 
@@ -197,6 +191,7 @@ def review_summary_blocks(
     blocked: dict[str, str],
     dropped: int,
     report_url: str | None = None,
+    waiting: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The window review's headline, the top of its thread: per episode the score in words,
     the retention cliff and what the analyst found; themes; what waits; the report link.
@@ -229,6 +224,11 @@ def review_summary_blocks(
     facts = [f"{pending} proposal(s) below in this thread, waiting for an approver"]
     if blocked:
         facts.append(f"{len(blocked)} episode(s) escalated")
+    if waiting:
+        facts.append(
+            "no new proposal for "
+            + ", ".join(f"{escape(e)} (`{escape(p)}` still waits)" for e, p in waiting.items())
+        )
     if dropped:
         facts.append(f"{dropped} proposal(s) dropped by the brand guard")
     flags = report.get("flags", [])

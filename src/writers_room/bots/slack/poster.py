@@ -111,6 +111,7 @@ class ReviewPoster:
                 report,
                 pending=len(outcome.pending),
                 blocked=outcome.blocked,
+                waiting=getattr(outcome, "waiting", None),
                 dropped=len(outcome.dropped),
                 report_url=(
                     report_url(self.settings, series_id, window_end)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from writers_room.analyst.window import report_dir
-from writers_room.brief.report import AnalystReport
+from writers_room.brief.report import BAND_WORDS, AnalystReport
 from writers_room.config import Settings
 from writers_room.graphs.chat.quotes import Flagged, Quoted, visible, window_bounds
 from writers_room.index.chroma import CommentIndex
@@ -44,11 +44,6 @@ __all__ = [
     "window_folder",
 ]
 
-BAND_WORDS = {
-    "iterate_hook": "iterate the hook",
-    "adjust_pacing": "adjust the pacing",
-    "double_down": "double down",
-}
 QUOTES = 3
 # Nearest comments fetched without a filter before keeping the episode's (see nearby_comments):
 # first WIDE_K, then WIDER_K when too few of those are the episode's in the window.

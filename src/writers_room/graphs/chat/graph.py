@@ -366,6 +366,11 @@ def propose(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
             )
             if episode_id in outcome.blocked:
                 notes.append(f"Escalated to the showrunners: {outcome.blocked[episode_id]}")
+            if episode_id in outcome.waiting:
+                notes.append(
+                    f"{outcome.waiting[episode_id]} from an earlier review still waits for a "
+                    "decision, so this review wrote nothing new for it."
+                )
             notes.extend(
                 f"Dropped by the brand guard: {'; '.join(d.get('reasons', []))}"
                 for d in outcome.dropped

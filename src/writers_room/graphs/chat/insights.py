@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from writers_room.analyst import comments as cm
-from writers_room.graphs.chat.answers import BAND_WORDS, flood_themes, pct, quote_text
+from writers_room.brief.report import BAND_WORDS
+from writers_room.graphs.chat.answers import flood_themes, pct, quote_text
 from writers_room.graphs.chat.quotes import Flagged, Quoted
 
 __all__ = [

@@ -20,7 +20,7 @@ from langgraph.config import get_config
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 
 from writers_room.analyst.window import analyse as analyse_window
 from writers_room.brief.proposals import BriefChangeProposal
@@ -58,17 +58,39 @@ def analyse(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, An
     return {"report": report.model_dump(mode="json")}
 
 
+def _waiting(session: Any, series_id: str, episode_ids: list[str]) -> dict[str, str]:
+    """Episodes whose proposal from an earlier review still waits for a decision: the
+    room does not pile a second change on top of one nobody has read yet."""
+    if not episode_ids:
+        return {}
+    thread = _thread()
+    rows = session.exec(
+        select(Proposal.episode_id, Proposal.proposal_id)
+        .where(
+            Proposal.series_id == series_id,
+            col(Proposal.episode_id).in_(episode_ids),
+            Proposal.status == "pending",
+            or_(col(Proposal.thread_id).is_(None), col(Proposal.thread_id) != thread),
+        )
+        .order_by(col(Proposal.created_at), col(Proposal.proposal_id))
+    ).all()
+    return {episode_id: proposal_id for episode_id, proposal_id in rows}
+
+
 def check_iterations(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
-    """Pick the episodes to propose for; escalate those at the blind-iteration limit."""
+    """Pick the episodes to propose for; escalate those at the blind-iteration limit and
+    leave alone those whose earlier proposal still waits for a decision."""
     settings = runtime.context.settings
     wanted = [eid for eid, ep in _episode_reports(state).items() if ep.get("findings")]
     allowed: list[str] = []
     blocked: dict[str, str] = {}
     with session_scope(settings) as session:
+        waiting = _waiting(session, state["series_id"], wanted)
         for episode_id in wanted:
             reason = blocked_reason(session, state["series_id"], episode_id)
             if reason is None:
-                allowed.append(episode_id)
+                if episode_id not in waiting:
+                    allowed.append(episode_id)
                 continue
             escalate(
                 session,
@@ -78,7 +100,14 @@ def check_iterations(state: ReviewState, runtime: Runtime[ReviewContext]) -> dic
                 showrunners=settings.showrunners,
             )
             blocked[episode_id] = reason
-    return {"episodes": allowed, "blocked": blocked, "revisions": 0, "candidates": {}}
+    waiting = {eid: pid for eid, pid in waiting.items() if eid not in blocked}
+    return {
+        "episodes": allowed,
+        "blocked": blocked,
+        "waiting": waiting,
+        "revisions": 0,
+        "candidates": {},
+    }
 
 
 def ideate(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:

@@ -78,6 +78,8 @@ class ReviewOutcome:
     report: dict[str, Any] = field(default_factory=dict)
     pending: list[str] = field(default_factory=list)
     blocked: dict[str, str] = field(default_factory=dict)
+    waiting: dict[str, str] = field(default_factory=dict)
+    """Episodes not proposed for because an earlier review's proposal waits (episode → id)."""
     dropped: list[dict[str, Any]] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
     renders: list[str] = field(default_factory=list)
@@ -146,6 +148,7 @@ def _outcome(
         report=values.get("report", {}),
         pending=list(interrupts[0].value.get("pending", [])) if interrupts else [],
         blocked=dict(values.get("blocked", {})),
+        waiting=dict(values.get("waiting", {})),
         dropped=list(values.get("dropped", [])),
         applied=list(values.get("applied", [])),
         renders=list(values.get("renders", [])),

@@ -28,9 +28,11 @@ class ReviewState(TypedDict, total=False):
     series_id: str
     window_end: str
     report: dict[str, Any]
-    # Episodes the room may propose for this window, and why others are blocked.
+    # Episodes the room may propose for this window, why others are blocked, and those
+    # whose proposal from an earlier review still waits for a decision (episode → id).
     episodes: list[str]
     blocked: Annotated[dict[str, str], _merge]
+    waiting: dict[str, str]
     # Candidate proposals of the current ideation round, keyed by episode.
     candidates: dict[str, list[dict[str, Any]]]
     feedback: dict[str, list[str]]
