@@ -52,6 +52,8 @@ def test_pacing_cliff_is_mapped_to_the_flashback_shot(
         assert pacing.evidence["cliff_drop_pct"] > 15
         assert ep05.cliff is not None and ep05.cliff.shot_id == "s05"
         assert "Three years earlier" in ep05.cliff.caption
+        # The cliff panel and the diagnosis say one number for how sure the drop is.
+        assert pacing.evidence["z"] == pytest.approx(ep05.cliff.z)
 
 
 def test_findings_carry_numbers_and_comments(
@@ -132,6 +134,10 @@ def test_comment_intelligence_reads_questions_and_characters(
     voices = [e.audience for e in report.episodes if e.audience is not None]
     assert sum(v.questions for v in voices) > 0 and sum(v.predictions for v in voices) > 0
     assert all(0 <= v.engaged_author_share <= 1 for v in voices)
+    # A comment that both asks and guesses is quoted once per episode.
+    for v in voices:
+        quoted = [q.comment_id for q in v.question_examples + v.prediction_examples]
+        assert len(quoted) == len(set(quoted)), quoted
     scope = report.comment_scope
     assert scope.comments > scope.themed > 0 and scope.missing_vectors == 0
     assert not scope.sampled

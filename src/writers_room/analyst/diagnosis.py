@@ -288,7 +288,7 @@ def _hook_packaging(w: _Window) -> Diagnosis | None:
 
 
 def _pacing(
-    w: _Window, cliff: CliffPoint | None, cohort_loss: float, shot: str
+    w: _Window, cliff: CliffPoint | None, cohort_loss: float, shot: str, reference_starters: int
 ) -> Diagnosis | None:
     """CTR fine and a sharp drop inside :data:`PACING_SPAN`."""
     lo, hi = PACING_SPAN
@@ -296,7 +296,7 @@ def _pacing(
         return None
     typical = cohort_loss
     needed = max(PACING_MIN_LOSS_PP, PACING_COHORT_MULTIPLE * typical)
-    z = pacing_z(cliff.drop_pct, typical, cliff.span_s, w.m.starts)
+    z = pacing_z(cliff.drop_pct, typical, cliff.span_s, w.m.starts, reference_starters)
     if not (cliff.loss_per_s >= needed and z >= PACING_MIN_Z):
         return None
     where = f" during shot {shot}" if shot else ""
@@ -404,6 +404,7 @@ def diagnose(
     cohort_loss: float = BENCHMARK_LOSS_PER_S,
     shot: str = "",
     cohort_counts: Mapping[str, int] | None = None,
+    reference_starters: int = 0,
 ) -> list[Diagnosis]:
     """Every rule of the table that fires for one episode's window.
 
@@ -417,12 +418,14 @@ def diagnose(
         shot: The shot playing at that second, for the summary.
         cohort_counts: The cohort's pooled ``starts``, ``comments`` and ``shares_saves``
             (None when the targets are benchmarks).
+        reference_starters: The viewers behind ``cohort_loss`` (0 for a benchmark): its
+            own noise counts in the drop's z, as in the cliff test, so both say one number.
     """
     w = _window(m, targets, cohort_counts)
     found = (
         # A hook that fails is not also a packaging problem.
         _hook_failure(w) or _hook_packaging(w),
-        _pacing(w, cliff, cohort_loss, shot),
+        _pacing(w, cliff, cohort_loss, shot, reference_starters),
         _low_participation(w),
         _resonance(w),
     )

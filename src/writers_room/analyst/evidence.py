@@ -207,8 +207,8 @@ _TEMPLATES: tuple[tuple[tuple[str, ...], _Render], ...] = (
     (
         ("price_min_viewers",),
         lambda e, w: (
-            "A price complaint is reported from "
-            f"{count(e['price_min_viewers'])} distinct viewers on."
+            "The room reports price complaints once at least "
+            f"{count(e['price_min_viewers'])} different viewers make them."
         ),
     ),
 )

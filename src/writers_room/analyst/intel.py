@@ -144,6 +144,10 @@ def _audience_voices(
             zip(tids.tolist(), counts.tolist(), strict=True),
             key=lambda tc: (-theme_authors[tc[0]], -tc[1], tc[0]),
         )[:3]
+        asked = table.top(asks & quotable, EXAMPLES_PER_VOICE)
+        # A guess asked as a question ("theory: who sent the letter??") is quoted once.
+        guessed = guesses & quotable
+        guessed[asked] = False
         voices[episode_id] = AudienceVoice(
             comments=n,
             distinct_authors=authors,
@@ -151,12 +155,8 @@ def _audience_voices(
             predictions=int(guesses.sum()),
             engaged_author_share=engaged / authors if authors else 0.0,
             sentiment=float(table.sentiment_t[table.text[mine]].mean()),
-            question_examples=[
-                quote(table, i) for i in table.top(asks & quotable, EXAMPLES_PER_VOICE)
-            ],
-            prediction_examples=[
-                quote(table, i) for i in table.top(guesses & quotable, EXAMPLES_PER_VOICE)
-            ],
+            question_examples=[quote(table, i) for i in asked],
+            prediction_examples=[quote(table, i) for i in table.top(guessed, EXAMPLES_PER_VOICE)],
             themes=[
                 EpisodeTheme(
                     theme_id=tid,

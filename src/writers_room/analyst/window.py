@@ -399,6 +399,7 @@ def _findings(
         span_typical,
         span_shot,
         cohort_counts if targets.cohort else None,
+        reference_starters=ref.starters,
     )
     baseline = (
         "cohort: median of " + ", ".join(targets.cohort) + f" at age {age} d"
