@@ -333,7 +333,7 @@ def test_a_packaging_proposal_shows_its_headline_options_on_thumbnails(
             ],
         )
     html = client.get(local(proposals_url(room, "tiny", window), room)).text
-    (figure,) = re.findall(r'<figure class="options">(.*?)</figure>', html, re.S)
+    (figure,) = re.findall(r'<figure class="options"(.*?)</figure>', html, re.S)
     assert "Headline options on the thumbnail" in figure
     alt = unescape(re.search(r'alt="([^"]*)"', figure).group(1))  # type: ignore[union-attr]
     assert all(f"“{h}” on s3" in alt for h in headlines)

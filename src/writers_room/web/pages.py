@@ -96,8 +96,8 @@ def _evidence(evidence: dict[str, Any]) -> str:
 def _pictures(pictures: list[tuple[str, str, str]]) -> str:
     """The packaging options on thumbnails: ``(heading, alt text, link)`` each."""
     return "".join(
-        f'<figure class="options"><img src="{escape(href)}" alt="{escape(alt)}" '
-        f'loading="lazy"><figcaption>{escape(heading)}</figcaption></figure>'
+        f'<figure class="options" title="{escape(heading)}"><img src="{escape(href)}" '
+        f'alt="{escape(alt)}" loading="lazy"></figure>'
         for heading, alt, href in pictures
     )
 
