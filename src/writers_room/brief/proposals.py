@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "KIND_WORDS",
     "PATH_PATTERN",
     "PATH_TOKEN",
     "PROPOSAL_KINDS",
@@ -28,6 +29,18 @@ __all__ = [
     "chosen_hash",
     "content_hash",
 ]
+
+# Each kind of proposal in words (cards, pages).
+KIND_WORDS = {
+    "promote_variant": "Make the leading variant the default",
+    "hook_rewrite": "Hook rewrite",
+    "packaging": "Packaging",
+    "pacing_cut": "Pacing cut",
+    "participation": "Participation",
+    "sequel": "Stinger / sequel",
+    "note_followup": "Following a writer's note",
+    "new_episode": "New episode",
+}
 
 ProposalKind = Literal[
     "promote_variant",

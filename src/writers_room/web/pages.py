@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from writers_room.brief.proposals import KIND_WORDS
 from writers_room.web.diffs import changes_html
 
 __all__ = ["Rendition", "error_page", "preview_page", "proposals_page"]
@@ -147,7 +148,8 @@ def _proposal(
         f'<section class="proposal" id="{pid}" data-changes="{len(changes)}">'
         "<header><h2>"
         f"{escape(str(view.get('episode_id', '')))} · "
-        f"<span class='kind'>{escape(str(view.get('kind', '')))}</span> "
+        f"<span class='kind' title='{escape(str(view.get('kind', '')))}'>"
+        f"{escape(KIND_WORDS.get(str(view.get('kind', '')), str(view.get('kind', ''))))}</span> "
         f'<span class="badge {escape(status)}">{escape(status)}</span></h2>'
         f"<span class='muted'>{pid} · hash "
         f"<span class='hash'>{escape(str(view.get('content_hash', ''))[:12])}</span></span>"

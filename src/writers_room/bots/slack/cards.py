@@ -42,9 +42,9 @@ from writers_room.brief.diff import (
     render_choice,
     render_item,
 )
+from writers_room.brief.proposals import KIND_WORDS
 
 __all__ = [
-    "KIND_WORDS",
     "CardPicture",
     "decided_blocks",
     "picks_from_state",
@@ -55,18 +55,8 @@ __all__ = [
     "verdict_line",
 ]
 
-# A decided card's verdict, and each kind of proposal, in words.
+# A decided card's verdict, in words.
 _VERDICT = {"approved": "✅ Approved", "applied": "✅ Approved", "rejected": "❌ Rejected"}
-KIND_WORDS = {
-    "promote_variant": "Make the leading variant the default",
-    "hook_rewrite": "Hook rewrite",
-    "packaging": "Packaging",
-    "pacing_cut": "Pacing cut",
-    "participation": "Participation",
-    "sequel": "Stinger / sequel",
-    "note_followup": "Following a writer's note",
-    "new_episode": "New episode",
-}
 
 
 @dataclass(frozen=True)
