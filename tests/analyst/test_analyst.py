@@ -187,7 +187,7 @@ def test_terminal_rendering(gold_room: Settings) -> None:
     console = Console(record=True, width=160)
     console.print(render_report_text(report))
     text = console.export_text()
-    assert "88.3" in text and "double_down" in text and "s3" in text
+    assert "88.3" in text and "double down" in text and "s3" in text
     assert "v1-thumb wins on CTR" in text
 
 

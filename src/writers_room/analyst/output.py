@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from writers_room.brief.report import AnalystReport
+from writers_room.brief.report import BAND_WORDS, FINDING_WORDS, AnalystReport
 from writers_room.config import Settings
 
 __all__ = [
@@ -165,9 +165,10 @@ def _score_table(report: AnalystReport) -> Any:
             if e.cliff
             else "none"
         )
-        band = Text(e.band, style=_BAND_STYLE[e.band])
+        band = Text(BAND_WORDS.get(e.band, e.band), style=_BAND_STYLE[e.band])
         if e.band_capped_by:
-            band.append(f" (capped: {', '.join(e.band_capped_by)})", style="dim")
+            capped = ", ".join(FINDING_WORDS.get(k, k) for k in e.band_capped_by)
+            band.append(f" (capped: {capped})", style="dim")
         score.add_row(
             e.episode_id,
             f"{e.score:.1f}",
@@ -191,11 +192,13 @@ def _findings_table(report: AnalystReport) -> Any:
         findings.add_column(name)
     for e in report.episodes:
         for f in e.findings:
-            findings.add_row(e.episode_id, f.kind, Text(f.summary), Text(f.proposal))
+            kind = FINDING_WORDS.get(f.kind, f.kind)
+            findings.add_row(e.episode_id, kind, Text(f.summary), Text(f.proposal))
         for shortfall in e.shortfalls:
             findings.add_row(e.episode_id, "below target", Text(shortfall.sentence), Text(""))
     for f in report.findings:
-        findings.add_row("series", f.kind, Text(f.summary), Text(f.proposal))
+        kind = FINDING_WORDS.get(f.kind, f.kind)
+        findings.add_row("series", kind, Text(f.summary), Text(f.proposal))
     return findings
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from writers_room.brief.report import BAND_WORDS, FINDING_WORDS
 from writers_room.cli._common import (
     JsonOpt,
     emit_json,
@@ -179,7 +180,7 @@ def _print_review_brief(s: Settings, review: Any) -> None:
         f"— report in {s.home / 'reports' / review.series_id}"
     )
     window = report.get("window_label") or f"24 h to {review.window_end:%Y-%m-%d %H:%M} UTC"
-    table = Table("episode", "score", "band", f"ret@10s ({window})", "cliff", "findings")
+    table = Table("episode", "score", "next step", f"ret@10s ({window})", "cliff", "findings")
     for ep in report.get("episodes", []):
         cliff = ep.get("cliff") or {}
         where = (
@@ -190,10 +191,11 @@ def _print_review_brief(s: Settings, review: Any) -> None:
         table.add_row(
             ep["episode_id"],
             f"{ep['score']:.1f}",
-            ep["band"],
+            BAND_WORDS.get(ep["band"], ep["band"]),
             f"{ep['metrics']['retention_10s']:.0%}",
             where,
-            ", ".join(f["kind"] for f in ep.get("findings", [])) or "—",
+            "; ".join(FINDING_WORDS.get(f["kind"], f["kind"]) for f in ep.get("findings", []))
+            or "—",
         )
     out.print(table)
     for episode_id, reason in review.blocked.items():
