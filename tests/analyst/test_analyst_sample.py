@@ -334,6 +334,15 @@ def test_trends_and_funnel_say_which_window(
         assert all(0 <= s.continued <= s.viewers for s in funnel.steps)
         assert funnel.weakest is not None and funnel.sentence.startswith(funnel.label)
     assert report.funnels[0].steps[0].viewers > 0
+    # The sample's audience binges, so the funnel reads like a serial's: most steps keep
+    # a third or more, and the series loses most on the way into a planted problem — the
+    # hook that fails (harbor-hearts ep03) and the card that loses the click (neon ep04).
+    for series_id, into in (("harbor-hearts", "ep03"), ("neon-heist", "ep04")):
+        three_days = reports[(series_id, "2026-11-19")].funnels[1]
+        weakest = next(s for s in three_days.steps if s.from_episode == three_days.weakest)
+        assert weakest.to_episode == into, three_days.sentence
+        rates = sorted(s.rate for s in three_days.steps)
+        assert rates[len(rates) // 2] >= 0.3, rates
 
 
 def test_report_html_reads_as_sentences_with_windows(sample_room: SampleRoom) -> None:

@@ -24,6 +24,7 @@ carry ``mtime=0``, so the same arguments always give byte-identical files.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -77,6 +78,8 @@ _PURCHASE_W = (0.55, 0.30, 0.15)
 _ENGAGEMENT = (("share", 0.014), ("save", 0.024), ("comment", 0.012), ("follow", 0.009))
 _PURCHASE_RATE = 0.006
 _TYPE_CODE = {name: code for code, name in enumerate(EVENT_TYPES)}
+# Share of an episode's starters who started the episode before: a serial's audience binges.
+CARRY = 0.65
 
 
 @dataclass(frozen=True)
@@ -401,6 +404,9 @@ def _simulate(rng: np.random.Generator, cells: _Cells, report: Progress) -> _Sim
         report("simulate", cell + 1, n_cells)
 
     ts_all, session_out, kind, position_out, value_out = _joined(parts)
+    _carry_viewers(
+        rng, cells, offsets, imp_viewer, np.concatenate(play_sessions), np.concatenate(play_times)
+    )
     return _Simulation(
         ts=ts_all,
         session=session_out,
@@ -428,6 +434,69 @@ def _impression_viewers(rng: np.random.Generator, cells: _Cells, offsets: Arr) -
         # Cells of one episode are contiguous: each viewer sees exactly one variant.
         imp_viewer[lo:hi] = _episode_audience(rng, hi - lo, cells.pool)
     return imp_viewer
+
+
+def _carry_viewers(
+    rng: np.random.Generator,
+    cells: _Cells,
+    offsets: Arr,
+    imp_viewer: Arr,
+    started: Arr,
+    start_ts: Arr,
+) -> None:
+    """Make a serial's audience binge: about :data:`CARRY` of each episode's starters are
+    viewers who started the episode before, earlier (in place; only viewer ids change).
+
+    Starting impressions of episode N+1 are taken in time order; each gets, at random, a
+    starter of episode N who started N before it and is not in N+1's audience yet, so every
+    viewer still sees an episode once. Episodes go in release order, so the chain carries
+    on (a viewer of ep01 may go on to ep04).
+    """
+    when = np.full(len(imp_viewer), -1, dtype=np.int64)
+    when[started] = start_ts
+    spans: dict[str, list[tuple[int, int, int]]] = {}
+    for key in range(int(cells.episode_key.max()) + 1):
+        members = np.flatnonzero(cells.episode_key == key)
+        first = int(members[0])
+        spans.setdefault(str(cells.series_id[first]), []).append(
+            (int(cells.episode_index[first]), int(offsets[first]), int(offsets[members[-1] + 1]))
+        )
+    for episodes in spans.values():
+        episodes.sort()
+        for (_, plo, phi), (_, lo, hi) in itertools.pairwise(episodes):
+            _carry_pair(rng, imp_viewer, when, (plo, phi), (lo, hi))
+
+
+def _carry_pair(
+    rng: np.random.Generator,
+    imp_viewer: Arr,
+    when: Arr,
+    before: tuple[int, int],
+    after: tuple[int, int],
+) -> None:
+    """:func:`_carry_viewers` for one pair of consecutive episodes."""
+    plo, phi = before
+    lo, hi = after
+    prev = plo + np.flatnonzero(when[plo:phi] >= 0)
+    audience = set(imp_viewer[lo:hi].tolist())
+    keep = np.array([int(v) not in audience for v in imp_viewer[prev]], dtype=bool)
+    prev = prev[keep]
+    prev = prev[np.argsort(when[prev], kind="stable")]
+    here = lo + np.flatnonzero(when[lo:hi] >= 0)
+    chosen = np.sort(rng.choice(here, size=round(CARRY * len(here)), replace=False))
+    chosen = chosen[np.argsort(when[chosen], kind="stable")]
+    available: list[int] = []
+    ready = 0
+    draws = rng.random(len(chosen))
+    for target, draw in zip(chosen.tolist(), draws.tolist(), strict=True):
+        while ready < len(prev) and when[prev[ready]] < when[target]:
+            available.append(int(imp_viewer[prev[ready]]))
+            ready += 1
+        if not available:
+            continue
+        slot = int(draw * len(available))
+        available[slot], available[-1] = available[-1], available[slot]
+        imp_viewer[target] = available.pop()
 
 
 def _cell_events(
