@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 import writers_room.cli as cli
 from writers_room.config import Settings
 from writers_room.store.db import dispose_engines, session_scope
-from writers_room.store.models import Episode, Proposal, RenderJob
+from writers_room.store.models import AuditLog, Episode, Proposal, RenderJob
 
 runner = CliRunner()
 APPROVER = "U0SHOW"  # the tiny series' own approver
@@ -26,7 +26,7 @@ def invoke(home: Path, *args: str) -> tuple[int, str]:
 def test_draft_prints_the_script_and_how_to_approve(tmp_path: Path, tiny_series: Path) -> None:
     home = tmp_path / "home"
     assert invoke(home, "series", "add", str(tiny_series))[0] == 0
-    code, output = invoke(home, "draft", "--series", "tiny")
+    code, output = invoke(home, "draft", "--series", "tiny", "--as", "ana")
     assert code == 0, output
     assert output.startswith("ep3 · ")
     for label in ("Premise:", "Hook:", "Twist:", "Payoff:", "Beats:", "Script (8 shots"):
@@ -36,6 +36,9 @@ def test_draft_prints_the_script_and_how_to_approve(tmp_path: Path, tiny_series:
     with session_scope(Settings(home=home)) as session:
         (row,) = session.exec(select(Proposal)).all()
     assert (row.kind, row.status, row.base_version) == ("new_episode", "pending", 0)
+    with session_scope(Settings(home=home)) as session:
+        asked = session.exec(select(AuditLog).where(AuditLog.action == "draft.requested")).one()
+    assert (asked.actor, asked.subject) == ("ana", row.proposal_id)  # asking, not approving
     short = row.content_hash[:12]
     assert f"writers-room approve {row.proposal_id} --as NAME --hash {short}" in output
     # The change set `approve` shows is the same script.

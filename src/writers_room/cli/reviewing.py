@@ -85,12 +85,16 @@ def review(
 
 def draft(
     series: Annotated[str, typer.Option("--series", help="Series id.")],
+    who: Annotated[
+        str | None,
+        typer.Option("--as", help="Who asks for the draft (recorded in the audit log)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Draft the next episode (brief and script) as a proposal waiting for an approver."""
     from writers_room.writer.draft import propose_next_episode, script_text
 
-    drafted, p = propose_next_episode(settings(), series)
+    drafted, p = propose_next_episode(settings(), series, requested_by=who)
     if as_json:
         emit_json(
             {

@@ -55,7 +55,7 @@ from writers_room.guardrails.brand_guard import GuardContext, GuardVerdict, chec
 from writers_room.guardrails.fencing import injection_markers
 from writers_room.guardrails.text import strings_in
 from writers_room.ingest.series import current_brief
-from writers_room.store.db import session_scope
+from writers_room.store.db import audit, session_scope
 from writers_room.store.models import Comment, Episode, Proposal, Series
 from writers_room.writer.audience import AudienceRead, read_audience
 from writers_room.writer.drafting import (
@@ -420,10 +420,18 @@ def _cited(episode: DraftEpisode, audience: AudienceRead) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def propose_next_episode(settings: Settings, series_id: str) -> tuple[Draft, dict[str, Any]]:
+def propose_next_episode(
+    settings: Settings, series_id: str, *, requested_by: str | None = None
+) -> tuple[Draft, dict[str, Any]]:
     """Draft the next episode and store it as a pending ``new_episode`` proposal.
 
     Idempotent: the same room drafts the same episode, which is the same proposal.
+
+    Args:
+        settings: The room.
+        series_id: The series to draft for.
+        requested_by: Who asked for the draft (``--as``, the Slack user), recorded in the
+            audit log as ``draft.requested``; asking is not approving.
 
     Returns:
         ``(draft, proposal)`` — the proposal as ``store.proposals.public_view`` shows it.
@@ -436,6 +444,15 @@ def propose_next_episode(settings: Settings, series_id: str) -> tuple[Draft, dic
             session, series_id=series_id, window_end=None, proposals=[draft.proposal]
         )
         view = public_view(row)
+        if requested_by:
+            audit(
+                session,
+                actor=requested_by,
+                action="draft.requested",
+                subject=view["proposal_id"],
+                content_hash=view["content_hash"],
+                detail={"series_id": series_id, "episode_id": draft.episode_id},
+            )
     existing = view["status"]
     log.info("draft %s of %s/%s is %s", view["proposal_id"], series_id, draft.episode_id, existing)
     return draft, view

@@ -403,7 +403,9 @@ def draft(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     series_id = state["series_id"]
     assert series_id is not None
     try:
-        drafted, p = propose_next_episode(ctx.settings, series_id)
+        drafted, p = propose_next_episode(
+            ctx.settings, series_id, requested_by=state.get("user") or None
+        )
     except (GuardrailRefusal, InputError) as exc:
         return _reply(state, "draft", refused=True, text=f"Nothing was drafted: {exc}")
     script = "\n".join(script_text(drafted.episode_id, drafted.brief, drafted.manifest))
