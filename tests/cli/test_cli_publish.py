@@ -85,6 +85,15 @@ def test_publish_ties_render_version_and_proposal_to_the_variant(home: Path) -> 
         assert len(session.exec(select(Publication)).all()) == 1
 
 
+def test_publish_without_as_records_the_login_name(home: Path) -> None:
+    """The contract's form, ``publish RENDER_ID --variant VID``: who is the login."""
+    import getpass
+
+    code, output = invoke(home, "publish", "r-done", "--variant", "v1-thumb", "--json")
+    assert code == 0, output
+    assert json.loads(output)["published_by"] == f"cli:{getpass.getuser()}"
+
+
 @pytest.mark.parametrize(
     ("render_id", "variant", "message"),
     [

@@ -12,7 +12,10 @@ from writers_room.cli._common import JsonOpt, emit_json, out, parse_time, settin
 def publish(
     render_id: Annotated[str, typer.Argument(help="The render that went live.")],
     variant: Annotated[str, typer.Option("--variant", help="The variant id it is live as.")],
-    as_: Annotated[str, typer.Option("--as", help="Who published it.")],
+    as_: Annotated[
+        str | None,
+        typer.Option("--as", help="Who published it; default the login name (cli:NAME)."),
+    ] = None,
     at: Annotated[
         str | None,
         typer.Option("--at", help="When it went live (ISO 8601, UTC if no zone); default now."),
@@ -26,7 +29,7 @@ def publish(
         settings(),
         render_id,
         variant_id=variant,
-        published_by=as_,
+        published_by=as_ or f"cli:{_login()}",
         at=parse_time(at, "--at"),
     )
     if as_json:
@@ -39,3 +42,13 @@ def publish(
         f"{row.variant_id} from {row.published_at.isoformat()} "
         f"(brief v{row.brief_version}, {what})"
     )
+
+
+def _login() -> str:
+    """The login name of whoever runs the command (``unknown`` where there is none)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
