@@ -10,7 +10,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from writers_room.brief.report import AnalystReport, EpisodeReport
+from writers_room.brief.report import BAND_WORDS, AnalystReport, EpisodeReport
 
 __all__ = ["retention_chart", "scorecard_chart", "theme_chart"]
 
@@ -22,6 +22,13 @@ _COMPONENT_COLORS = {
     "completion": "#16a34a",
     "engagement": "#ea580c",
     "commercial": "#9333ea",
+}
+_COMPONENT_WORDS = {
+    "retention_10s": "10-s retention",
+    "ctr": "click-through",
+    "completion": "completion",
+    "engagement": "engagement",
+    "commercial": "purchases",
 }
 
 
@@ -96,7 +103,7 @@ def retention_chart(
         )
     for shot_id, start in shots:
         ax.axvline(start, color="#cbd5e1", linewidth=0.8, zorder=0)
-        ax.text(start + 0.3, 101, shot_id, fontsize=6, color="#64748b", rotation=90, va="bottom")
+        ax.text(start + 0.3, 101, shot_id, fontsize=7, color="#475569", rotation=90, va="bottom")
     if episode.cliff is not None:
         cliff = episode.cliff
         ax.axvspan(cliff.second - 1, cliff.second + 2, color="#fca5a5", alpha=0.35, zorder=0)
@@ -113,9 +120,10 @@ def retention_chart(
     ax.set_xlabel("second")
     ax.set_ylabel("% of starters still watching")
     ax.set_title(f"{episode.episode_id} · {_plain(episode.title, 60)}: retention", fontsize=10)
-    ax.legend(fontsize=7, loc="upper right")
+    # Under the plot, not on it: inside it covers the last shots' labels and curves.
+    fig.legend(fontsize=7, loc="lower center", ncols=4, frameon=False)
     ax.grid(alpha=0.2)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return _png(fig)
 
 
@@ -128,12 +136,18 @@ def scorecard_chart(report: AnalystReport) -> bytes:
     lefts = [0.0] * len(episodes)
     for component, color in _COMPONENT_COLORS.items():
         values = [getattr(e.components, component) for e in episodes]
-        ax.barh(names, values, left=lefts, color=color, label=component, height=0.6)
+        ax.barh(
+            names, values, left=lefts, color=color, label=_COMPONENT_WORDS[component], height=0.6
+        )
         lefts = [a + b for a, b in zip(lefts, values, strict=True)]
     for e, total in zip(episodes, lefts, strict=True):
-        ax.text(total + 0.8, e.episode_id, f"{e.score:.1f} {e.band}", va="center", fontsize=7)
+        words = BAND_WORDS.get(e.band, e.band)
+        ax.text(total + 0.8, e.episode_id, f"{e.score:.1f} {words}", va="center", fontsize=7)
     ax.axvline(50, color="#991b1b", linewidth=0.8, linestyle="--")
     ax.axvline(70, color="#166534", linewidth=0.8, linestyle="--")
+    for x, text, color in ((50, "50", "#991b1b"), (70, "70", "#166534")):
+        bottom = len(episodes) - 0.55
+        ax.text(x + 0.6, bottom, text, ha="left", va="bottom", fontsize=7, color=color)
     ax.set_xlim(0, 118)
     ax.invert_yaxis()
     ax.set_xlabel("points (of 100)")
