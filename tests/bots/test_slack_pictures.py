@@ -3,7 +3,6 @@ review pages are public (Slack fetches a signed link), else uploaded into its th
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,33 +12,11 @@ from slack_payloads import CHANNEL
 from slack_room import slack_settings
 from starlette.testclient import TestClient
 
+from packaging_helpers import HEADLINES, packaging_proposal, store_packaging
 from writers_room.bots.slack.app import build_app
-from writers_room.brief.proposals import BriefChangeProposal, Choice, Evidence, FieldChange
+from writers_room.brief.proposals import Evidence, FieldChange
 from writers_room.config import Settings
-from writers_room.guardrails.approval import store_pending
-from writers_room.store.db import session_scope
-from writers_room.store.proposals import get_proposal
 from writers_room.web.app import create_app
-
-HEADLINES = ["Who wrote this?", "Next year's letter", "Do not open the door"]
-
-
-def store_packaging(settings: Settings) -> dict[str, Any]:
-    proposal = BriefChangeProposal(
-        episode_id="ep1",
-        kind="packaging",
-        summary="Retitle the episode and test three headlines on the knock.",
-        target="click-through 2.1% against 4.9%",
-        expected_effect="click-through toward the cohort",
-        changes=[FieldChange(path="brief.title", before=None, after="The Knock")],
-        choices=[Choice(slot="headline", options=HEADLINES)],
-        assets=["thumbnail: s3, close-up — Theo at the door"],
-        evidence=Evidence(metrics={"ctr": 0.021}),
-    )
-    with session_scope(settings) as session:
-        (row,) = store_pending(session, series_id="tiny", window_end=None, proposals=[proposal])
-        proposal_id = row.proposal_id
-    return get_proposal(settings, proposal_id)
 
 
 def section_texts(blocks: list[dict[str, Any]]) -> str:
@@ -49,7 +26,7 @@ def section_texts(blocks: list[dict[str, Any]]) -> str:
 def test_without_public_pages_the_pictures_go_into_the_cards_thread(
     room: Settings, slack: MockSlack
 ) -> None:
-    p = store_packaging(room)
+    p = store_packaging(room, packaging_proposal())
     app = build_app(room)
     try:
         ts = app.poster.post_proposal(p["proposal_id"], channel=CHANNEL, claim_key="first")
@@ -71,7 +48,7 @@ def test_with_public_pages_the_card_shows_each_option_under_its_choice(
     room: Settings, slack: MockSlack
 ) -> None:
     public = slack_settings(room, slack, public_url="https://room.example.com")
-    p = store_packaging(public)
+    p = store_packaging(public, packaging_proposal())
     app = build_app(public)
     try:
         app.poster.post_proposal(p["proposal_id"], channel=CHANNEL, claim_key="first")
@@ -100,21 +77,19 @@ def test_with_public_pages_the_card_shows_each_option_under_its_choice(
 
 @pytest.mark.parametrize("assets", [[], ["cross-promotion copy: start from the top"]])
 def test_a_card_with_nothing_to_picture_uploads_nothing(
-    room: Settings, slack: MockSlack, assets: list[str], tmp_path: Path
+    room: Settings, slack: MockSlack, assets: list[str]
 ) -> None:
-    proposal = BriefChangeProposal(
-        episode_id="ep1",
+    plain = packaging_proposal(
         kind="hook_rewrite",
         summary="Open on the wave.",
         target="10-s retention 19% against 53%",
         expected_effect="more viewers past 10 s",
         changes=[FieldChange(path="brief.hook", before=None, after="The wave hits first.")],
+        choices=[],
         assets=assets,
         evidence=Evidence(metrics={}),
     )
-    with session_scope(room) as session:
-        (row,) = store_pending(session, series_id="tiny", window_end=None, proposals=[proposal])
-        proposal_id = row.proposal_id
+    proposal_id = store_packaging(room, plain)["proposal_id"]
     app = build_app(room)
     try:
         app.poster.post_proposal(proposal_id, channel=CHANNEL, claim_key="first")

@@ -14,43 +14,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from packaging_helpers import HEADLINES, packaging_proposal, store_packaging
 from writers_room.brief.manifest import Shot
-from writers_room.brief.proposals import BriefChangeProposal, Choice, Evidence, FieldChange
+from writers_room.brief.proposals import BriefChangeProposal, Choice, FieldChange
 from writers_room.config import Settings
-from writers_room.guardrails.approval import store_pending
 from writers_room.ingest.series import add_series_file
 from writers_room.jobs.packaging import packaging_from, thumbnail_refs
 from writers_room.jobs.previews import TILE, option_sheets, sheet_plan
 from writers_room.render.storyboard import StoryboardRenderer
 from writers_room.render.thumbnails import make_thumbnails
-from writers_room.store.db import session_scope
-from writers_room.store.proposals import get_proposal
-
-HEADLINES = ["Who wrote this?", "Next year's letter", "Do not open the door"]
-
-
-def packaging_proposal(**overrides: Any) -> BriefChangeProposal:
-    values: dict[str, Any] = {
-        "episode_id": "ep1",
-        "kind": "packaging",
-        "summary": "Retitle the episode and test three headlines on the knock.",
-        "target": "click-through 2.1% against 4.9%",
-        "expected_effect": "click-through toward the cohort",
-        "changes": [FieldChange(path="brief.title", before=None, after="The Knock")],
-        "choices": [Choice(slot="headline", options=HEADLINES)],
-        "assets": ["thumbnail: s3, close-up — Theo at the door; text: 'Who wrote this?'"],
-        "evidence": Evidence(metrics={"ctr": 0.021}),
-    }
-    values.update(overrides)
-    return BriefChangeProposal(**values)
 
 
 def stored(settings: Settings, tiny_series: Path, proposal: BriefChangeProposal) -> dict:
     add_series_file(settings, tiny_series)
-    with session_scope(settings) as session:
-        (row,) = store_pending(session, series_id="tiny", window_end=None, proposals=[proposal])
-        proposal_id = row.proposal_id
-    return get_proposal(settings, proposal_id)
+    return store_packaging(settings, proposal)
 
 
 def test_thumbnail_assets_name_their_frame_as_the_writer_writes_it() -> None:

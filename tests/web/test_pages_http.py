@@ -302,36 +302,19 @@ def test_a_reviews_diffs_read_at_once_are_each_proposals_own(room: Settings) -> 
 def test_a_packaging_proposal_shows_its_headline_options_on_thumbnails(
     client: TestClient, room: Settings
 ) -> None:
-    from writers_room.brief.proposals import (
-        BriefChangeProposal,
-        Choice,
-        Evidence,
-        FieldChange,
-    )
-    from writers_room.guardrails.approval import store_pending
-    from writers_room.store.db import session_scope
+    from packaging_helpers import packaging_proposal, store_packaging
+    from writers_room.brief.proposals import Choice
 
     window = "2026-11-17T00:00:00Z"
     headlines = ["Who wrote this?", "Next year's letter"]
-    with session_scope(room) as session:
-        store_pending(
-            session,
-            series_id="tiny",
-            window_end=datetime.fromisoformat(window),
-            proposals=[
-                BriefChangeProposal(
-                    episode_id="ep1",
-                    kind="packaging",
-                    summary="Test two headlines on the knock.",
-                    target="ctr 2.1% vs cohort 4.0%",
-                    expected_effect="CTR up by a point",
-                    changes=[FieldChange(path="brief.title", before=None, after="The Knock")],
-                    choices=[Choice(slot="headline", options=headlines)],
-                    assets=["thumbnail: s3, close-up — Theo at the door"],
-                    evidence=Evidence(metrics={}),
-                )
-            ],
-        )
+    store_packaging(
+        room,
+        packaging_proposal(
+            choices=[Choice(slot="headline", options=headlines)],
+            assets=["thumbnail: s3, close-up — Theo at the door"],
+        ),
+        window_end=datetime.fromisoformat(window),
+    )
     html = client.get(local(proposals_url(room, "tiny", window), room)).text
     (figure,) = re.findall(r'<figure class="options"(.*?)</figure>', html, re.S)
     assert "Headline options on the thumbnail" in figure

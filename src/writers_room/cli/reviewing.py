@@ -238,12 +238,9 @@ def print_waiting(waiting: dict[str, str]) -> None:
 
 def _print_pictures(p: dict[str, Any], console: Console) -> None:
     """Where the packaging options are pictured on thumbnails (drawn on first show)."""
-    from writers_room.jobs.previews import option_sheets, sheet_plan
+    from writers_room.jobs.previews import option_sheets
 
-    if not sheet_plan(p):
-        return
-    sheets = option_sheets(settings(), p)
-    for sheet in sheets:
+    for sheet in option_sheets(settings(), p):
         console.print(
             f"[bold]{escape(sheet.heading.split(' — ')[0])}:[/] {escape(str(sheet.path))}",
             highlight=False,

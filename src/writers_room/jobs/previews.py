@@ -155,25 +155,26 @@ def option_sheets(settings: Settings, proposal: Mapping[str, Any]) -> list[Optio
     sheets: list[OptionSheet] = []
     for number, (slot, choice, options) in enumerate(plan):
         if slot == "thumbnails":
-            texts, variants = _variant_texts(proposal, episode, ids), list(range(len(order)))
-            texts = tuple(texts[v % len(texts)] for v in variants) if texts else ()
-            if not texts:
+            headlines = _variant_texts(proposal, episode)
+            if not headlines:
                 continue
+            variants = list(range(len(order)))
+            texts = tuple(headlines[v % len(headlines)] for v in variants)
         else:
             texts, variants = options, [number] * len(options)
-        shots = tuple(ids[order[v % len(order)]] for v in variants)
+        shown = [order[v % len(order)] for v in variants]  # the frame of each tile
         path = folder / f"{stem}-{slot}{'' if choice is None else f'-{choice + 1}'}.png"
-        sheet = OptionSheet(slot, choice, texts, shots, path)
+        sheet = OptionSheet(slot, choice, texts, tuple(ids[i] for i in shown), path)
         if not path.is_file():
             tiles = [
                 headline_tile(
-                    frames[ids.index(shot)].image,
-                    [box for _, box in frames[ids.index(shot)].labels],
+                    frames[i].image,
+                    [box for _, box in frames[i].labels],
                     text,
                     variant=v + 1,
                     fonts=fonts,
                 )
-                for text, shot, v in zip(texts, shots, variants, strict=True)
+                for text, i, v in zip(texts, shown, variants, strict=True)
             ]
             _write_sheet(sheet, tiles, fonts)
         sheets.append(sheet)
@@ -238,16 +239,13 @@ def _episode(settings: Settings, proposal: Mapping[str, Any]) -> _Episode | None
     return _Episode(shots=shots, brief=brief, title=title, renderer=renderer)
 
 
-def _variant_texts(
-    proposal: Mapping[str, Any], episode: _Episode, ids: Sequence[str]
-) -> tuple[str, ...]:
+def _variant_texts(proposal: Mapping[str, Any], episode: _Episode) -> tuple[str, ...]:
     """The headlines the render puts on its variants, as if approved as proposed."""
     headlines, _ = packaging_from(
         assets=[str(a) for a in proposal.get("assets") or []],
         changes={"choices": list(proposal.get("choices") or [])},
         brief=episode.brief,
         title=episode.title,
-        shot_ids=ids,
     )
     return headlines
 

@@ -478,9 +478,7 @@ def _carry_pair(
     plo, phi = before
     lo, hi = after
     prev = plo + np.flatnonzero(when[plo:phi] >= 0)
-    audience = set(imp_viewer[lo:hi].tolist())
-    keep = np.array([int(v) not in audience for v in imp_viewer[prev]], dtype=bool)
-    prev = prev[keep]
+    prev = prev[~np.isin(imp_viewer[prev], imp_viewer[lo:hi])]  # not in N+1's audience yet
     prev = prev[np.argsort(when[prev], kind="stable")]
     here = lo + np.flatnonzero(when[lo:hi] >= 0)
     chosen = np.sort(rng.choice(here, size=round(CARRY * len(here)), replace=False))
